@@ -1,0 +1,63 @@
+/**
+ * The single-table key layout, declared once from the access patterns. Every item has `pk`/`sk`;
+ * the sparse GSIs are filled only on the items that need them.
+ *
+ * | item            | pk                          | sk                          | gsi1 (byStage)                       | gsi2 (byDay)                         |
+ * |-----------------|-----------------------------|-----------------------------|--------------------------------------|--------------------------------------|
+ * | lead            | LEAD#<leadId>               | LEAD                        | STAGE#<stage> / <createdAt>#<leadId> |                                      |
+ * | history entry   | LEAD#<leadId>               | HISTORY#<at>#<entryId>      |                                      | DAY#<yyyy-mm-dd>#<shard> / <at>#<id> |
+ * | form            | FORM#<formId>               | FORM                        |                                      |                                      |
+ * | form counters   | FORM#<formId>               | STATS                       |                                      |                                      |
+ * | API key         | APIKEY#<sha256 of key>      | APIKEY                      |                                      |                                      |
+ * | idempotency     | IDEMPOTENCY#<scope>#<key>   | IDEMPOTENCY                 |                                      |                                      |
+ *
+ * History entries double as the event stream: gsi2 projects them into day partitions, sharded so
+ * that one busy day stays under a partition's 1,000 writes/s. Idempotency records expire through
+ * the table's TTL attribute `expiresAt` (epoch seconds).
+ */
+import { createHash } from 'node:crypto';
+
+export const tableKeys = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  byStage: { indexName: 'byStage', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  byDay: { indexName: 'byDay', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+} as const;
+
+/** Day partitions are split into this many shards. */
+export const EVENT_SHARDS = 8;
+
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+export const keys = {
+  lead: (leadId: string): ItemKey => ({ pk: `LEAD#${leadId}`, sk: 'LEAD' }),
+  leadByStage: (stage: string, createdAt: string, leadId: string) => ({
+    gsi1pk: `STAGE#${stage}`,
+    gsi1sk: `${createdAt}#${leadId}`,
+  }),
+  historyPrefix: 'HISTORY#',
+  history: (leadId: string, at: string, entryId: string): ItemKey => ({
+    pk: `LEAD#${leadId}`,
+    sk: `HISTORY#${at}#${entryId}`,
+  }),
+  eventDay: (leadId: string, at: string, entryId: string) => ({
+    gsi2pk: `DAY#${at.slice(0, 10)}#${shardOf(leadId)}`,
+    gsi2sk: `${at}#${entryId}`,
+  }),
+  form: (formId: string): ItemKey => ({ pk: `FORM#${formId}`, sk: 'FORM' }),
+  formStats: (formId: string): ItemKey => ({ pk: `FORM#${formId}`, sk: 'STATS' }),
+  apiKey: (keyHash: string): ItemKey => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' }),
+  idempotency: (scope: string, key: string): ItemKey => ({
+    pk: `IDEMPOTENCY#${scope}#${key}`,
+    sk: 'IDEMPOTENCY',
+  }),
+};
+
+/** Stable shard of a lead's events, so one lead's events stay in one shard of a day. */
+export function shardOf(leadId: string): number {
+  return createHash('sha256').update(leadId).digest()[0]! % EVENT_SHARDS;
+}

@@ -1,0 +1,130 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { planCapture } from '../core/capture';
+import { NotFoundError } from '../core/errors';
+import { formIdSchema, type Form } from '../core/form';
+import { historyEntry } from '../core/history';
+import { parseIdempotencyKey, replay, requestHash, type IdempotencyRecord } from '../core/idempotency';
+import { leadIdFor } from '../core/lead';
+import { verifySignature, SIGNATURE_HEADER } from '../core/signature';
+import {
+  isSpam,
+  mediaTypeOf,
+  normalizeEmail,
+  parseFields,
+  validateSubmission,
+  type Submission,
+} from '../core/submission';
+import { countSpam, getForm } from './shared/forms-repository';
+import { httpHandler, type HttpRequest, type HttpResponse } from './shared/http';
+import {
+  IdempotencyKeyUsedError,
+  LeadChangedError,
+  WriteConflictError,
+  getIdempotencyRecord,
+  getLead,
+  saveLead,
+} from './shared/leads-repository';
+
+const MAX_ATTEMPTS = 8;
+
+/** POST (and OPTIONS) /v1/forms/{formId}/submissions */
+export const handler = httpHandler(async (request) => {
+  const formId = formIdSchema.safeParse(request.pathParameters.formId);
+  const form = formId.success ? await getForm(formId.data) : undefined;
+  if (!form) throw new NotFoundError('there is no such form');
+
+  Object.assign(request.responseHeaders, corsHeaders(form, request.headers.origin));
+  if (request.method === 'OPTIONS') return { status: 204 };
+
+  const fields = parseFields({ contentType: request.headers['content-type'], body: request.body });
+  if (form.signingSecret) verifySignature(form.signingSecret, request.headers[SIGNATURE_HEADER], request.body, new Date());
+  const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
+
+  if (isSpam(fields, form.honeypotField)) {
+    await countSpam(form.formId);
+    // Answer exactly like a real capture so bots learn nothing.
+    return answer(request, form, { leadId: leadIdFor(`spam-${Date.now()}-${Math.random()}`), duplicate: false });
+  }
+  const submission = validateSubmission(fields, [form.honeypotField]);
+  const hash = requestHash([form.formId, request.body]);
+  const result = await capture(form, submission, idempotencyKey ? { key: idempotencyKey, hash } : undefined);
+  return answer(request, form, result);
+});
+
+interface CaptureResult {
+  leadId: string;
+  duplicate: boolean;
+}
+
+/**
+ * Optimistic capture: assume a new lead and create it in one transaction; if the email is known,
+ * read the lead and update it from the version read. Conflicts retry with jittered backoff; a
+ * used idempotency key replays the first answer.
+ */
+async function capture(
+  form: Form,
+  submission: Submission,
+  idempotency: { key: string; hash: string } | undefined,
+): Promise<CaptureResult> {
+  const leadId = leadIdFor(normalizeEmail(submission.email));
+  let existing = undefined;
+  for (let attempt = 1; ; attempt++) {
+    const now = new Date();
+    const plan = planCapture(existing, submission, form, now);
+    const result: CaptureResult = { leadId, duplicate: plan.duplicate };
+    const entry = historyEntry(leadId, plan.duplicate ? 'resubmitted' : 'captured', `form:${form.formId}`, now, {
+      formId: form.formId,
+      source: plan.touch.source,
+      touch: plan.touch,
+    });
+    const record: IdempotencyRecord | undefined = idempotency && {
+      requestHash: idempotency.hash,
+      status: 202,
+      body: { ...result },
+    };
+    try {
+      await saveLead(plan.lead, [entry], idempotency && record && { scope: form.formId, key: idempotency.key, record, now });
+      return result;
+    } catch (error) {
+      if (error instanceof IdempotencyKeyUsedError && idempotency) {
+        const stored = await getIdempotencyRecord(form.formId, idempotency.key);
+        if (stored) return replay(stored, idempotency.hash).body as unknown as CaptureResult;
+      } else if (!(error instanceof LeadChangedError || error instanceof WriteConflictError)) {
+        throw error;
+      }
+      if (attempt >= MAX_ATTEMPTS) throw error;
+      if (error instanceof LeadChangedError || error instanceof IdempotencyKeyUsedError) {
+        existing = await getLead(leadId, true);
+      }
+      if (!(error instanceof LeadChangedError)) await sleep(Math.random() * 10 * 2 ** attempt);
+    }
+  }
+}
+
+function answer(request: HttpRequest, form: Form, result: CaptureResult): HttpResponse {
+  if (form.redirectUrl && isBrowserFormPost(request)) {
+    const location = new URL(form.redirectUrl);
+    location.searchParams.set('leadId', result.leadId);
+    return { status: 303, headers: { location: location.toString() } };
+  }
+  return { status: 202, json: result };
+}
+
+/** A plain HTML form post: urlencoded, from a browser that wants a page back. */
+function isBrowserFormPost(request: HttpRequest): boolean {
+  return (
+    mediaTypeOf(request.headers['content-type']) === 'application/x-www-form-urlencoded' &&
+    (request.headers.accept ?? '').includes('text/html')
+  );
+}
+
+function corsHeaders(form: Form, origin: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = { vary: 'Origin' };
+  if (origin && form.allowedOrigins.some((allowed) => new URL(allowed).origin === origin)) {
+    headers['access-control-allow-origin'] = origin;
+    headers['access-control-allow-methods'] = 'POST, OPTIONS';
+    headers['access-control-allow-headers'] = 'content-type, idempotency-key, leadflow-signature';
+    headers['access-control-max-age'] = '600';
+  }
+  return headers;
+}

@@ -1,0 +1,38 @@
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Construct } from 'constructs';
+import { LeadflowFunction } from './api-function';
+import type { LeadflowHttpApi } from './http-api';
+import type { Storage } from './storage';
+
+export interface AdminApiProps {
+  api: LeadflowHttpApi;
+  storage: Storage;
+}
+
+/** The API-key routes for reading leads and managing forms, plus the public health check. */
+export class AdminApi extends Construct {
+  constructor(scope: Construct, id: string, props: AdminApiProps) {
+    super(scope, id);
+    const readLeads = new LeadflowFunction(this, 'GetLead', {
+      entry: 'get-lead',
+      description: 'Reads one lead by id',
+    });
+    props.storage.bind(readLeads.fn, 'read');
+    props.api.route(HttpMethod.GET, '/v1/leads/{leadId}', readLeads.fn);
+
+    const manageForms = new LeadflowFunction(this, 'ManageForms', {
+      entry: 'manage-forms',
+      description: 'Creates, updates and reads landing-page form configurations',
+    });
+    props.storage.bind(manageForms.fn, 'readWrite');
+    props.api.route(HttpMethod.PUT, '/v1/forms/{formId}', manageForms.fn);
+    props.api.route(HttpMethod.GET, '/v1/forms/{formId}', manageForms.fn);
+
+    const health = new LeadflowFunction(this, 'Health', {
+      entry: 'health',
+      description: 'Liveness check',
+      memorySize: 256,
+    });
+    props.api.route(HttpMethod.GET, '/health', health.fn);
+  }
+}
