@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { planCapture } from '../../core/capture';
+import { leadIdFor } from '../../core/lead';
+import { validateSubmission } from '../../core/submission';
+
+const form = { formId: 'default' };
+const first = new Date('2026-03-01T10:00:00.000Z');
+const later = new Date('2026-03-05T12:00:00.000Z');
+
+describe('planCapture', () => {
+  it('creates a new lead in stage new with first-touch attribution', () => {
+    const submission = validateSubmission({
+      email: 'Ada@Example.com',
+      firstName: 'Ada',
+      utm_source: 'LinkedIn',
+      utm_campaign: 'spring',
+      referrer: 'https://www.linkedin.com/feed',
+    });
+    const { lead, duplicate, touch } = planCapture(undefined, submission, form, first);
+    expect(duplicate).toBe(false);
+    expect(lead).toMatchObject({
+      leadId: leadIdFor('ada@example.com'),
+      email: 'ada@example.com',
+      stage: 'new',
+      source: 'linkedin',
+      touches: 1,
+      version: 1,
+      profile: { firstName: 'Ada' },
+    });
+    expect(lead.attribution.firstTouch).toEqual(touch);
+    expect(touch).toEqual({
+      at: first.toISOString(),
+      formId: 'default',
+      source: 'linkedin',
+      campaign: 'spring',
+      referrer: 'https://www.linkedin.com/feed',
+    });
+  });
+
+  it('falls back to the referring host, then direct', () => {
+    const viaReferrer = planCapture(undefined, validateSubmission({ email: 'a@b.co', referrer: 'https://www.google.com/' }), form, first);
+    expect(viaReferrer.lead.source).toBe('google.com');
+    expect(planCapture(undefined, validateSubmission({ email: 'a@b.co' }), form, first).lead.source).toBe('direct');
+  });
+
+  it('updates a known lead: newer values win, first touch stays, last touch moves', () => {
+    const created = planCapture(undefined, validateSubmission({ email: 'a@b.co', company: 'Old', jobTitle: 'CTO', utm_source: 'ads' }), form, first).lead;
+    const again = planCapture(created, validateSubmission({ email: 'A@B.co', company: 'New', utm_source: 'newsletter' }), form, later);
+    expect(again.duplicate).toBe(true);
+    expect(again.lead.leadId).toBe(created.leadId);
+    expect(again.lead.profile).toEqual({ company: 'New', jobTitle: 'CTO' });
+    expect(again.lead.attribution.firstTouch.source).toBe('ads');
+    expect(again.lead.attribution.lastTouch.source).toBe('newsletter');
+    expect(again.lead.source).toBe('ads');
+    expect(again.lead).toMatchObject({ touches: 2, version: 2, createdAt: first.toISOString(), updatedAt: later.toISOString() });
+  });
+
+  it('derives the same lead id for the same person however the email is typed', () => {
+    expect(leadIdFor('ada@example.com')).toMatch(/^ld_[A-Za-z0-9_-]{22}$/);
+    expect(leadIdFor('ada@example.com')).not.toBe(leadIdFor('bob@example.com'));
+  });
+});

@@ -1,0 +1,183 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../../functions/capture-lead';
+import { signPayload } from '../../../core/signature';
+import { httpEvent } from './events';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const route = 'POST /v1/forms/{formId}/submissions';
+const urlencoded = { 'content-type': 'application/x-www-form-urlencoded' };
+
+let formCounter = 0;
+let formId: string;
+
+function formItem(extra: Record<string, unknown> = {}) {
+  return { pk: `FORM#${formId}`, sk: 'FORM', formId, name: 'Test', allowedOrigins: ['https://www.acme.test'], honeypotField: '_gotcha', ...extra };
+}
+
+function post(body: string, headers: Record<string, string> = urlencoded) {
+  return handler(httpEvent(route, { pathParameters: { formId }, headers, body, path: `/v1/forms/${formId}/submissions` }));
+}
+
+function json(result: Awaited<ReturnType<typeof handler>>) {
+  return JSON.parse(result.body ?? '');
+}
+
+function cancelled(...codes: string[]) {
+  return new TransactionCanceledException({
+    message: 'cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+}
+
+beforeEach(() => {
+  // A fresh form id per test, so the per-container form cache never leaks between tests.
+  formId = `form-${++formCounter}`;
+  dynamo.on(GetCommand).resolves({});
+  dynamo.on(GetCommand, { Key: { pk: `FORM#${formId}`, sk: 'FORM' } }).resolves({ Item: formItem() });
+});
+
+afterEach(() => {
+  dynamo.reset();
+});
+
+describe('capture-lead', () => {
+  it('stores a new lead, its history entry and nothing else in one transaction, and answers 202', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    const result = await post('email=Ada%40Example.com&firstName=Ada&utm_source=LinkedIn');
+
+    expect(result.statusCode).toBe(202);
+    const body = json(result);
+    expect(body).toEqual({ leadId: expect.stringMatching(/^ld_/), duplicate: false });
+    const [write] = dynamo.commandCalls(TransactWriteCommand);
+    const items = write!.args[0].input.TransactItems!;
+    expect(items).toHaveLength(2);
+    expect(items[0]!.Put).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: { pk: `LEAD#${body.leadId}`, email: 'ada@example.com', stage: 'new', source: 'linkedin' },
+    });
+    expect(items[1]!.Put!.Item).toMatchObject({ type: 'captured', leadId: body.leadId, gsi2pk: expect.stringMatching(/^DAY#/) });
+  });
+
+  it('updates the existing lead when the email is known and says duplicate', async () => {
+    const existing = {
+      pk: 'LEAD#x', sk: 'LEAD', leadId: 'ld_AAAAAAAAAAAAAAAAAAAAAA', email: 'ada@example.com', profile: { company: 'Old' },
+      customFields: {}, consent: false, stage: 'qualified', source: 'ads',
+      attribution: { firstTouch: { at: 't', formId, source: 'ads' }, lastTouch: { at: 't', formId, source: 'ads' } },
+      touches: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', version: 3,
+    };
+    dynamo.on(TransactWriteCommand).rejectsOnce(cancelled('ConditionalCheckFailed', 'None')).resolves({});
+    dynamo.on(GetCommand, { ConsistentRead: true }).resolves({ Item: existing });
+
+    const result = await post('email=ada%40example.com&company=New');
+
+    expect(json(result)).toMatchObject({ duplicate: true });
+    const writes = dynamo.commandCalls(TransactWriteCommand);
+    expect(writes).toHaveLength(2);
+    const leadPut = writes[1]!.args[0].input.TransactItems![0]!.Put!;
+    expect(leadPut.ConditionExpression).toBe('version = :previous');
+    expect(leadPut.ExpressionAttributeValues).toEqual({ ':previous': 3 });
+    expect(leadPut.Item).toMatchObject({ stage: 'qualified', touches: 2, version: 4, profile: { company: 'New' } });
+    expect(writes[1]!.args[0].input.TransactItems![1]!.Put!.Item).toMatchObject({ type: 'resubmitted' });
+  });
+
+  it('replays the first answer when the Idempotency-Key was used, without writing again', async () => {
+    dynamo.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
+    const body = 'email=ada%40example.com';
+    // The stored record is what the first request wrote: find its hash from the first attempt.
+    dynamo.on(GetCommand, { ConsistentRead: true }).callsFake(async () => {
+      const idem = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![0]!.Put!.Item!;
+      return { Item: { ...idem, body: { leadId: 'ld_first_answer_xxxxxxxx', duplicate: false } } };
+    });
+
+    const result = await post(body, { ...urlencoded, 'idempotency-key': 'submit-42' });
+
+    expect(result.statusCode).toBe(202);
+    expect(json(result)).toEqual({ leadId: 'ld_first_answer_xxxxxxxx', duplicate: false });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
+  });
+
+  it('refuses a reused Idempotency-Key with a different body (422)', async () => {
+    dynamo.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
+    dynamo.on(GetCommand, { ConsistentRead: true }).resolves({
+      Item: { requestHash: 'another', status: 202, body: { leadId: 'x', duplicate: false } },
+    });
+    const result = await post('email=ada%40example.com', { ...urlencoded, 'idempotency-key': 'submit-42' });
+    expect(result.statusCode).toBe(422);
+    expect(json(result).error.code).toBe('idempotency_key_reused');
+  });
+
+  it('retries a transaction conflict and then succeeds', async () => {
+    dynamo.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict')).resolves({});
+    const result = await post('email=ada%40example.com');
+    expect(result.statusCode).toBe(202);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
+  });
+
+  it('drops a filled honeypot silently: counted, answered like a capture, no lead written', async () => {
+    dynamo.on(UpdateCommand).resolves({});
+    const result = await post('email=bot%40spam.test&_gotcha=http%3A%2F%2Fspam');
+    expect(result.statusCode).toBe(202);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
+      Key: { pk: `FORM#${formId}`, sk: 'STATS' },
+      UpdateExpression: 'ADD spamDropped :one',
+    });
+  });
+
+  it('redirects a browser form post with 303 when the form has a redirect URL', async () => {
+    dynamo.on(GetCommand, { Key: { pk: `FORM#${formId}`, sk: 'FORM' } }).resolves({
+      Item: formItem({ redirectUrl: 'https://www.acme.test/thanks' }),
+    });
+    dynamo.on(TransactWriteCommand).resolves({});
+    const result = await post('email=ada%40example.com', { ...urlencoded, accept: 'text/html,*/*' });
+    expect(result.statusCode).toBe(303);
+    expect(result.headers?.location).toMatch(/^https:\/\/www\.acme\.test\/thanks\?leadId=ld_/);
+  });
+
+  it('answers CORS preflight for allowed origins only', async () => {
+    const allowed = await handler(httpEvent('OPTIONS /v1/forms/{formId}/submissions', { pathParameters: { formId }, headers: { origin: 'https://www.acme.test' } }));
+    expect(allowed.statusCode).toBe(204);
+    expect(allowed.headers?.['access-control-allow-origin']).toBe('https://www.acme.test');
+    const other = await handler(httpEvent('OPTIONS /v1/forms/{formId}/submissions', { pathParameters: { formId }, headers: { origin: 'https://evil.test' } }));
+    expect(other.headers?.['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('requires a valid signature on a signed form', async () => {
+    const secret = 'whsec_0123456789abcdef';
+    dynamo.on(GetCommand, { Key: { pk: `FORM#${formId}`, sk: 'FORM' } }).resolves({ Item: formItem({ signingSecret: secret }) });
+    dynamo.on(TransactWriteCommand).resolves({});
+    const body = 'email=ada%40example.com';
+
+    const unsigned = await post(body);
+    expect(unsigned.statusCode).toBe(401);
+    expect(json(unsigned).error.code).toBe('invalid_signature');
+
+    const signed = await post(body, { ...urlencoded, 'leadflow-signature': signPayload(secret, body, Math.floor(Date.now() / 1000)) });
+    expect(signed.statusCode).toBe(202);
+  });
+
+  it('answers 404 for an unknown form and 400 with details for a bad email, writing nothing', async () => {
+    const unknown = await handler(httpEvent(route, { pathParameters: { formId: 'nope' }, headers: urlencoded, body: 'email=a%40b.co' }));
+    expect(unknown.statusCode).toBe(404);
+    const bad = await post('email=nope');
+    expect(bad.statusCode).toBe(400);
+    expect(json(bad).error).toEqual({
+      code: 'validation_failed',
+      message: 'the submission has invalid fields',
+      details: [{ path: 'email', message: 'is not a valid email address' }],
+    });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('hides internal failures behind a generic 500', async () => {
+    dynamo.on(TransactWriteCommand).rejects(new Error('connect ECONNREFUSED 10.0.0.1:443 secret-detail'));
+    const result = await post('email=ada%40example.com');
+    expect(result.statusCode).toBe(500);
+    expect(result.body).not.toContain('secret-detail');
+    expect(json(result).error.code).toBe('internal_error');
+  });
+});

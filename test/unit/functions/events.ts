@@ -1,0 +1,38 @@
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+
+/** An HTTP API (payload 2.0) event as API Gateway sends it. */
+export function httpEvent(
+  routeKey: string,
+  options: {
+    path?: string;
+    pathParameters?: Record<string, string>;
+    headers?: Record<string, string>;
+    body?: string;
+    query?: Record<string, string>;
+  } = {},
+): APIGatewayProxyEventV2 {
+  const [method, path] = routeKey.split(' ') as [string, string];
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: options.path ?? path,
+    rawQueryString: '',
+    headers: options.headers ?? {},
+    queryStringParameters: options.query,
+    pathParameters: options.pathParameters,
+    body: options.body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'example.com',
+      domainPrefix: 'example',
+      http: { method, path: options.path ?? path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'req-1',
+      routeKey,
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+    },
+  };
+}
