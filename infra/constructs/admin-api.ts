@@ -28,6 +28,13 @@ export class AdminApi extends Construct {
     props.api.route(HttpMethod.PUT, '/v1/forms/{formId}', manageForms.fn);
     props.api.route(HttpMethod.GET, '/v1/forms/{formId}', manageForms.fn);
 
+    const createApiKey = new LeadflowFunction(this, 'CreateApiKey', {
+      entry: 'create-api-key',
+      description: 'Issues scoped API keys (stored hashed)',
+    });
+    props.storage.bind(createApiKey.fn, 'readWrite');
+    props.api.route(HttpMethod.POST, '/v1/api-keys', createApiKey.fn);
+
     const health = new LeadflowFunction(this, 'Health', {
       entry: 'health',
       description: 'Liveness check',

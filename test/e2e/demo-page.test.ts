@@ -1,0 +1,53 @@
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { admin, uniqueEmail } from '../integration/helpers';
+
+export const chromiumFlags = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
+];
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumFlags });
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('demo landing page in headless Chromium', () => {
+  it('submits the form, lands on the thank-you page, and the lead is readable through the API', async () => {
+    const page = await browser.newPage();
+    const email = uniqueEmail('browser');
+    await page.goto(`${inject('siteUrl')}/?utm_source=newsletter&utm_campaign=november`);
+    await page.fill('[name=firstName]', 'Katherine');
+    await page.fill('[name=lastName]', 'Johnson');
+    await page.fill('[name=email]', email);
+    await page.fill('[name=company]', 'Orbital Mechanics Ltd');
+    await page.fill('[name=jobTitle]', 'VP Engineering');
+    await page.selectOption('[name=companySize]', '201-1000');
+    await page.selectOption('[name=budget]', '$25k-$100k');
+    await page.selectOption('[name=timeline]', 'This quarter');
+    await page.fill('[name=message]', 'Our pipeline reporting is manual and slow.');
+    await page.check('[name=consent]');
+    await Promise.all([page.waitForURL(/thanks\.html\?leadId=/), page.click('button[type=submit]')]);
+
+    const leadId = new URL(page.url()).searchParams.get('leadId');
+    await expect.poll(() => page.textContent('#lead-id')).toContain(leadId);
+    await page.screenshot({ path: 'test-results/demo-thanks.png' });
+
+    const response = await admin('GET', `/v1/leads/${leadId}`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      email,
+      consent: true,
+      source: 'newsletter',
+      profile: { firstName: 'Katherine', lastName: 'Johnson', company: 'Orbital Mechanics Ltd', jobTitle: 'VP Engineering' },
+      attribution: { firstTouch: { campaign: 'november', formId: 'default' } },
+    });
+    await page.close();
+  });
+});

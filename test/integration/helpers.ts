@@ -1,0 +1,54 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+
+export const apiUrl = () => inject('apiUrl');
+export const adminKey = () => inject('adminKey');
+
+export function uniqueEmail(tag = 'lead'): string {
+  return `${tag}-${randomUUID()}@example.com`;
+}
+
+export async function postForm(formId: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${apiUrl()}/v1/forms/${formId}/submissions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body,
+    redirect: 'manual',
+  });
+}
+
+export async function postJson(formId: string, value: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return postForm(formId, JSON.stringify(value), { 'content-type': 'application/json', ...headers });
+}
+
+export async function admin(method: string, path: string, body?: unknown, key = adminKey()): Promise<Response> {
+  return fetch(`${apiUrl()}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** Direct reads of the local table, to prove what was (not) stored. */
+export const documents = () =>
+  DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: inject('dynamoEndpoint'),
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+
+export async function leadPartition(leadId: string): Promise<Array<Record<string, unknown>>> {
+  const { Items } = await documents().send(
+    new QueryCommand({
+      TableName: inject('tableName'),
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `LEAD#${leadId}` },
+      ConsistentRead: true,
+    }),
+  );
+  return Items ?? [];
+}
