@@ -1,5 +1,6 @@
 import type { Form } from './form';
 import { leadIdFor, profileFields, type Lead, type Profile, type Touch } from './lead';
+import { scoreLead, type EngagementEvent, type ScoringRules } from './scoring';
 import { normalizeEmail, type Submission } from './submission';
 
 export interface CapturePlan {
@@ -8,15 +9,28 @@ export interface CapturePlan {
   duplicate: boolean;
 }
 
+/** A lead keeps its most recent engagement events; older ones have decayed to nothing. */
+export const MAX_ENGAGEMENT_EVENTS = 200;
+
+/** Adds an engagement event (newest last, bounded) and rescores the lead with the given rules. */
+export function withEngagement(lead: Lead, event: EngagementEvent | undefined, rules: ScoringRules, now: Date): Lead {
+  const engagement = event
+    ? [...lead.engagement, event].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).slice(-MAX_ENGAGEMENT_EVENTS)
+    : lead.engagement;
+  return { ...lead, engagement, score: scoreLead(lead, engagement, rules, now) };
+}
+
 /**
  * Folds a validated submission into the lead it belongs to: a new lead, or for a known email the
- * same lead with its profile refreshed (newer non-empty values win) and the touch recorded.
+ * same lead with its profile refreshed (newer non-empty values win) and the touch recorded as a
+ * form_submit engagement. Either way the lead is scored with the given rules.
  */
 export function planCapture(
   existing: Lead | undefined,
   submission: Submission,
   form: Pick<Form, 'formId'>,
   now: Date,
+  rules: ScoringRules,
 ): CapturePlan {
   const at = now.toISOString();
   const email = normalizeEmail(submission.email);
@@ -24,39 +38,36 @@ export function planCapture(
   const profile = profileFrom(submission);
 
   if (!existing) {
-    return {
-      duplicate: false,
-      touch,
-      lead: {
-        leadId: leadIdFor(email),
-        email,
-        profile,
-        customFields: submission.customFields,
-        consent: submission.consent ?? false,
-        stage: 'new',
-        source: touch.source,
-        attribution: { firstTouch: touch, lastTouch: touch },
-        touches: 1,
-        createdAt: at,
-        updatedAt: at,
-        version: 1,
-      },
-    };
-  }
-  return {
-    duplicate: true,
-    touch,
-    lead: {
-      ...existing,
-      profile: { ...existing.profile, ...profile },
-      customFields: { ...existing.customFields, ...submission.customFields },
-      consent: submission.consent ?? existing.consent,
-      attribution: { firstTouch: existing.attribution.firstTouch, lastTouch: touch },
-      touches: existing.touches + 1,
+    const lead: Lead = {
+      leadId: leadIdFor(email),
+      email,
+      profile,
+      customFields: submission.customFields,
+      consent: submission.consent ?? false,
+      stage: 'new',
+      stageChangedAt: at,
+      source: touch.source,
+      attribution: { firstTouch: touch, lastTouch: touch },
+      touches: 1,
+      engagement: [],
+      createdAt: at,
       updatedAt: at,
-      version: existing.version + 1,
-    },
+      version: 1,
+    };
+    return { duplicate: false, touch, lead: withEngagement(lead, undefined, rules, now) };
+  }
+  const updated: Lead = {
+    ...existing,
+    profile: { ...existing.profile, ...profile },
+    customFields: { ...existing.customFields, ...submission.customFields },
+    consent: submission.consent ?? existing.consent,
+    attribution: { firstTouch: existing.attribution.firstTouch, lastTouch: touch },
+    touches: existing.touches + 1,
+    updatedAt: at,
+    version: existing.version + 1,
   };
+  const resubmitted: EngagementEvent = { type: 'form_submit', at, properties: { formId: form.formId } };
+  return { duplicate: true, touch, lead: withEngagement(updated, resubmitted, rules, now) };
 }
 
 function profileFrom(submission: Submission): Profile {

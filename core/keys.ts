@@ -10,6 +10,10 @@
  * | form counters   | FORM#<formId>               | STATS                       |                                      |                                      |
  * | API key         | APIKEY#<sha256 of key>      | APIKEY                      |                                      |                                      |
  * | idempotency     | IDEMPOTENCY#<scope>#<key>   | IDEMPOTENCY                 |                                      |                                      |
+ * | workflow wait   | LEAD#<leadId>               | WORKFLOW                    |                                      |                                      |
+ * | owner counter   | COUNTER#owners              | COUNTER                     |                                      |                                      |
+ * | scoring rules   | RULES                       | VERSION#<version> / ACTIVE  |                                      |                                      |
+ * | rescore job     | JOB#<jobId>                 | JOB                         |                                      |                                      |
  *
  * History entries double as the event stream: gsi2 projects them into day partitions, sharded so
  * that one busy day stays under a partition's 1,000 writes/s. Idempotency records expire through
@@ -51,6 +55,12 @@ export const keys = {
   form: (formId: string): ItemKey => ({ pk: `FORM#${formId}`, sk: 'FORM' }),
   formStats: (formId: string): ItemKey => ({ pk: `FORM#${formId}`, sk: 'STATS' }),
   apiKey: (keyHash: string): ItemKey => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' }),
+  /** The task token of the workflow step waiting for a rep's move on this lead. */
+  workflow: (leadId: string): ItemKey => ({ pk: `LEAD#${leadId}`, sk: 'WORKFLOW' }),
+  rulesVersion: (version: string): ItemKey => ({ pk: 'RULES', sk: `VERSION#${version}` }),
+  activeRules: (): ItemKey => ({ pk: 'RULES', sk: 'ACTIVE' }),
+  job: (jobId: string): ItemKey => ({ pk: `JOB#${jobId}`, sk: 'JOB' }),
+  ownerCounter: (): ItemKey => ({ pk: 'COUNTER#owners', sk: 'COUNTER' }),
   idempotency: (scope: string, key: string): ItemKey => ({
     pk: `IDEMPOTENCY#${scope}#${key}`,
     sk: 'IDEMPOTENCY',

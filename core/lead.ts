@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { profileSchema } from './profile';
+import { engagementEventSchema, scoreSchema } from './scoring';
 import { stages } from './stages';
+
+export { profileFields, profileSchema, type Profile } from './profile';
 
 /** Where one submission came from: UTM parameters, referrer and landing page. */
 export const touchSchema = z.object({
@@ -16,22 +20,10 @@ export const touchSchema = z.object({
 });
 export type Touch = z.infer<typeof touchSchema>;
 
-export const profileSchema = z.object({
-  firstName: z.string().optional(),
-  lastName: z.string().optional(),
-  company: z.string().optional(),
-  jobTitle: z.string().optional(),
-  phone: z.string().optional(),
-  country: z.string().optional(),
-  industry: z.string().optional(),
-  companySize: z.string().optional(),
-  budget: z.string().optional(),
-  timeline: z.string().optional(),
-  role: z.string().optional(),
-  message: z.string().optional(),
-});
-export type Profile = z.infer<typeof profileSchema>;
-export const profileFields = Object.keys(profileSchema.shape) as Array<keyof Profile>;
+export const ownerSchema = z.object({ name: z.string(), email: z.string() });
+export type Owner = z.infer<typeof ownerSchema>;
+
+export const objectionTypes = ['price', 'features', 'timing', 'authority', 'other'] as const;
 
 export const leadSchema = z.object({
   leadId: z.string(),
@@ -40,11 +32,21 @@ export const leadSchema = z.object({
   customFields: z.record(z.string(), z.string()),
   consent: z.boolean(),
   stage: z.enum(stages),
-  owner: z.string().optional(),
+  /** When the lead entered its current stage (time-in-stage and follow-up timing start here). */
+  stageChangedAt: z.string(),
+  owner: ownerSchema.optional(),
+  /** Set when won. */
+  deal: z.object({ value: z.number(), currency: z.string(), wonAt: z.string() }).optional(),
+  /** The latest objection raised, and why a lead was lost or disqualified. */
+  objection: z.object({ type: z.enum(objectionTypes), note: z.string().optional(), at: z.string() }).optional(),
+  closedReason: z.string().optional(),
   /** First-touch source, the one funnel metrics group by. */
   source: z.string(),
   attribution: z.object({ firstTouch: touchSchema, lastTouch: touchSchema }),
   touches: z.number().int().positive(),
+  /** The current score with its breakdown, and the recent engagement it was computed from. */
+  score: scoreSchema.optional(),
+  engagement: z.array(engagementEventSchema).default([]),
   createdAt: z.string(),
   updatedAt: z.string(),
   /** Optimistic-locking counter: every write checks the version it read. */

@@ -15,6 +15,7 @@ import {
   type Submission,
 } from '../core/submission';
 import { countSpam, getForm } from './shared/forms-repository';
+import { getActiveRules } from './shared/rules-repository';
 import { httpHandler, type HttpRequest, type HttpResponse } from './shared/http';
 import {
   IdempotencyKeyUsedError,
@@ -67,15 +68,17 @@ async function capture(
   idempotency: { key: string; hash: string } | undefined,
 ): Promise<CaptureResult> {
   const leadId = leadIdFor(normalizeEmail(submission.email));
+  const rules = await getActiveRules();
   let existing = undefined;
   for (let attempt = 1; ; attempt++) {
     const now = new Date();
-    const plan = planCapture(existing, submission, form, now);
+    const plan = planCapture(existing, submission, form, now, rules);
     const result: CaptureResult = { leadId, duplicate: plan.duplicate };
     const entry = historyEntry(leadId, plan.duplicate ? 'resubmitted' : 'captured', `form:${form.formId}`, now, {
       formId: form.formId,
       source: plan.touch.source,
       touch: plan.touch,
+      score: plan.lead.score && { total: plan.lead.score.total, grade: plan.lead.score.grade, rulesVersion: plan.lead.score.rulesVersion },
     });
     const record: IdempotencyRecord | undefined = idempotency && {
       requestHash: idempotency.hash,

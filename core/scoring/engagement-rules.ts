@@ -87,6 +87,6 @@ function lineFor(rule: EventRule, tally: EventRuleTally): EngagementLine {
   return {
     rule,
     tenths,
-    reason: `${rule.label}: ${what} at ${formatPoints(rule.pointsPerEvent)} each, ${decayed} after ${rule.halfLifeDays}-day half-life decay${capNote}`,
+    reason: `${rule.label}: ${what} at ${formatPoints(rule.pointsPerEvent)} points each, ${decayed} after ${rule.halfLifeDays}-day half-life decay${capNote}`,
   };
 }

@@ -1,4 +1,5 @@
-import { profileFields, type Lead } from '../lead';
+import type { Lead } from '../lead';
+import { profileFields } from '../profile';
 
 /** What the engine needs of a lead; a full `Lead` qualifies. */
 export type ScorableLead = Pick<Lead, 'email' | 'profile'> &
@@ -68,7 +69,9 @@ const MAX_QUOTED_CHARS = 40;
 
 /** A lead value quoted for a reason: bounded in length, control characters escaped. */
 export function quote(value: string): string {
-  const chars = Array.from(value.trim());
+  const trimmed = value.trim();
+  if (trimmed.length <= MAX_QUOTED_CHARS) return JSON.stringify(trimmed);
+  const chars = Array.from(trimmed);
   const shown = chars.length > MAX_QUOTED_CHARS ? `${chars.slice(0, MAX_QUOTED_CHARS).join('')}…` : chars.join('');
   return JSON.stringify(shown);
 }

@@ -20,6 +20,7 @@ const opSymbols = { eq: '=', ne: '≠', gt: '>', gte: '≥', lt: '<', lte: '≤'
 
 /** Turns a fit rule into a matcher once, so regexes and lookups are built once per rules document. */
 export function compileFitRule(rule: FitRule): FitMatcher {
+  const label = rule.kind === 'emailDomain' ? 'email domain' : fieldLabel(rule.field);
   switch (rule.kind) {
     case 'compare':
       return (lead) => {
@@ -28,7 +29,7 @@ export function compileFitRule(rule: FitRule): FitMatcher {
         if (value === undefined || !compare(value, rule.op, rule.value)) return undefined;
         return {
           points: rule.points,
-          evidence: `${fieldLabel(rule.field)} ${quote(raw!)} ${opSymbols[rule.op]} ${rule.value}`,
+          evidence: `${label} ${quote(raw!)} ${opSymbols[rule.op]} ${rule.value}`,
         };
       };
     case 'range':
@@ -40,7 +41,7 @@ export function compileFitRule(rule: FitRule): FitMatcher {
         if (rule.lt !== undefined && value >= rule.lt) return undefined;
         return {
           points: rule.points,
-          evidence: `${fieldLabel(rule.field)} ${quote(raw!)} is in [${rule.gte ?? '-∞'}, ${rule.lt ?? '∞'})`,
+          evidence: `${label} ${quote(raw!)} is in [${rule.gte ?? '-∞'}, ${rule.lt ?? '∞'})`,
         };
       };
     case 'enum': {
@@ -51,7 +52,7 @@ export function compileFitRule(rule: FitRule): FitMatcher {
         const raw = readField(lead, rule.field);
         const points = raw === undefined ? undefined : pointsByValue.get(normalizeText(raw));
         if (points === undefined) return undefined;
-        return { points, evidence: `${fieldLabel(rule.field)} is ${quote(raw!)}` };
+        return { points, evidence: `${label} is ${quote(raw!)}` };
       };
     }
     case 'list': {
@@ -59,7 +60,7 @@ export function compileFitRule(rule: FitRule): FitMatcher {
       return (lead) => {
         const raw = readField(lead, rule.field);
         if (raw === undefined || !values.has(normalizeText(raw))) return undefined;
-        return { points: rule.points, evidence: `${fieldLabel(rule.field)} ${quote(raw)} is listed` };
+        return { points: rule.points, evidence: `${label} ${quote(raw)} is listed` };
       };
     }
     case 'regex': {
@@ -68,7 +69,7 @@ export function compileFitRule(rule: FitRule): FitMatcher {
         const raw = readField(lead, rule.field);
         const found = raw === undefined ? null : pattern.exec(matchableText(raw));
         if (!found) return undefined;
-        return { points: rule.points, evidence: `${fieldLabel(rule.field)} contains ${quote(found[0])}` };
+        return { points: rule.points, evidence: `${label} contains ${quote(found[0])}` };
       };
     }
     case 'keywords': {
@@ -84,7 +85,7 @@ export function compileFitRule(rule: FitRule): FitMatcher {
         const capNote = points === uncapped ? '' : ` (capped at ${formatPoints(points)})`;
         return {
           points,
-          evidence: `${fieldLabel(rule.field)} mentions ${found.map((k) => JSON.stringify(k)).join(', ')}${capNote}`,
+          evidence: `${label} mentions ${found.map((k) => JSON.stringify(k)).join(', ')}${capNote}`,
         };
       };
     }

@@ -1,7 +1,15 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { HistoryEntry } from '../../core/history';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { historyEntrySchema, type HistoryEntry } from '../../core/history';
 import { IDEMPOTENCY_TTL_SECONDS, idempotencyRecordSchema, type IdempotencyRecord } from '../../core/idempotency';
+import { NotFoundError } from '../../core/errors';
 import { keys } from '../../core/keys';
 import { leadSchema, type Lead } from '../../core/lead';
 import { documents, tableEnv } from './table';
@@ -115,4 +123,74 @@ export async function getIdempotencyRecord(scope: string, key: string): Promise<
     new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.idempotency(scope, key), ConsistentRead: true }),
   );
   return Item ? idempotencyRecordSchema.parse(Item) : undefined;
+}
+
+/** Appends entries to a lead's history. A deterministic entry id makes the append idempotent. */
+export async function appendHistory(entry: HistoryEntry, options: { onlyOnce?: boolean } = {}): Promise<boolean> {
+  try {
+    await documents.send(
+      new PutCommand({
+        TableName: tableEnv.TABLE_NAME,
+        Item: historyItem(entry),
+        ConditionExpression: options.onlyOnce ? 'attribute_not_exists(pk)' : undefined,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (options.onlyOnce && error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+export async function removeHistory(entry: HistoryEntry): Promise<void> {
+  await documents.send(
+    new DeleteCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.history(entry.leadId, entry.at, entry.entryId) }),
+  );
+}
+
+/** A lead's audit trail in order, a page at a time. */
+export async function listHistory(
+  leadId: string,
+  limit: number,
+  cursor?: Record<string, unknown>,
+): Promise<{ entries: HistoryEntry[]; cursor?: Record<string, unknown> }> {
+  const result = await documents.send(
+    new QueryCommand({
+      TableName: tableEnv.TABLE_NAME,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :history)',
+      ExpressionAttributeValues: { ':pk': keys.lead(leadId).pk, ':history': keys.historyPrefix },
+      Limit: limit,
+      ExclusiveStartKey: cursor,
+      ConsistentRead: true,
+    }),
+  );
+  return {
+    entries: (result.Items ?? []).map((item) => historyEntrySchema.parse(item)),
+    cursor: result.LastEvaluatedKey,
+  };
+}
+
+/**
+ * Read-modify-write on one lead with optimistic locking: `change` sees the current lead and
+ * returns the new lead and its history entries (or nothing to leave it as is); a concurrent
+ * change makes it run again on the fresh lead.
+ */
+export async function changeLead<T extends { lead: Lead; entries: HistoryEntry[] }>(
+  leadId: string,
+  change: (lead: Lead) => T | undefined,
+  maxAttempts = 5,
+): Promise<{ lead: Lead; change?: T }> {
+  for (let attempt = 1; ; attempt++) {
+    const lead = await getLead(leadId, true);
+    if (!lead) throw new NotFoundError('there is no such lead');
+    const result = change(lead);
+    if (!result) return { lead };
+    try {
+      await saveLead(result.lead, result.entries);
+      return { lead: result.lead, change: result };
+    } catch (error) {
+      const retryable = error instanceof LeadChangedError || error instanceof WriteConflictError;
+      if (!retryable || attempt >= maxAttempts) throw error;
+    }
+  }
 }

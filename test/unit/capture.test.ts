@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planCapture } from '../../core/capture';
 import { leadIdFor } from '../../core/lead';
+import { defaultScoringRules as rules } from '../../core/scoring';
 import { validateSubmission } from '../../core/submission';
 
 const form = { formId: 'default' };
@@ -16,7 +17,7 @@ describe('planCapture', () => {
       utm_campaign: 'spring',
       referrer: 'https://www.linkedin.com/feed',
     });
-    const { lead, duplicate, touch } = planCapture(undefined, submission, form, first);
+    const { lead, duplicate, touch } = planCapture(undefined, submission, form, first, rules);
     expect(duplicate).toBe(false);
     expect(lead).toMatchObject({
       leadId: leadIdFor('ada@example.com'),
@@ -28,6 +29,7 @@ describe('planCapture', () => {
       profile: { firstName: 'Ada' },
     });
     expect(lead.attribution.firstTouch).toEqual(touch);
+    expect(lead.score).toMatchObject({ rulesVersion: rules.version, grade: expect.stringMatching(/^[A-D]$/) });
     expect(touch).toEqual({
       at: first.toISOString(),
       formId: 'default',
@@ -38,20 +40,22 @@ describe('planCapture', () => {
   });
 
   it('falls back to the referring host, then direct', () => {
-    const viaReferrer = planCapture(undefined, validateSubmission({ email: 'a@b.co', referrer: 'https://www.google.com/' }), form, first);
+    const viaReferrer = planCapture(undefined, validateSubmission({ email: 'a@b.co', referrer: 'https://www.google.com/' }), form, first, rules);
     expect(viaReferrer.lead.source).toBe('google.com');
-    expect(planCapture(undefined, validateSubmission({ email: 'a@b.co' }), form, first).lead.source).toBe('direct');
+    expect(planCapture(undefined, validateSubmission({ email: 'a@b.co' }), form, first, rules).lead.source).toBe('direct');
   });
 
   it('updates a known lead: newer values win, first touch stays, last touch moves', () => {
-    const created = planCapture(undefined, validateSubmission({ email: 'a@b.co', company: 'Old', jobTitle: 'CTO', utm_source: 'ads' }), form, first).lead;
-    const again = planCapture(created, validateSubmission({ email: 'A@B.co', company: 'New', utm_source: 'newsletter' }), form, later);
+    const created = planCapture(undefined, validateSubmission({ email: 'a@b.co', company: 'Old', jobTitle: 'CTO', utm_source: 'ads' }), form, first, rules).lead;
+    const again = planCapture(created, validateSubmission({ email: 'A@B.co', company: 'New', utm_source: 'newsletter' }), form, later, rules);
     expect(again.duplicate).toBe(true);
     expect(again.lead.leadId).toBe(created.leadId);
     expect(again.lead.profile).toEqual({ company: 'New', jobTitle: 'CTO' });
     expect(again.lead.attribution.firstTouch.source).toBe('ads');
     expect(again.lead.attribution.lastTouch.source).toBe('newsletter');
     expect(again.lead.source).toBe('ads');
+    expect(again.lead.engagement).toEqual([{ type: 'form_submit', at: later.toISOString(), properties: { formId: 'default' } }]);
+    expect(again.lead.score!.engagement).toBeGreaterThan(created.score!.engagement);
     expect(again.lead).toMatchObject({ touches: 2, version: 2, createdAt: first.toISOString(), updatedAt: later.toISOString() });
   });
 

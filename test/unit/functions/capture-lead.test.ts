@@ -67,7 +67,7 @@ describe('capture-lead', () => {
       pk: 'LEAD#x', sk: 'LEAD', leadId: 'ld_AAAAAAAAAAAAAAAAAAAAAA', email: 'ada@example.com', profile: { company: 'Old' },
       customFields: {}, consent: false, stage: 'qualified', source: 'ads',
       attribution: { firstTouch: { at: 't', formId, source: 'ads' }, lastTouch: { at: 't', formId, source: 'ads' } },
-      touches: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', version: 3,
+      touches: 1, engagement: [], stageChangedAt: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', version: 3,
     };
     dynamo.on(TransactWriteCommand).rejectsOnce(cancelled('ConditionalCheckFailed', 'None')).resolves({});
     dynamo.on(GetCommand, { ConsistentRead: true }).resolves({ Item: existing });

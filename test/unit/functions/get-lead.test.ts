@@ -10,7 +10,7 @@ const leadId = 'ld_AAAAAAAAAAAAAAAAAAAAAA';
 const lead = {
   leadId, email: 'ada@example.com', profile: { firstName: 'Ada' }, customFields: {}, consent: true, stage: 'new',
   source: 'direct', attribution: { firstTouch: { at: 't', formId: 'default', source: 'direct' }, lastTouch: { at: 't', formId: 'default', source: 'direct' } },
-  touches: 1, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', version: 1,
+  touches: 1, engagement: [], stageChangedAt: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', version: 1,
 };
 
 function get(key: string | undefined, id = leadId) {

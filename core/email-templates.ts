@@ -1,0 +1,62 @@
+/**
+ * The lifecycle's emails as SES templates (Handlebars syntax, rendered by SES). The CDK app
+ * creates one SES template per entry; functions refer to them by id.
+ */
+export interface EmailTemplate {
+  id: string;
+  subject: string;
+  html: string;
+  text: string;
+}
+
+const playbookHtml = '{{#if playbook}}<h3>Playbook</h3><ul>{{#each playbook}}<li>{{this}}</li>{{/each}}</ul>{{/if}}';
+const playbookText = '{{#if playbook}}Playbook:\n{{#each playbook}}- {{this}}\n{{/each}}{{/if}}';
+
+export const emailTemplates: EmailTemplate[] = [
+  {
+    id: 'owner-reminder',
+    subject: 'Reminder: {{leadName}} is waiting in {{stage}}',
+    html: '<p>Hi {{ownerName}},</p><p>{{leadName}} ({{company}}) has had no move in <b>{{stage}}</b> for {{waited}}.</p>' + playbookHtml,
+    text: 'Hi {{ownerName}},\n\n{{leadName}} ({{company}}) has had no move in {{stage}} for {{waited}}.\n\n' + playbookText,
+  },
+  {
+    id: 'manager-escalation',
+    subject: 'Escalation: {{leadName}} untouched for {{waited}}',
+    html: '<p>Hi {{managerName}},</p><p>{{leadName}} ({{company}}), owned by {{ownerName}}, has waited {{waited}} in <b>{{stage}}</b>.</p>' + playbookHtml,
+    text: 'Hi {{managerName}},\n\n{{leadName}} ({{company}}), owned by {{ownerName}}, has waited {{waited}} in {{stage}}.\n\n' + playbookText,
+  },
+  {
+    id: 'prospect-check-in',
+    subject: 'Any questions, {{firstName}}?',
+    html: '<p>Hi {{firstName}},</p><p>I wanted to check in: is there anything I can answer for you or your team?</p><p>{{ownerName}}</p>',
+    text: 'Hi {{firstName}},\n\nI wanted to check in: is there anything I can answer for you or your team?\n\n{{ownerName}}',
+  },
+  {
+    id: 'thank-you',
+    subject: 'Thank you, {{firstName}}!',
+    html: '<p>Hi {{firstName}},</p><p>Thank you for choosing us. {{ownerName}} will be in touch to plan your onboarding.</p>',
+    text: 'Hi {{firstName}},\n\nThank you for choosing us. {{ownerName}} will be in touch to plan your onboarding.',
+  },
+  {
+    id: 'retention-check-in',
+    subject: 'How is it going, {{firstName}}?',
+    html: '<p>Hi {{firstName}},</p><p>How is everything working for {{company}}? Reply with any question, or book a check-in call.</p>',
+    text: 'Hi {{firstName}},\n\nHow is everything working for {{company}}? Reply with any question, or book a check-in call.',
+  },
+  {
+    id: 'satisfaction-survey',
+    subject: 'Two minutes for feedback?',
+    html: '<p>Hi {{firstName}},</p><p>How satisfied are you so far? Your answer helps us serve {{company}} better.</p>',
+    text: 'Hi {{firstName}},\n\nHow satisfied are you so far? Your answer helps us serve {{company}} better.',
+  },
+  {
+    id: 'upsell-referral',
+    subject: 'What is next for {{company}}?',
+    html: '<p>Hi {{firstName}},</p><p>Teams like yours often add more seats or modules after three months. And if you know someone who would benefit, we would love an introduction.</p>',
+    text: 'Hi {{firstName}},\n\nTeams like yours often add more seats or modules after three months. And if you know someone who would benefit, we would love an introduction.',
+  },
+];
+
+/** The retention emails after a win, in order. */
+export const retentionEmails = ['thank-you', 'retention-check-in', 'satisfaction-survey', 'upsell-referral'] as const;
+export type RetentionEmail = (typeof retentionEmails)[number];

@@ -1,0 +1,146 @@
+import * as z from 'zod';
+import { durationSeconds } from './duration';
+import type { Stage } from './stages';
+import type { ObjectionType } from './stage-machine';
+
+const duration = z.string().refine((value) => {
+  try {
+    return durationSeconds(value) > 0;
+  } catch {
+    return false;
+  }
+}, 'must be a positive ISO-8601 duration such as P1D');
+
+const person = z.object({ name: z.string().min(1), email: z.email() });
+
+/**
+ * Everything about timing and guidance is configuration: who owns leads, when follow-ups fire,
+ * what a rep is told at each stage. Supplied to the functions as JSON (CDK context `lifecycle`).
+ */
+export const lifecycleConfigSchema = z.object({
+  owners: z.array(person).min(1),
+  manager: person,
+  followUps: z.object({
+    /** A qualified lead untouched this long reminds its owner... */
+    qualifiedRemindAfter: duration.default('P1D'),
+    /** ...and this long after qualification escalates to the manager. */
+    qualifiedEscalateAfter: duration.default('P3D'),
+    /** Idle this long in presentation, objection or closing: a check-in to the prospect and a reminder to the owner. */
+    idleCheckInAfter: z
+      .object({ presentation: duration, objection: duration, closing: duration })
+      .default({ presentation: 'P3D', objection: 'P2D', closing: 'P2D' }),
+    /** After the timed follow-ups, an idle lead is looked at again this often (owner reminder). */
+    staleRemindEvery: duration.default('P14D'),
+    /** How often a nurturing lead is re-checked while it waits to be qualified. */
+    nurtureRecheckEvery: duration.default('P30D'),
+  }).default({
+    qualifiedRemindAfter: 'P1D',
+    qualifiedEscalateAfter: 'P3D',
+    idleCheckInAfter: { presentation: 'P3D', objection: 'P2D', closing: 'P2D' },
+    staleRemindEvery: 'P14D',
+    nurtureRecheckEvery: 'P30D',
+  }),
+  retention: z
+    .object({ checkInAfter: duration, surveyAfter: duration, upsellAfter: duration })
+    .default({ checkInAfter: 'P7D', surveyAfter: 'P30D', upsellAfter: 'P90D' }),
+  renurtureAfter: duration.default('P90D'),
+  playbooks: z.record(z.string(), z.array(z.string().min(1))).default({}),
+});
+export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
+
+/** Guidance from the sales process, handed to the rep at the moment it helps. */
+export const defaultPlaybooks: Record<string, string[]> = {
+  qualified: [
+    'Call within a day: ask about current challenges and the solutions being considered.',
+    'Confirm budget, authority, need and timeline (BANT) before booking a presentation.',
+  ],
+  presentation: [
+    "Tailor the demo to the pain points found while qualifying; show the features that fit the prospect's team.",
+    'Tell the success story of a similar customer.',
+  ],
+  'objection:price': [
+    'Acknowledge the concern, then show the return on investment and long-term savings.',
+    'Offer a testimonial or case study with measured results.',
+  ],
+  'objection:features': ['Listen fully, then map the need to existing features or the roadmap; offer a focused demo.'],
+  'objection:timing': ['Ask what would have to be true to start now; propose a phased start.'],
+  'objection:authority': ['Ask who else decides and offer a session for them.'],
+  'objection:other': ['Listen actively, restate the concern, answer with evidence.'],
+  closing: [
+    'Assumptive close: proceed to next steps such as payment options and delivery timeline.',
+    'If the prospect hesitates, trial close: "How does this solution align with your needs?"',
+  ],
+  won: ['Send a personal thank-you; schedule onboarding and a check-in call.'],
+};
+
+/** The playbook for a stage (and objection type), configured text first. */
+export function playbookFor(config: LifecycleConfig, stage: Stage, objection?: ObjectionType): string[] {
+  const key = stage === 'objection' && objection ? `objection:${objection}` : stage;
+  return config.playbooks[key] ?? defaultPlaybooks[key] ?? [];
+}
+
+export type FollowUpAction = 'remind-owner' | 'escalate-manager' | 'check-in-prospect' | 'nurture-recheck';
+
+/** What the workflow does next after a stage is entered or a wait times out. */
+export interface LifecycleStep {
+  stage: Stage;
+  /** await: wait for a rep move (or the timeout); won/lost/end: leave the loop. */
+  next: 'await' | 'won' | 'lost' | 'end';
+  /** How long to wait for the rep before the follow-ups below fire. */
+  timeoutSeconds: number;
+  /** The follow-ups that fire when that wait times out. */
+  onTimeout: FollowUpAction[];
+  /** How many timed follow-ups this stage has had. */
+  followUpsSent: number;
+  retention: { checkInSeconds: number; surveySeconds: number; upsellSeconds: number };
+  renurtureSeconds: number;
+}
+
+/**
+ * The one place that turns configuration into the workflow's next wait: the state machine only
+ * branches on `next` and waits `timeoutSeconds`, so no threshold or delay is copied into ASL.
+ */
+export function planStep(stage: Stage, followUpsSent: number, config: LifecycleConfig): LifecycleStep {
+  const f = config.followUps;
+  const seconds = durationSeconds;
+  const retention = {
+    checkInSeconds: seconds(config.retention.checkInAfter),
+    // Waits are chained, so each is the gap after the previous email.
+    surveySeconds: seconds(config.retention.surveyAfter) - seconds(config.retention.checkInAfter),
+    upsellSeconds: seconds(config.retention.upsellAfter) - seconds(config.retention.surveyAfter),
+  };
+  const base = { stage, followUpsSent, retention, renurtureSeconds: seconds(config.renurtureAfter) };
+  const stale = { ...base, next: 'await' as const, timeoutSeconds: seconds(f.staleRemindEvery), onTimeout: ['remind-owner' as const] };
+
+  switch (stage) {
+    case 'won':
+      return { ...base, next: 'won', timeoutSeconds: 0, onTimeout: [] };
+    case 'lost':
+      return { ...base, next: 'lost', timeoutSeconds: 0, onTimeout: [] };
+    case 'disqualified':
+      return { ...base, next: 'end', timeoutSeconds: 0, onTimeout: [] };
+    case 'new':
+      // A new lead is routed at once; reaching here means routing is pending.
+      return { ...base, next: 'await', timeoutSeconds: 60, onTimeout: [] };
+    case 'nurturing':
+      return { ...base, next: 'await', timeoutSeconds: seconds(f.nurtureRecheckEvery), onTimeout: ['nurture-recheck'] };
+    case 'qualified':
+      if (followUpsSent === 0) return { ...base, next: 'await', timeoutSeconds: seconds(f.qualifiedRemindAfter), onTimeout: ['remind-owner'] };
+      if (followUpsSent === 1) {
+        return {
+          ...base,
+          next: 'await',
+          timeoutSeconds: seconds(f.qualifiedEscalateAfter) - seconds(f.qualifiedRemindAfter),
+          onTimeout: ['escalate-manager'],
+        };
+      }
+      return stale;
+    case 'presentation':
+    case 'objection':
+    case 'closing':
+      if (followUpsSent === 0) {
+        return { ...base, next: 'await', timeoutSeconds: seconds(f.idleCheckInAfter[stage]), onTimeout: ['check-in-prospect', 'remind-owner'] };
+      }
+      return stale;
+  }
+}

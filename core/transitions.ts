@@ -1,0 +1,47 @@
+import { historyEntry, type HistoryEntry } from './history';
+import type { Lead, Owner } from './lead';
+import { nextStage, type StageMove } from './stage-machine';
+import type { Stage } from './stages';
+
+export interface Transition {
+  lead: Lead;
+  entry: HistoryEntry;
+}
+
+/**
+ * Moves a lead to a new stage (checked against the allowed moves) and describes the move for the
+ * audit trail and the metrics: who, why, how long it sat in the previous stage, deal value.
+ */
+export function moveLead(lead: Lead, move: StageMove, actor: string, now: Date, owner?: Owner): Transition {
+  const to = nextStage(lead.stage, move.stage);
+  const at = now.toISOString();
+  const secondsInPrevious = Math.max(0, Math.round((now.getTime() - Date.parse(lead.stageChangedAt)) / 1000));
+  const next: Lead = {
+    ...lead,
+    stage: to,
+    stageChangedAt: at,
+    updatedAt: at,
+    version: lead.version + 1,
+    owner: owner ?? lead.owner,
+  };
+  if (to === 'won' && move.dealValue !== undefined) next.deal = { value: move.dealValue, currency: move.currency, wonAt: at };
+  if (to === 'objection' && move.objection) next.objection = { ...move.objection, at };
+  if (to === 'lost' || to === 'disqualified') next.closedReason = move.reason;
+  const entry = historyEntry(lead.leadId, 'stage_changed', actor, now, {
+    from: lead.stage,
+    to,
+    secondsInPrevious,
+    ...(move.reason && { reason: move.reason }),
+    ...(next.deal && to === 'won' && { dealValue: next.deal.value, currency: next.deal.currency }),
+    ...(move.objection && to === 'objection' && { objection: move.objection }),
+    ...(owner && { owner: owner.email }),
+    source: lead.source,
+    leadCreatedAt: lead.createdAt,
+  });
+  return { lead: next, entry };
+}
+
+/** The routing move the workflow makes for a new lead from its score decision. */
+export function routingMove(decision: Stage, reason: string): StageMove {
+  return { stage: decision, reason, currency: 'USD' };
+}

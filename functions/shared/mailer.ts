@@ -1,0 +1,60 @@
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import * as z from 'zod';
+
+export const mailEnv = z
+  .object({
+    SENDER_EMAIL: z.email(),
+    CONFIGURATION_SET_NAME: z.string().min(1),
+    /** JSON map from template id (core/email-templates.ts) to the deployed SES template name. */
+    EMAIL_TEMPLATES: z.string().transform((value) => z.record(z.string(), z.string()).parse(JSON.parse(value))),
+  })
+  .parse(process.env);
+
+const ses = new SESv2Client({});
+
+export class EmailSendFailedError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EmailSendFailedError';
+  }
+}
+
+export interface TemplatedEmail {
+  to: string;
+  templateId: string;
+  data: Record<string, unknown>;
+  /** Marketing mail carries one-click unsubscribe headers (RFC 8058). */
+  unsubscribeUrl?: string;
+}
+
+/** Sends one templated email through SES v2 with the configuration set; returns the message id. */
+export async function sendTemplatedEmail(email: TemplatedEmail): Promise<string> {
+  const templateName = mailEnv.EMAIL_TEMPLATES[email.templateId];
+  if (!templateName) throw new EmailSendFailedError(`no SES template is configured for ${email.templateId}`);
+  try {
+    const result = await ses.send(
+      new SendEmailCommand({
+        FromEmailAddress: mailEnv.SENDER_EMAIL,
+        Destination: { ToAddresses: [email.to] },
+        ConfigurationSetName: mailEnv.CONFIGURATION_SET_NAME,
+        Content: {
+          Template: {
+            TemplateName: templateName,
+            TemplateData: JSON.stringify(email.data),
+            Headers: email.unsubscribeUrl
+              ? [
+                  { Name: 'List-Unsubscribe', Value: `<${email.unsubscribeUrl}>` },
+                  { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+                ]
+              : undefined,
+          },
+        },
+        EmailTags: [{ Name: 'template', Value: email.templateId }],
+      }),
+    );
+    return result.MessageId ?? '';
+  } catch (error) {
+    // The SDK's message can carry the address; keep it out of the error that lands in history.
+    throw new EmailSendFailedError(`SES rejected the ${email.templateId} email`, { cause: error });
+  }
+}

@@ -1,0 +1,53 @@
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ConflictError } from '../../core/errors';
+import { keys } from '../../core/keys';
+import { defaultScoringRules, parseScoringRules, type ScoringRules } from '../../core/scoring';
+import { documents, tableEnv } from './table';
+
+/** Rules change rarely; a container re-reads the active version at most this often. */
+const RULES_CACHE_MS = 10_000;
+let cached: { rules: ScoringRules; expires: number } | undefined;
+
+/** The published rules version, or the shipped defaults before anything was published. */
+export async function getActiveRules(options: { fresh?: boolean } = {}): Promise<ScoringRules> {
+  if (!options.fresh && cached && cached.expires > Date.now()) return cached.rules;
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.activeRules(), ConsistentRead: options.fresh }),
+  );
+  const rules = Item ? parseScoringRules(Item.document) : defaultScoringRules;
+  cached = { rules, expires: Date.now() + RULES_CACHE_MS };
+  return rules;
+}
+
+/** Publishes a validated rules document as the active version; a version is never overwritten. */
+export async function publishRules(rules: ScoringRules, publishedBy: string, now: Date): Promise<void> {
+  const at = now.toISOString();
+  try {
+    await documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableEnv.TABLE_NAME,
+              Item: { ...keys.rulesVersion(rules.version), document: rules, publishedBy, publishedAt: at },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: tableEnv.TABLE_NAME,
+              Item: { ...keys.activeRules(), version: rules.version, document: rules, publishedBy, publishedAt: at },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+      throw new ConflictError('rules_version_exists', `rules version ${rules.version} was already published; give the new document a new version`);
+    }
+    throw error;
+  }
+  cached = undefined;
+}

@@ -1,0 +1,54 @@
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { keys } from '../../core/keys';
+import type { LifecycleStep } from '../../core/lifecycle';
+import type { Stage } from '../../core/stages';
+import { documents, tableEnv } from './table';
+
+const sfn = new SFNClient({});
+
+/** Remembers the task token of the step waiting on a lead, so a rep's move can resume it. */
+export async function registerWait(leadId: string, taskToken: string, stage: Stage, now: Date): Promise<void> {
+  await documents.send(
+    new PutCommand({
+      TableName: tableEnv.TABLE_NAME,
+      Item: { ...keys.workflow(leadId), taskToken, stage, registeredAt: now.toISOString() },
+    }),
+  );
+}
+
+export async function getWait(leadId: string): Promise<{ taskToken: string; stage: Stage } | undefined> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.workflow(leadId), ConsistentRead: true }),
+  );
+  return Item ? { taskToken: String(Item.taskToken), stage: Item.stage as Stage } : undefined;
+}
+
+/**
+ * Resumes a waiting step with the next step. A token that was already used or timed out is
+ * fine: the workflow re-reads the lead's stage wherever it is, so no move is lost or doubled.
+ */
+export async function resumeWorkflow(taskToken: string, step: LifecycleStep): Promise<boolean> {
+  try {
+    await sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(step) }));
+    return true;
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'TaskTimedOut' || name === 'InvalidToken' || name === 'TaskDoesNotExist') return false;
+    throw error;
+  }
+}
+
+/** Round-robin owner assignment: an atomic counter shared by all executions. */
+export async function nextOwnerIndex(): Promise<number> {
+  const { Attributes } = await documents.send(
+    new UpdateCommand({
+      TableName: tableEnv.TABLE_NAME,
+      Key: keys.ownerCounter(),
+      UpdateExpression: 'ADD assigned :one',
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return Number(Attributes?.assigned ?? 1) - 1;
+}
