@@ -15,8 +15,8 @@ interface CompiledRules {
 }
 
 /**
- * Compiled once per rules document (by identity): treat a rules document as immutable once it has
- * scored a lead; `parseScoringRules` returns a fresh object for every new version.
+ * Compiled once per rules document, by identity. `parseScoringRules` returns a frozen document,
+ * so a cached compilation cannot go stale.
  */
 const compiledRules = new WeakMap<ScoringRules, CompiledRules>();
 

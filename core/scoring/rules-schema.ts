@@ -239,12 +239,21 @@ export interface RuleErrorDetail extends ErrorDetail {
  */
 export function parseScoringRules(doc: unknown): ScoringRules {
   const result = scoringRulesSchema.safeParse(doc);
-  if (result.success) return result.data;
+  // Frozen: the engine compiles a document once and caches it by identity, so it must not change.
+  if (result.success) return deepFreeze(result.data);
   throw new ValidationError(
     'the scoring rules document is invalid',
     result.error.issues.map((issue) => detailFor(issue, doc)),
     { cause: result.error },
   );
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function detailFor(
