@@ -10,6 +10,7 @@
  * | form counters   | FORM#<formId>               | STATS                       |                                      |                                      |
  * | API key         | APIKEY#<sha256 of key>      | APIKEY                      |                                      |                                      |
  * | idempotency     | IDEMPOTENCY#<scope>#<key>   | IDEMPOTENCY                 |                                      |                                      |
+ * | email claim     | LEAD#<leadId>               | EMAIL#<hash of once-key>    |                                      |                                      |
  * | workflow wait   | LEAD#<leadId>               | WORKFLOW                    |                                      |                                      |
  * | owner counter   | COUNTER#owners              | COUNTER                     |                                      |                                      |
  * | scoring rules   | RULES                       | VERSION#<version> / ACTIVE  |                                      |                                      |
@@ -55,6 +56,8 @@ export const keys = {
   form: (formId: string): ItemKey => ({ pk: `FORM#${formId}`, sk: 'FORM' }),
   formStats: (formId: string): ItemKey => ({ pk: `FORM#${formId}`, sk: 'STATS' }),
   apiKey: (keyHash: string): ItemKey => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' }),
+  /** Marks an email as sent, so a retried workflow step never sends it twice. */
+  emailClaim: (leadId: string, onceHash: string): ItemKey => ({ pk: `LEAD#${leadId}`, sk: `EMAIL#${onceHash}` }),
   /** The task token of the workflow step waiting for a rep's move on this lead. */
   workflow: (leadId: string): ItemKey => ({ pk: `LEAD#${leadId}`, sk: 'WORKFLOW' }),
   rulesVersion: (version: string): ItemKey => ({ pk: 'RULES', sk: `VERSION#${version}` }),

@@ -2,22 +2,32 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AdminApi } from './constructs/admin-api';
 import { Capture } from './constructs/capture';
+import { lifecycleConfigSchema, type LifecycleConfig } from '../core/lifecycle';
+import { Email } from './constructs/email';
 import { LeadflowHttpApi } from './constructs/http-api';
+import { Lifecycle } from './constructs/lifecycle';
 import { Storage } from './constructs/storage';
 
 export interface LeadflowStackProps extends StackProps {
   /** `destroy` only for throwaway stages; production data is retained. */
   removalPolicy?: RemovalPolicy;
+  /** The verified SES sender. */
+  senderEmail: string;
+  /** Owners, manager, follow-up delays and playbooks (validated here, at synth). */
+  lifecycle: unknown;
 }
 
 /** The whole platform: one stack assembled from one construct per capability. */
 export class LeadflowStack extends Stack {
-  constructor(scope: Construct, id: string, props: LeadflowStackProps = {}) {
+  constructor(scope: Construct, id: string, props: LeadflowStackProps) {
     super(scope, id, props);
     const storage = new Storage(this, 'Storage', { removalPolicy: props.removalPolicy });
     new CfnOutput(this, 'TableName', { value: storage.table.tableName });
     const api = new LeadflowHttpApi(this, 'Http');
     new Capture(this, 'Capture', { api, storage });
     new AdminApi(this, 'Admin', { api, storage });
+    const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
+    const lifecycle: LifecycleConfig = lifecycleConfigSchema.parse(props.lifecycle);
+    new Lifecycle(this, 'Lifecycle', { api, storage, email, config: lifecycle });
   }
 }

@@ -194,3 +194,44 @@ export async function changeLead<T extends { lead: Lead; entries: HistoryEntry[]
     }
   }
 }
+
+/**
+ * Claims a once-only action on a lead (an email) and writes its history entry in one transaction.
+ * Returns false if it was claimed before.
+ */
+export async function claimOnce(leadId: string, onceHash: string, entry: HistoryEntry): Promise<boolean> {
+  try {
+    await documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableEnv.TABLE_NAME,
+              Item: { ...keys.emailClaim(leadId, onceHash), entryId: entry.entryId, at: entry.at },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          { Put: { TableName: tableEnv.TABLE_NAME, Item: historyItem(entry) } },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+      return false;
+    }
+    throw error;
+  }
+}
+
+/** Undoes a claim whose action failed, so a retry performs it. */
+export async function releaseClaim(leadId: string, onceHash: string, entry: HistoryEntry): Promise<void> {
+  await documents.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Delete: { TableName: tableEnv.TABLE_NAME, Key: keys.emailClaim(leadId, onceHash) } },
+        { Delete: { TableName: tableEnv.TABLE_NAME, Key: keys.history(entry.leadId, entry.at, entry.entryId) } },
+      ],
+    }),
+  );
+}

@@ -1,0 +1,126 @@
+import { Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import type { LifecycleConfig } from '../../core/lifecycle';
+import { leadLifecycleDefinition } from '../../workflows/lead-lifecycle';
+import { LeadflowFunction } from './api-function';
+import type { Email } from './email';
+import type { LeadflowHttpApi } from './http-api';
+import type { Storage } from './storage';
+
+export interface LifecycleProps {
+  api: LeadflowHttpApi;
+  storage: Storage;
+  email: Email;
+  config: LifecycleConfig;
+}
+
+/**
+ * The lead lifecycle: a Standard state machine with one execution per lead, started from the
+ * table's stream when a lead is first stored, resumed by reps' stage moves through the API.
+ */
+export class Lifecycle extends Construct {
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: LifecycleProps) {
+    super(scope, id);
+    const config = JSON.stringify(props.config);
+    const workflowStep = (id: string, entry: string, description: string, options: { sends?: boolean; writes?: boolean } = {}) => {
+      const step = new LeadflowFunction(this, id, { entry, description, environment: { LIFECYCLE_CONFIG: config } });
+      props.storage.bind(step.fn, options.writes === false ? 'read' : 'readWrite');
+      if (options.sends) props.email.bindSender(step.fn);
+      return step.fn;
+    };
+
+    const fns = {
+      routeLead: workflowStep('RouteLead', 'route-lead', 'Routes a new lead by its score and assigns an owner'),
+      awaitRepMove: workflowStep('AwaitRepMove', 'await-rep-move', "Parks a lead's workflow until a rep moves it"),
+      sendFollowUp: workflowStep('SendFollowUp', 'send-follow-up', 'Sends timed follow-ups when a lead waits too long', { sends: true }),
+      sendRetentionEmail: workflowStep('SendRetentionEmail', 'send-retention-email', 'Sends the retention emails after a win', { sends: true }),
+      renurtureLead: workflowStep('RenurtureLead', 'renurture-lead', 'Returns a lost lead to nurturing'),
+      recordFailure: workflowStep('RecordFailure', 'record-workflow-failure', "Records a failed workflow step on the lead's history"),
+    };
+
+    const logs = new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    this.stateMachine = new StateMachine(this, 'LeadLifecycle', {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: leadLifecycleDefinition(new Construct(this, 'States'), fns),
+      tracingEnabled: true,
+      logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
+      comment: 'One execution per lead: routing, rep moves with timed follow-ups, retention, re-nurture',
+    });
+
+    const stack = Stack.of(this);
+    for (const fn of Object.values(fns)) {
+      const logicalId = stack.getLogicalId(fn.node.defaultChild as CfnResource);
+      Validations.of(this.stateMachine).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: 'Step Functions invokes its own step functions; the :* suffix covers their versions and aliases (CDK LambdaInvoke grant).',
+      });
+    }
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray trace segments and CloudWatch Logs vended delivery (logs:*LogDelivery) only accept Resource "*".',
+    });
+
+    // A separate policy, not the function's default one: the machine already depends on the
+    // function, so the function must not depend on the machine.
+    new Policy(this, 'AwaitRepMoveResumes', {
+      roles: [fns.awaitRepMove.role!],
+      statements: [new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] })],
+    });
+
+    const startLifecycle = new LeadflowFunction(this, 'StartLifecycle', {
+      entry: 'start-lifecycle',
+      description: 'Starts the lifecycle execution of each new lead from the table stream',
+      environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+    });
+    this.stateMachine.grantStartExecution(startLifecycle.fn);
+    Validations.of(startLifecycle).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'dynamodb:ListStreams has no resource-level permissions; the stream reads themselves are scoped to the table stream.',
+    });
+    const failedStarts = new Queue(this, 'FailedStarts', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(failedStarts).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: "This queue is the stream consumer's on-failure destination (a DLQ for records that could not start a workflow).",
+    });
+    startLifecycle.fn.addEventSource(
+      new DynamoEventSource(props.storage.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 25,
+        retryAttempts: 10,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(failedStarts),
+        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') } } } })],
+      }),
+    );
+
+    const moveStage = new LeadflowFunction(this, 'MoveLeadStage', {
+      entry: 'move-lead-stage',
+      description: "A rep's stage move: checked, recorded, and the waiting workflow resumed",
+      environment: { LIFECYCLE_CONFIG: config },
+    });
+    props.storage.bind(moveStage.fn, 'readWrite');
+    this.stateMachine.grantTaskResponse(moveStage.fn);
+    props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/stage', moveStage.fn);
+
+    const history = new LeadflowFunction(this, 'GetLeadHistory', {
+      entry: 'get-lead-history',
+      description: "Reads a lead's audit trail",
+    });
+    props.storage.bind(history.fn, 'read');
+    props.api.route(HttpMethod.GET, '/v1/leads/{leadId}/history', history.fn);
+  }
+}
