@@ -6,6 +6,7 @@ import { lifecycleConfigSchema, type LifecycleConfig } from '../core/lifecycle';
 import { Email } from './constructs/email';
 import { LeadflowHttpApi } from './constructs/http-api';
 import { Lifecycle } from './constructs/lifecycle';
+import { Scoring } from './constructs/scoring';
 import { Storage } from './constructs/storage';
 
 export interface LeadflowStackProps extends StackProps {
@@ -26,6 +27,7 @@ export class LeadflowStack extends Stack {
     const api = new LeadflowHttpApi(this, 'Http');
     new Capture(this, 'Capture', { api, storage });
     new AdminApi(this, 'Admin', { api, storage });
+    new Scoring(this, 'Scoring', { api, storage });
     const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
     const lifecycle: LifecycleConfig = lifecycleConfigSchema.parse(props.lifecycle);
     new Lifecycle(this, 'Lifecycle', { api, storage, email, config: lifecycle });
