@@ -1,0 +1,142 @@
+/**
+ * SES v2 locally: aws-ses-v2-local (2.x) serving the SES v2 REST API, plus helpers to load the
+ * templates the stack declares and to read what was "sent".
+ *
+ * What aws-ses-v2-local does (read from its source, 2.10.2):
+ * - SendEmail with Simple, Raw and Template content, SendBulkEmail, and Create/Get/Update/
+ *   Delete/List/TestRender of email templates;
+ * - templates render with Handlebars like SES (variables, dotted paths, #if/#each, no HTML
+ *   escaping; a missing variable renders empty unless AWS_SES_STRICT_TEMPLATE_RENDERING=true);
+ * - custom `Headers` of Simple and Template content are kept with the captured mail (so
+ *   List-Unsubscribe / List-Unsubscribe-Post can be checked); Raw mail keeps only the parsed
+ *   addresses, subject and bodies;
+ * - ConfigurationSetName, EmailTags and ListManagementOptions are accepted and ignored: no
+ *   events (delivery, bounce, open, click) are ever produced;
+ * - GET /store answers `{templates, emails}` (`?since=<epoch seconds>` filters), POST
+ *   /clear-store empties it, GET / is a web UI;
+ * - errors reach the SDK named `Unknown`, the SES name in a `type` field (see errorType);
+ * - the store is a module-level singleton: every server started in one process shares it.
+ */
+import { CreateEmailTemplateCommand, SESv2Client, UpdateEmailTemplateCommand } from '@aws-sdk/client-sesv2';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+
+export interface LocalSes {
+  /** For SESv2Client `endpoint` / AWS_ENDPOINT_URL_SESV2. */
+  endpoint: string;
+  /** GET: JSON `{templates, emails}` of everything captured. */
+  storeUrl: string;
+  /** The mailbox web UI. */
+  uiUrl: string;
+  stop(): Promise<void>;
+}
+
+/** The `Template` of a CloudFormation `AWS::SES::Template`. */
+export interface EmailTemplate {
+  TemplateName: string;
+  SubjectPart: string;
+  HtmlPart?: string;
+  TextPart?: string;
+}
+
+export interface CapturedEmail {
+  messageId: string;
+  from: string;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  replyTo: string[];
+  subject: string;
+  html?: string;
+  text?: string;
+  /** Custom headers as sent (Simple and Template content), by header name. */
+  headers: Record<string, string>;
+  /** When it was accepted, to the second. */
+  date: Date;
+}
+
+/** Shape of an email in aws-ses-v2-local's store. */
+interface StoredEmail {
+  messageId: string;
+  from: string;
+  replyTo: string[];
+  destination: { to: string[]; cc: string[]; bcc: string[] };
+  subject: string;
+  body: { html?: string; text?: string };
+  headers?: Array<{ name: string; value: string }>;
+  at: number;
+}
+
+type StartServer = (config: { host: string; port: number }) => Promise<Server>;
+
+// A CommonJS package with `exports.default`: require gives the same function under tsx, Node and vitest.
+const startServer = (createRequire(import.meta.url)('aws-ses-v2-local') as { default: StartServer }).default;
+
+/** Starts aws-ses-v2-local in this process on 127.0.0.1 (port 0 picks a free port). */
+export async function startSes({ port = 0 }: { port?: number } = {}): Promise<LocalSes> {
+  const server = await startServer({ host: '127.0.0.1', port });
+  const { port: bound } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${bound}`;
+  return {
+    endpoint,
+    storeUrl: `${endpoint}/store`,
+    uiUrl: `${endpoint}/`,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+/** Creates (or updates, if the name exists) each template through the SES v2 API. */
+export async function createEmailTemplates(endpoint: string, templates: EmailTemplate[]): Promise<void> {
+  const ses = new SESv2Client({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  try {
+    for (const { TemplateName, SubjectPart, HtmlPart, TextPart } of templates) {
+      const TemplateContent = { Subject: SubjectPart, Html: HtmlPart, Text: TextPart };
+      try {
+        await ses.send(new CreateEmailTemplateCommand({ TemplateName, TemplateContent }));
+      } catch (error) {
+        if (errorType(error) !== 'AlreadyExistsException') throw error;
+        await ses.send(new UpdateEmailTemplateCommand({ TemplateName, TemplateContent }));
+      }
+    }
+  } finally {
+    ses.destroy();
+  }
+}
+
+/**
+ * aws-ses-v2-local puts the error name in a `type` body field, which the SDK does not read: the
+ * thrown error is named `Unknown` and carries the real name in `type`.
+ */
+function errorType(error: unknown): string | undefined {
+  const { name, type } = error as { name?: string; type?: string };
+  return type ?? name;
+}
+
+/** Every captured email, oldest first. */
+export async function readMailbox(storeUrl: string): Promise<CapturedEmail[]> {
+  const response = await fetch(storeUrl);
+  if (!response.ok) throw new Error(`mailbox store answered ${response.status}`);
+  const { emails } = (await response.json()) as { emails: StoredEmail[] };
+  return emails.map((email) => ({
+    messageId: email.messageId,
+    from: email.from,
+    to: email.destination.to,
+    cc: email.destination.cc,
+    bcc: email.destination.bcc,
+    replyTo: email.replyTo,
+    subject: email.subject,
+    ...(email.body.html !== undefined && { html: email.body.html }),
+    ...(email.body.text !== undefined && { text: email.body.text }),
+    headers: Object.fromEntries((email.headers ?? []).map(({ name, value }) => [name, value])),
+    date: new Date(email.at * 1000),
+  }));
+}

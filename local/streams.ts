@@ -1,0 +1,385 @@
+/**
+ * A DynamoDB Streams event source mapping: reads a table's stream in DynamoDB Local and invokes a
+ * function with AWS-shaped `{Records}` batches, as AWS::Lambda::EventSourceMapping does with
+ * FilterCriteria, BatchSize, MaximumRetryAttempts and FunctionResponseTypes
+ * ['ReportBatchItemFailures'].
+ *
+ * - Start: without a checkpoint, only records written from now on are delivered (LATEST); the
+ *   poller reads the open shards to their tip once and discards what it finds, which also
+ *   tells it the exact position to checkpoint. With `checkpointFile`, it resumes after the last
+ *   sequence number handled per shard, so records written while it was stopped are delivered
+ *   (DynamoDB Local keeps stream records 24 hours, like AWS).
+ * - Shards: discovered on every poll; a child shard is read once its parent is finished.
+ * - Failures: a batch whose invocation throws is retried whole; a response with
+ *   `batchItemFailures` retries from the failed record with the lowest sequence number. After
+ *   `maxRetries` retries (-1: forever, the AWS default) the records are logged and skipped,
+ *   where AWS would send them to the on-failure destination.
+ * - Not supported: BisectBatchOnFunctionError, MaximumBatchingWindowInSeconds (a batch is what
+ *   one poll finds), ParallelizationFactor (shards are read one after another), tumbling windows.
+ */
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type _Record as StreamRecord,
+  type Shard,
+} from '@aws-sdk/client-dynamodb-streams';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { matchesAnyPattern, parseFilterPatterns } from './event-pattern';
+
+export interface StreamPollerOptions {
+  /** DynamoDB Local's endpoint (its streams API is served on the same port). */
+  endpoint: string;
+  tableName: string;
+  invoke: (event: DynamoDbStreamEvent) => Promise<unknown>;
+  /** `FilterCriteria.Filters[].Pattern`; empty delivers every record. */
+  filterPatterns: string[];
+  batchSize: number;
+  /** MaximumRetryAttempts: -1 retries until the records expire, as on AWS. */
+  maxRetries: number;
+  pollIntervalMs: number;
+  log: (line: string) => void;
+  /** Where to keep the last handled sequence number per shard, to resume after a restart. */
+  checkpointFile?: string;
+  /** FunctionResponseTypes includes ReportBatchItemFailures (default true). */
+  reportBatchItemFailures?: boolean;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export interface DynamoDbStreamRecord {
+  eventID: string;
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  eventVersion: string;
+  eventSource: 'aws:dynamodb';
+  awsRegion: string;
+  dynamodb: {
+    ApproximateCreationDateTime?: number;
+    Keys?: Record<string, unknown>;
+    NewImage?: Record<string, unknown>;
+    OldImage?: Record<string, unknown>;
+    SequenceNumber: string;
+    SizeBytes?: number;
+    StreamViewType?: string;
+  };
+  userIdentity?: { type: string; principalId: string };
+  eventSourceARN: string;
+}
+
+export interface DynamoDbStreamEvent {
+  Records: DynamoDbStreamRecord[];
+}
+
+export interface StreamPoller {
+  /** Resolves after the next poll that found nothing new on any shard and nothing left to retry. */
+  caughtUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface ShardState {
+  id: string;
+  parentId?: string;
+  iterator?: string;
+  /** Last sequence number handled (delivered, filtered out, or skipped at start). */
+  after?: string;
+  /** Reading to the tip without delivering: how LATEST is implemented. */
+  skipping: boolean;
+  finished: boolean;
+  pending?: { records: DynamoDbStreamRecord[]; last: string; attempts: number; retryAt: number };
+}
+
+interface Checkpoint {
+  streamArn: string;
+  shards: Record<string, { after?: string; finished?: boolean }>;
+}
+
+export async function startStreamPoller(options: StreamPollerOptions): Promise<StreamPoller> {
+  const region = options.region ?? 'us-east-1';
+  const config = {
+    endpoint: options.endpoint,
+    region,
+    credentials: options.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
+  };
+  const patterns = parseFilterPatterns(options.filterPatterns);
+  const reportFailures = options.reportBatchItemFailures ?? true;
+  const label = `stream ${options.tableName}`;
+  const dynamodb = new DynamoDBClient(config);
+  const streams = new DynamoDBStreamsClient(config);
+  const destroyClients = () => {
+    dynamodb.destroy();
+    streams.destroy();
+  };
+
+  let streamArn: string;
+  let checkpoint: Checkpoint | undefined;
+  try {
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: options.tableName }));
+    if (!Table?.LatestStreamArn) throw new Error(`table ${options.tableName} has no stream`);
+    streamArn = Table.LatestStreamArn;
+    checkpoint = options.checkpointFile ? await readCheckpoint(options.checkpointFile, streamArn) : undefined;
+  } catch (error) {
+    destroyClients();
+    throw error;
+  }
+  // DynamoDB Local names its region "ddblocal"; functions see the region they run in.
+  const eventSourceArn = streamArn.replace(':ddblocal:', `:${region}:`);
+  const shards = new Map<string, ShardState>();
+  let firstDiscovery = true;
+
+  /** Something a checkpoint should record changed since it was last written. */
+  let dirty = false;
+  let stopped = false;
+
+  async function discoverShards(): Promise<void> {
+    for (const shard of await listShards(streams, streamArn)) {
+      if (!shard.ShardId || shards.has(shard.ShardId)) continue;
+      dirty = true;
+      const saved = checkpoint?.shards[shard.ShardId];
+      const closed = shard.SequenceNumberRange?.EndingSequenceNumber !== undefined;
+      shards.set(shard.ShardId, {
+        id: shard.ShardId,
+        ...(shard.ParentShardId && { parentId: shard.ParentShardId }),
+        ...(saved?.after && { after: saved.after }),
+        // Without a checkpoint, what is in the stream at start is history: skip it (LATEST).
+        skipping: !checkpoint && firstDiscovery && !closed,
+        finished: saved?.finished ?? (!checkpoint && firstDiscovery && closed),
+      });
+    }
+    firstDiscovery = false;
+  }
+
+  /** A child shard waits until its parent (if still listed) is finished, to keep per-key order. */
+  function readable(shard: ShardState): boolean {
+    const parent = shard.parentId ? shards.get(shard.parentId) : undefined;
+    return !shard.finished && (!parent || parent.finished);
+  }
+
+  async function iteratorFor(shard: ShardState): Promise<string | undefined> {
+    const position = shard.after
+      ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' as const, SequenceNumber: shard.after }
+      : { ShardIteratorType: 'TRIM_HORIZON' as const };
+    try {
+      const { ShardIterator } = await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.id, ...position }));
+      return ShardIterator;
+    } catch (error) {
+      if ((error as Error).name !== 'TrimmedDataAccessException' || !shard.after) throw error;
+      options.log(`${label}: records after the checkpoint expired; reading ${shard.id} from the oldest record`);
+      delete shard.after;
+      return iteratorFor(shard);
+    }
+  }
+
+  /** Reads one page from the shard and delivers it; false when there was nothing to do. */
+  async function step(shard: ShardState): Promise<boolean> {
+    if (shard.pending) {
+      if (Date.now() >= shard.pending.retryAt) await deliver(shard);
+      return true;
+    }
+    shard.iterator ??= await iteratorFor(shard);
+    if (!shard.iterator) {
+      shard.finished = true;
+      return false;
+    }
+    let page;
+    try {
+      page = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: shard.skipping ? 1000 : options.batchSize }));
+    } catch (error) {
+      if ((error as Error).name !== 'ExpiredIteratorException') throw error;
+      delete shard.iterator;
+      return true;
+    }
+    const records = (page.Records ?? []).map((record) => toLambdaRecord(record, region, eventSourceArn));
+    if (page.NextShardIterator) shard.iterator = page.NextShardIterator;
+    else {
+      delete shard.iterator;
+      shard.finished = true;
+      dirty = true;
+    }
+    const last = records.at(-1)?.dynamodb.SequenceNumber;
+    if (!last) {
+      if (shard.skipping) dirty = true;
+      shard.skipping = false;
+      return false;
+    }
+    const matching = shard.skipping ? [] : records.filter((record) => matchesAnyPattern(patterns, record));
+    if (matching.length === 0) {
+      advance(shard, last);
+      return true;
+    }
+    shard.pending = { records: matching, last, attempts: 0, retryAt: 0 };
+    await deliver(shard);
+    return true;
+  }
+
+  async function deliver(shard: ShardState): Promise<void> {
+    const pending = shard.pending!;
+    let retryFrom: number;
+    try {
+      const response = await options.invoke({ Records: pending.records });
+      retryFrom = reportFailures ? firstFailure(response, pending.records) : -1;
+    } catch (error) {
+      options.log(`${label}: batch of ${pending.records.length} failed: ${(error as Error).name}`);
+      retryFrom = 0;
+    }
+    if (retryFrom < 0) {
+      delete shard.pending;
+      advance(shard, pending.last);
+      return;
+    }
+    pending.attempts += 1;
+    pending.records = pending.records.slice(retryFrom);
+    if (options.maxRetries >= 0 && pending.attempts > options.maxRetries) {
+      const ids = pending.records.map((record) => record.dynamodb.SequenceNumber).join(', ');
+      options.log(`${label}: giving up on ${pending.records.length} record(s) after ${options.maxRetries} retries: ${ids}`);
+      delete shard.pending;
+      advance(shard, pending.last);
+      return;
+    }
+    pending.retryAt = Date.now() + options.pollIntervalMs;
+  }
+
+  function advance(shard: ShardState, sequenceNumber: string): void {
+    shard.after = sequenceNumber;
+    dirty = true;
+  }
+
+  /** One poll of every readable shard; true when some shard had records or a retry pending. */
+  async function pass(): Promise<boolean> {
+    await discoverShards();
+    let busy = false;
+    for (const shard of shards.values()) {
+      if (!stopped && readable(shard) && (await step(shard))) busy = true;
+    }
+    // Not while a shard is still skipping: its position is not known yet.
+    const skipping = [...shards.values()].some((shard) => shard.skipping);
+    if (options.checkpointFile && dirty && !skipping) {
+      await writeCheckpoint(options.checkpointFile, streamArn, shards);
+      dirty = false;
+    }
+    return busy;
+  }
+
+  try {
+    // Reading to the tip establishes the start position before the caller writes anything.
+    do {
+      await pass();
+    } while ([...shards.values()].some((shard) => shard.skipping));
+  } catch (error) {
+    destroyClients();
+    throw error;
+  }
+
+  let wake: (() => void) | undefined;
+  /** caughtUp() callers wait for an idle pass that started after they asked. */
+  let waitingForNextPass: Array<() => void> = [];
+
+  const loop = (async () => {
+    while (!stopped) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.pollIntervalMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      const waiting = waitingForNextPass;
+      waitingForNextPass = [];
+      let busy = true;
+      try {
+        busy = await pass();
+      } catch (error) {
+        options.log(`${label}: poll failed: ${(error as Error).message}`);
+      }
+      if (busy) waitingForNextPass.push(...waiting);
+      else for (const resolve of waiting) resolve();
+    }
+  })();
+
+  return {
+    caughtUp: () =>
+      new Promise<void>((resolve) => {
+        waitingForNextPass.push(resolve);
+        wake?.();
+      }),
+    async stop() {
+      stopped = true;
+      wake?.();
+      await loop;
+      for (const resolve of waitingForNextPass) resolve();
+      destroyClients();
+    },
+  };
+}
+
+async function listShards(streams: DynamoDBStreamsClient, streamArn: string): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  let start: string | undefined;
+  do {
+    const { StreamDescription } = await streams.send(
+      new DescribeStreamCommand({ StreamArn: streamArn, ...(start && { ExclusiveStartShardId: start }) }),
+    );
+    shards.push(...(StreamDescription?.Shards ?? []));
+    start = StreamDescription?.LastEvaluatedShardId;
+  } while (start);
+  return shards;
+}
+
+/**
+ * Index of the first record to retry, or -1 when the batch succeeded. As on AWS, an empty or
+ * missing response is success, and a failure naming no record of the batch fails it whole.
+ */
+export function firstFailure(response: unknown, records: DynamoDbStreamRecord[]): number {
+  const failures = (response as { batchItemFailures?: Array<{ itemIdentifier?: unknown }> } | null)?.batchItemFailures;
+  if (!Array.isArray(failures) || failures.length === 0) return -1;
+  const indexes = failures.map((failure) => records.findIndex((r) => r.dynamodb.SequenceNumber === failure?.itemIdentifier));
+  return indexes.includes(-1) ? 0 : Math.min(...indexes);
+}
+
+/** The SDK's record as Lambda delivers it: epoch seconds, binary as base64, the function's region. */
+function toLambdaRecord(record: StreamRecord, region: string, eventSourceArn: string): DynamoDbStreamRecord {
+  const { ApproximateCreationDateTime, ...data } = record.dynamodb ?? {};
+  return {
+    ...(toPlainJson(record) as Omit<DynamoDbStreamRecord, 'dynamodb' | 'awsRegion' | 'eventSourceARN'>),
+    awsRegion: region,
+    dynamodb: {
+      ...(ApproximateCreationDateTime && { ApproximateCreationDateTime: Math.floor(ApproximateCreationDateTime.getTime() / 1000) }),
+      ...(toPlainJson(data) as DynamoDbStreamRecord['dynamodb']),
+    },
+    eventSourceARN: eventSourceArn,
+  };
+}
+
+function toPlainJson(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(toPlainJson);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, toPlainJson(item)]));
+  }
+  return value;
+}
+
+async function readCheckpoint(file: string, streamArn: string): Promise<Checkpoint | undefined> {
+  let saved: Checkpoint;
+  try {
+    saved = JSON.parse(await readFile(file, 'utf8')) as Checkpoint;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  // A recreated table has a new stream: the old positions mean nothing.
+  return saved.streamArn === streamArn ? saved : undefined;
+}
+
+async function writeCheckpoint(file: string, streamArn: string, shards: Map<string, ShardState>): Promise<void> {
+  const checkpoint: Checkpoint = {
+    streamArn,
+    shards: Object.fromEntries(
+      [...shards.values()].map((shard) => [shard.id, { ...(shard.after && { after: shard.after }), ...(shard.finished && { finished: true }) }]),
+    ),
+  };
+  // Write then rename, so a crash never leaves half a checkpoint.
+  await writeFile(`${file}.tmp`, JSON.stringify(checkpoint));
+  await rename(`${file}.tmp`, file);
+}
