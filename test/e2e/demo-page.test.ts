@@ -1,7 +1,7 @@
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { admin, uniqueEmail } from '../integration/helpers';
+import { admin, json, uniqueEmail } from '../integration/helpers';
 
 export const chromiumFlags = [
   '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
@@ -41,7 +41,7 @@ describe('demo landing page in headless Chromium', () => {
 
     const response = await admin('GET', `/v1/leads/${leadId}`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({
+    expect(await json(response)).toMatchObject({
       email,
       consent: true,
       source: 'newsletter',

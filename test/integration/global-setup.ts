@@ -10,6 +10,11 @@ declare module 'vitest' {
     adminKey: string;
     dynamoEndpoint: string;
     tableName: string;
+    mailboxUrl: string;
+    sfnEndpoint: string;
+    controlUrl: string;
+    timeScale: number;
+    lifecycleStateMachineArn: string;
   }
 }
 
@@ -20,12 +25,19 @@ let dataDir: string | undefined;
 export async function setup(project: TestProject): Promise<void> {
   // Under the repo so the bundles resolve the AWS SDK from node_modules, as the Lambda runtime provides it.
   dataDir = mkdtempSync(path.join(process.cwd(), '.leadflow', 'test-'));
-  cloud = await startLocalCloud({ dataDir, inMemory: true, apiPort: 0, sitePort: 0, dynamoPort: 0, log: () => {} });
+  // A workflow day passes in 0.1 s: the 90-day upsell arrives 9 s after a win.
+  const timeScale = 864_000;
+  cloud = await startLocalCloud({ dataDir, inMemory: true, apiPort: 0, sitePort: 0, dynamoPort: 0, timeScale, log: () => {} });
   project.provide('apiUrl', cloud.apiUrl);
   project.provide('siteUrl', cloud.siteUrl);
   project.provide('adminKey', cloud.adminKey);
   project.provide('dynamoEndpoint', cloud.dynamoEndpoint);
   project.provide('tableName', cloud.tableName);
+  project.provide('mailboxUrl', cloud.mailbox.storeUrl);
+  project.provide('sfnEndpoint', cloud.sfnEndpoint);
+  project.provide('controlUrl', cloud.controlUrl);
+  project.provide('timeScale', cloud.timeScale);
+  project.provide('lifecycleStateMachineArn', cloud.stateMachines.LeadLifecycle!);
 }
 
 export async function teardown(): Promise<void> {

@@ -52,3 +52,9 @@ export async function leadPartition(leadId: string): Promise<Array<Record<string
   );
   return Items ?? [];
 }
+
+/** A response's JSON body, loosely typed for assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function json(response: Response | Promise<Response>): Promise<any> {
+  return (await response).json();
+}

@@ -1,0 +1,235 @@
+/**
+ * The local cloud: the synthesized CDK app (the cloud assembly itself) running on this machine.
+ * Its table in DynamoDB Local, each function's bundle in a worker thread with its own
+ * environment, its HTTP API routes on a local port, plus the demo landing page on another origin.
+ * The CLI (local/main.ts), the integration tests and the benchmarks all start it through here.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { readAssembly } from './assembly';
+import { ensureTables, startDynamoDb } from './dynamodb';
+import { startControl } from './control';
+import { SesFaults } from './faults';
+import { startHttpApi } from './http-api';
+import { LocalFunction } from './lambda';
+import { repoRoot } from './local-aws';
+import { startSchedules } from './schedules';
+import { seed } from './seed';
+import { createEmailTemplates, startSes } from './ses';
+import { startSite } from './site';
+import { LocalStepFunctions } from './step-functions';
+import { startStreamPoller } from './streams';
+import { synthesize } from './synth';
+
+/** infra/app.ts STACK_NAME (importing it would load aws-cdk-lib into this process). */
+const STACK_NAME = 'Leadflow';
+
+export interface LocalCloudOptions {
+  /** Default `<repo>/.leadflow`; holds cdk.out, the DynamoDB data and the admin key. */
+  dataDir?: string;
+  /** Wipe the persisted data (and with it the admin key) first. */
+  fresh?: boolean;
+  /** DynamoDB Local in memory (tests, benchmarks): nothing persists. */
+  inMemory?: boolean;
+  /** Default 3000; 0 picks a free port. */
+  apiPort?: number;
+  /** The demo landing page, on another origin than the API so CORS is real. Default 3001; 0 picks a free port. */
+  sitePort?: number;
+  /** Default 8000; 0 picks a free port. */
+  dynamoPort?: number;
+  /** Default console.log; tests pass a no-op. */
+  log?: (line: string) => void;
+  /**
+   * How many seconds of workflow time pass in one real second: waits, follow-up timeouts and
+   * schedules are scaled (86400: a day per second). Default LEADFLOW_TIME_SCALE, else 1.
+   */
+  timeScale?: number;
+}
+
+export interface LocalCloud {
+  /** `http://127.0.0.1:<port>` */
+  apiUrl: string;
+  /** The demo landing page's origin. */
+  siteUrl: string;
+  dynamoEndpoint: string;
+  /** The table's local name. */
+  tableName: string;
+  /** Plaintext local admin API key (scope `admin`). */
+  adminKey: string;
+  assemblyDir: string;
+  /** The local SES mailbox: `storeUrl` answers JSON `{emails}`, `uiUrl` is its web page. */
+  mailbox: { storeUrl: string; uiUrl: string };
+  /** For `@aws-sdk/client-sfn` (`endpoint`). */
+  sfnEndpoint: string;
+  /** State machine ARNs by construct id (`LeadLifecycle`, `Rescore`). */
+  stateMachines: Record<string, string>;
+  /** The control plane: executions, schedules, faults (local/control.ts). */
+  controlUrl: string;
+  timeScale: number;
+  /** Invokes a function directly, by logical id or by a part of its construct path (`GetLead`, `Admin/GetLead`). */
+  invoke(functionLogicalIdOrConstructPathPart: string, event: unknown): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const started = performance.now();
+  const log = options.log ?? console.log;
+  const dataDir = path.resolve(options.dataDir ?? path.join(repoRoot, '.leadflow'));
+  const dynamoDir = path.join(dataDir, 'dynamodb');
+  const adminKeyFile = path.join(dataDir, 'admin-key');
+  mkdirSync(dataDir, { recursive: true });
+  if (options.fresh) {
+    for (const stored of [dynamoDir, adminKeyFile]) rmSync(stored, { recursive: true, force: true });
+  }
+
+  // What is running, stopped in reverse order: servers, then functions, then DynamoDB Local.
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const stopOne of stops.splice(0).reverse()) await stopOne().catch((error) => log(`stop: ${error}`));
+  };
+
+  try {
+    // Java's start-up and the synthesis (a child process) overlap.
+    const [synthesized, database] = await Promise.allSettled([
+      synthesize(path.join(dataDir, 'cdk.out')).then((dir) => {
+        log(`synthesized the CDK app in ${secondsSince(started)}`);
+        return dir;
+      }),
+      startDynamoDb({ port: options.dynamoPort ?? 8000, dataDir: options.inMemory ? undefined : dynamoDir }).then((db) => {
+        stops.push(db.stop);
+        log(`DynamoDB Local answered in ${secondsSince(started)}`);
+        return db;
+      }),
+    ]);
+    if (synthesized.status === 'rejected') throw synthesized.reason;
+    if (database.status === 'rejected') throw database.reason;
+    const dynamo = database.value;
+
+    const assembly = readAssembly(synthesized.value, STACK_NAME);
+    const [table] = assembly.tables;
+    const [api] = assembly.httpApis;
+    if (assembly.tables.length !== 1 || !table) throw new Error(`expected one table in ${STACK_NAME}, found ${assembly.tables.length}`);
+    if (assembly.httpApis.length !== 1 || !api) throw new Error(`expected one HTTP API in ${STACK_NAME}, found ${assembly.httpApis.length}`);
+    await ensureTables(dynamo.client, assembly.tables, log);
+    const timeScale = options.timeScale ?? Number(process.env.LEADFLOW_TIME_SCALE ?? 1);
+    if (!(timeScale > 0)) throw new Error(`the time scale must be a positive number, not ${timeScale}`);
+
+    // SES local, reached by the functions through the fault-injecting proxy.
+    const ses = await startSes({ port: 0 });
+    stops.push(ses.stop);
+    await createEmailTemplates(ses.endpoint, assembly.emailTemplates);
+    const sesFaults = new SesFaults();
+    const sesProxy = await sesFaults.startProxy(ses.endpoint);
+    stops.push(sesProxy.close);
+
+    const functions = new Map<string, LocalFunction>();
+    const byArnOrName = (reference: string) => {
+      const fn = [...functions.values()].find((candidate) => candidate.spec.arn === reference || candidate.spec.name === reference);
+      if (!fn) throw new Error(`no local function ${reference}`);
+      return fn;
+    };
+    const stepFunctions = new LocalStepFunctions({
+      timeScale,
+      log,
+      invokeFunction: (reference, payload) => byArnOrName(reference).invoke(payload),
+    });
+    for (const machine of assembly.stateMachines) {
+      stepFunctions.createStateMachine({ name: machine.name, arn: machine.arn, definition: machine.definition });
+    }
+    stops.push(() => stepFunctions.stop());
+    const sfnServer = await stepFunctions.listen(0);
+    stops.push(sfnServer.close);
+
+    const endpoints = { DYNAMODB: dynamo.endpoint, SFN: sfnServer.endpoint, SESV2: sesProxy.url };
+    for (const spec of assembly.functions) functions.set(spec.logicalId, new LocalFunction(spec, { endpoints, log }));
+    stops.push(async () => void (await Promise.all([...functions.values()].map((fn) => fn.stop()))));
+
+    // Event source mappings: the table's stream feeds its functions (new leads start workflows).
+    for (const mapping of assembly.streamMappings) {
+      const tableName = assembly.tables.find((candidate) => candidate.logicalId === mapping.tableLogicalId)!.name;
+      const target = functions.get(mapping.functionLogicalId)!;
+      const poller = await startStreamPoller({
+        endpoint: dynamo.endpoint,
+        tableName,
+        invoke: (event) => target.invoke(event),
+        filterPatterns: mapping.filterPatterns,
+        batchSize: mapping.batchSize,
+        maxRetries: mapping.maxRetries,
+        reportBatchItemFailures: mapping.reportBatchItemFailures,
+        pollIntervalMs: 100,
+        log,
+        checkpointFile: options.inMemory ? undefined : path.join(dataDir, 'stream-checkpoints', `${mapping.logicalId}.json`),
+      });
+      stops.push(poller.stop);
+    }
+
+    const schedules = startSchedules({
+      timeScale,
+      log,
+      rules: assembly.schedules.map((rule) => ({
+        name: rule.logicalId,
+        scheduleExpression: rule.scheduleExpression,
+        invoke: () => Promise.all(rule.targets.map((target) => functions.get(target.functionLogicalId)!.invoke(target.input))),
+      })),
+    });
+    stops.push(schedules.stop);
+
+    const apiServer = await startHttpApi({
+      api,
+      port: options.apiPort ?? 3000,
+      invoke: (logicalId, event) => functions.get(logicalId)!.invoke(event),
+      log,
+    });
+    stops.push(apiServer.close);
+    const site = await startSite({ port: options.sitePort ?? 3001, apiUrl: apiServer.url });
+    stops.push(site.close);
+    const adminKey = await seed(dynamo.client, { tableName: table.name, siteUrl: site.url, adminKeyFile });
+    const stateMachines = Object.fromEntries(
+      assembly.stateMachines.map((machine) => [machine.constructId, machine.arn]),
+    );
+    const control = await startControl({
+      stepFunctions,
+      stateMachines: assembly.stateMachines,
+      triggerSchedule: (name) => schedules.trigger(name),
+      sesFaults,
+    });
+    stops.push(control.close);
+
+    log(`local cloud ready in ${secondsSince(started)}`);
+    return {
+      apiUrl: apiServer.url,
+      siteUrl: site.url,
+      dynamoEndpoint: dynamo.endpoint,
+      tableName: table.name,
+      adminKey,
+      assemblyDir: assembly.dir,
+      mailbox: { storeUrl: ses.storeUrl, uiUrl: ses.uiUrl },
+      sfnEndpoint: sfnServer.endpoint,
+      stateMachines,
+      controlUrl: control.url,
+      timeScale,
+      invoke: (name, event) => findFunction(functions, name).invoke(event),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function secondsSince(start: number): string {
+  return `${((performance.now() - start) / 1000).toFixed(1)} s`;
+}
+
+function findFunction(functions: Map<string, LocalFunction>, name: string): LocalFunction {
+  const exact = functions.get(name);
+  if (exact) return exact;
+  const matches = [...functions.values()].filter((fn) => fn.spec.constructPath && `/${fn.spec.constructPath}/`.includes(`/${name}/`));
+  if (matches.length === 1) return matches[0]!;
+  const known = [...functions.values()].map((fn) => fn.label).join(', ');
+  throw new Error(
+    matches.length === 0
+      ? `no function ${name} (functions: ${known})`
+      : `${name} names ${matches.length} functions: ${matches.map((fn) => fn.label).join(', ')}`,
+  );
+}

@@ -1,0 +1,67 @@
+/**
+ * The local cloud's control plane (not part of the deployed API): lists running workflow
+ * executions, triggers schedules on demand, and arms SES faults for tests.
+ *
+ *   GET  /executions                     running and recent executions with their current state
+ *   POST /schedules/{ruleLogicalId}      runs a schedule now
+ *   POST /faults/ses {recipient, failures}   GET /faults/ses?recipient=
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listen, type RunningServer } from './listen';
+import type { SesFaults } from './faults';
+import type { LocalStepFunctions } from './step-functions';
+
+export interface ControlPlane {
+  stepFunctions: LocalStepFunctions;
+  stateMachines: Array<{ name: string; arn: string }>;
+  triggerSchedule(ruleLogicalId: string): Promise<unknown>;
+  sesFaults: SesFaults;
+}
+
+export async function startControl(plane: ControlPlane, port = 0): Promise<RunningServer> {
+  const server = createServer((req, res) => {
+    handle(plane, req, res).catch((error: Error) => send(res, 500, { message: error.message }));
+  });
+  return listen(server, port, 'control plane');
+}
+
+async function handle(plane: ControlPlane, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  if (req.method === 'GET' && url.pathname === '/executions') {
+    const status = url.searchParams.get('status') ?? undefined;
+    const executions = plane.stateMachines.flatMap((machine) =>
+      plane.stepFunctions
+        .listExecutions({ stateMachineArn: machine.arn, statusFilter: status as never })
+        .map((execution) => ({ stateMachine: machine.name, ...execution })),
+    );
+    return send(res, 200, { executions });
+  }
+  const schedule = /^\/schedules\/([^/]+)$/.exec(url.pathname);
+  if (req.method === 'POST' && schedule) {
+    return send(res, 200, { result: await plane.triggerSchedule(decodeURIComponent(schedule[1]!)) });
+  }
+  if (url.pathname === '/faults/ses') {
+    if (req.method === 'GET') return send(res, 200, { failed: plane.sesFaults.failedFor(url.searchParams.get('recipient') ?? '') });
+    if (req.method === 'POST') {
+      const body = JSON.parse(await readText(req)) as { recipient?: string; failures?: number };
+      if (typeof body.recipient !== 'string' || !Number.isInteger(body.failures)) {
+        return send(res, 400, { message: 'send {"recipient": "<address>", "failures": <count>}' });
+      }
+      plane.sesFaults.arm(body.recipient, body.failures!);
+      res.writeHead(204).end();
+      return;
+    }
+  }
+  send(res, 404, { message: 'Not Found' });
+}
+
+async function readText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
