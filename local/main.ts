@@ -2,6 +2,7 @@
  * `npm start`: runs the local cloud until Ctrl-C.
  *   --fresh     start with empty data (and a new admin key)
  *   --port N    the API's port (or LEADFLOW_PORT); default 3000
+ * LEADFLOW_TIME_SCALE: workflow seconds per real second; default 1440 (a day passes in a minute).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +22,9 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const dataDir = path.join(repoRoot, '.leadflow');
 let cloud;
 try {
-  cloud = await startLocalCloud({ dataDir, fresh: values.fresh, apiPort: port });
+  // A demo should show follow-ups and retention emails in minutes, not days.
+  const timeScale = Number(process.env.LEADFLOW_TIME_SCALE ?? 1440);
+  cloud = await startLocalCloud({ dataDir, fresh: values.fresh, apiPort: port, timeScale });
 } catch (error) {
   console.error(`the local cloud did not start: ${error instanceof Error ? error.message : error}`);
   process.exit(1);
@@ -33,12 +36,18 @@ leadflow local cloud is up
   API              ${cloud.apiUrl}
   Demo landing     ${cloud.siteUrl}
   Admin API key    ${cloud.adminKey}   (stored hashed; kept in ${path.join(shownDataDir, 'admin-key')})
+  Mailbox          ${cloud.mailbox.uiUrl}   (every email the platform sends)
+  Dashboard        ${cloud.apiUrl}/dashboard
+  Executions       ${cloud.controlUrl}/executions   (running workflows and their current state)
+  Time scale       ${cloud.timeScale}x   (a day of follow-ups passes in ${formatDay(cloud.timeScale)}; LEADFLOW_TIME_SCALE)
   Data             ${shownDataDir}/   (kept across restarts; npm start -- --fresh starts empty)
 
 Try it:
   curl ${cloud.apiUrl}/health
   curl -d email=ada@example.com -d firstName=Ada ${cloud.apiUrl}/v1/forms/default/submissions
   curl -H 'Authorization: Bearer ${cloud.adminKey}' ${cloud.apiUrl}/v1/leads/<leadId>
+  curl -H 'Authorization: Bearer ${cloud.adminKey}' -H 'content-type: application/json' \\
+       -d '{"stage":"presentation"}' ${cloud.apiUrl}/v1/leads/<leadId>/stage
 
 Ctrl-C stops everything.
 `);
@@ -52,4 +61,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     await cloud.stop();
     process.exit(0);
   });
+}
+
+function formatDay(timeScale: number): string {
+  const seconds = 86_400 / timeScale;
+  return seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : seconds >= 60 ? `${(seconds / 60).toFixed(1)} min` : `${seconds.toFixed(1)} s`;
 }
