@@ -1,5 +1,6 @@
 import type { Form } from './form';
 import { leadIdFor, profileFields, type Lead, type Profile, type Touch } from './lead';
+import type { HistoryEntry } from './history';
 import { scoreLead, type EngagementEvent, type ScoringRules } from './scoring';
 import { normalizeEmail, type Submission } from './submission';
 
@@ -106,4 +107,32 @@ function sourceOf(submission: Submission): string {
     }
   }
   return 'direct';
+}
+
+/**
+ * The audit-trail entries for the form touches a lead write recorded: `captured` for a new lead,
+ * `resubmitted` for each touch added since the previous image. Derived from the table stream
+ * (the capture itself is one write), with ids fixed by the touch number so a redelivered stream
+ * record writes the same entries again, not new ones.
+ */
+export function touchEntries(previous: Lead | undefined, current: Lead): HistoryEntry[] {
+  const before = previous?.touches ?? 0;
+  if (current.touches <= before) return [];
+  const touch = current.attribution.lastTouch;
+  const first = before === 0;
+  return [
+    {
+      leadId: current.leadId,
+      entryId: `touch-${String(current.touches).padStart(6, '0')}`,
+      at: first ? current.createdAt : touch.at,
+      type: first ? 'captured' : 'resubmitted',
+      actor: `form:${touch.formId}`,
+      data: {
+        formId: touch.formId,
+        source: touch.source,
+        touch,
+        score: current.score && { total: current.score.total, grade: current.score.grade, rulesVersion: current.score.rulesVersion },
+      },
+    },
+  ];
 }

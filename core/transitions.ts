@@ -34,7 +34,8 @@ export function moveLead(lead: Lead, move: StageMove, actor: string, now: Date, 
     ...(move.reason && { reason: move.reason }),
     ...(next.deal && to === 'won' && { dealValue: next.deal.value, currency: next.deal.currency }),
     ...(move.objection && to === 'objection' && { objection: move.objection }),
-    ...(owner && { owner: owner.email }),
+    // The lead's owner on every move (not only the routing one), so KPIs can be read per owner.
+    ...(next.owner && { owner: next.owner.email }),
     source: lead.source,
     leadCreatedAt: lead.createdAt,
   });

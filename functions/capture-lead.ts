@@ -2,7 +2,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { planCapture } from '../core/capture';
 import { NotFoundError } from '../core/errors';
 import { formIdSchema, type Form } from '../core/form';
-import { historyEntry } from '../core/history';
 import { parseIdempotencyKey, replay, requestHash, type IdempotencyRecord } from '../core/idempotency';
 import { leadIdFor } from '../core/lead';
 import { verifySignature, SIGNATURE_HEADER } from '../core/signature';
@@ -58,7 +57,8 @@ interface CaptureResult {
 }
 
 /**
- * Optimistic capture: assume a new lead and create it in one transaction; if the email is known,
+ * Optimistic capture: assume a new lead and create it with one conditional write (a transaction
+ * with the idempotency record when a key is given); if the email is known,
  * read the lead and update it from the version read. Conflicts retry with jittered backoff; a
  * used idempotency key replays the first answer.
  */
@@ -74,19 +74,14 @@ async function capture(
     const now = new Date();
     const plan = planCapture(existing, submission, form, now, rules);
     const result: CaptureResult = { leadId, duplicate: plan.duplicate };
-    const entry = historyEntry(leadId, plan.duplicate ? 'resubmitted' : 'captured', `form:${form.formId}`, now, {
-      formId: form.formId,
-      source: plan.touch.source,
-      touch: plan.touch,
-      score: plan.lead.score && { total: plan.lead.score.total, grade: plan.lead.score.grade, rulesVersion: plan.lead.score.rulesVersion },
-    });
     const record: IdempotencyRecord | undefined = idempotency && {
       requestHash: idempotency.hash,
       status: 202,
       body: { ...result },
     };
     try {
-      await saveLead(plan.lead, [entry], idempotency && record && { scope: form.formId, key: idempotency.key, record, now });
+      // The lead is the one durable write; its history entry and workflow follow from the table stream.
+      await saveLead(plan.lead, [], idempotency && record && { scope: form.formId, key: idempotency.key, record, now });
       return result;
     } catch (error) {
       if (error instanceof IdempotencyKeyUsedError && idempotency) {

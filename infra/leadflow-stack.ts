@@ -6,6 +6,7 @@ import { lifecycleConfigSchema, type LifecycleConfig } from '../core/lifecycle';
 import { Email } from './constructs/email';
 import { LeadflowHttpApi } from './constructs/http-api';
 import { Lifecycle } from './constructs/lifecycle';
+import { Metrics } from './constructs/metrics';
 import { Scoring } from './constructs/scoring';
 import { Storage } from './constructs/storage';
 
@@ -31,5 +32,6 @@ export class LeadflowStack extends Stack {
     const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
     const lifecycle: LifecycleConfig = lifecycleConfigSchema.parse(props.lifecycle);
     new Lifecycle(this, 'Lifecycle', { api, storage, email, config: lifecycle });
+    new Metrics(this, 'Metrics', { api, storage });
   }
 }

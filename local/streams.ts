@@ -339,7 +339,12 @@ export function firstFailure(response: unknown, records: DynamoDbStreamRecord[])
 
 /** The SDK's record as Lambda delivers it: epoch seconds, binary as base64, the function's region. */
 function toLambdaRecord(record: StreamRecord, region: string, eventSourceArn: string): DynamoDbStreamRecord {
-  const { ApproximateCreationDateTime, ...data } = record.dynamodb ?? {};
+  const { ApproximateCreationDateTime, ...rest } = record.dynamodb ?? {};
+  const data = {
+    ...rest,
+    ...(rest.NewImage && { NewImage: restoreEmptyMaps(rest.NewImage) }),
+    ...(rest.OldImage && { OldImage: restoreEmptyMaps(rest.OldImage) }),
+  };
   return {
     ...(toPlainJson(record) as Omit<DynamoDbStreamRecord, 'dynamodb' | 'awsRegion' | 'eventSourceARN'>),
     awsRegion: region,
@@ -349,6 +354,22 @@ function toLambdaRecord(record: StreamRecord, region: string, eventSourceArn: st
     },
     eventSourceARN: eventSourceArn,
   };
+}
+
+/**
+ * @aws-sdk/client-dynamodb-streams deserializes an empty map attribute (`{"M":{}}`) to `{}`, which
+ * Lambda never sends and `unmarshall` rejects. An attribute value with no type can only have been
+ * an empty map, so restore it, at any depth.
+ */
+function restoreEmptyMaps(image: unknown): unknown {
+  if (typeof image !== 'object' || image === null) return image;
+  const repair = (value: Record<string, unknown>): Record<string, unknown> => {
+    if (Object.keys(value).length === 0) return { M: {} };
+    if (value.M && typeof value.M === 'object') return { M: restoreEmptyMaps(value.M) };
+    if (Array.isArray(value.L)) return { L: value.L.map((item) => repair(item as Record<string, unknown>)) };
+    return value;
+  };
+  return Object.fromEntries(Object.entries(image).map(([name, value]) => [name, repair(value as Record<string, unknown>)]));
 }
 
 function toPlainJson(value: unknown): unknown {

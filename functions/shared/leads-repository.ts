@@ -55,11 +55,18 @@ export function leadItem(lead: Lead): Record<string, unknown> {
   return { ...keys.lead(lead.leadId), ...keys.leadByStage(lead.stage, lead.createdAt, lead.leadId), ...lead };
 }
 
-export function historyItem(entry: HistoryEntry): Record<string, unknown> {
+/**
+ * A history entry as stored. On the byDay index it is keyed by when it is written (`ingestedAt`),
+ * not by its `at`: the metrics aggregator reads the index past a watermark, and an entry written
+ * now with an older `at` must still land after it (the aggregator counts it for its own day).
+ */
+export function historyItem(entry: HistoryEntry, ingestedAt = new Date()): Record<string, unknown> {
+  const ingested = ingestedAt.toISOString();
   return {
     ...keys.history(entry.leadId, entry.at, entry.entryId),
-    ...keys.eventDay(entry.leadId, entry.at, entry.entryId),
+    ...keys.eventDay(entry.leadId, ingested, entry.entryId),
     ...entry,
+    ingestedAt: ingested,
   };
 }
 
@@ -72,7 +79,8 @@ export interface IdempotentWrite {
 
 /**
  * Writes a lead (created, or updated from the version it was read at), its history entries and
- * the idempotency record in one transaction: all of it is durable, or none of it is.
+ * the idempotency record in one transaction: all of it is durable, or none of it is. A lead alone
+ * is one conditional put.
  */
 export async function saveLead(
   lead: Lead,
@@ -95,14 +103,23 @@ export async function saveLead(
     });
   }
   const created = lead.version === 1;
-  items.push({
-    Put: {
-      TableName: tableEnv.TABLE_NAME,
-      Item: leadItem(lead),
-      ConditionExpression: created ? 'attribute_not_exists(pk)' : 'version = :previous',
-      ExpressionAttributeValues: created ? undefined : { ':previous': lead.version - 1 },
-    },
-  });
+  const leadPut = {
+    TableName: tableEnv.TABLE_NAME,
+    Item: leadItem(lead),
+    ConditionExpression: created ? 'attribute_not_exists(pk)' : 'version = :previous',
+    ExpressionAttributeValues: created ? undefined : { ':previous': lead.version - 1 },
+  };
+  if (items.length === 0 && entries.length === 0) {
+    // One item needs no transaction: a conditional put is the cheapest durable write there is.
+    try {
+      await documents.send(new PutCommand(leadPut));
+      return;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new LeadChangedError({ cause: error });
+      throw error;
+    }
+  }
+  items.push({ Put: leadPut });
   for (const entry of entries) {
     items.push({ Put: { TableName: tableEnv.TABLE_NAME, Item: historyItem(entry) } });
   }

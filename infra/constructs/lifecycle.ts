@@ -76,13 +76,14 @@ export class Lifecycle extends Construct {
       statements: [new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] })],
     });
 
-    const startLifecycle = new LeadflowFunction(this, 'StartLifecycle', {
-      entry: 'start-lifecycle',
-      description: 'Starts the lifecycle execution of each new lead from the table stream',
+    const processLeadChanges = new LeadflowFunction(this, 'ProcessLeadChanges', {
+      entry: 'process-lead-changes',
+      description: "Records form touches in a lead's history and starts each new lead's lifecycle, from the table stream",
       environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
     });
-    this.stateMachine.grantStartExecution(startLifecycle.fn);
-    Validations.of(startLifecycle).acknowledge({
+    props.storage.bind(processLeadChanges.fn, 'readWrite');
+    this.stateMachine.grantStartExecution(processLeadChanges.fn);
+    Validations.of(processLeadChanges).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'dynamodb:ListStreams has no resource-level permissions; the stream reads themselves are scoped to the table stream.',
     });
@@ -95,7 +96,7 @@ export class Lifecycle extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: "This queue is the stream consumer's on-failure destination (a DLQ for records that could not start a workflow).",
     });
-    startLifecycle.fn.addEventSource(
+    processLeadChanges.fn.addEventSource(
       new DynamoEventSource(props.storage.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,
         batchSize: 25,
@@ -103,7 +104,8 @@ export class Lifecycle extends Construct {
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(failedStarts),
-        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') } } } })],
+        // Lead items only: new leads and changed ones (a resubmission is a change).
+        filters: [FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY'), dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') } } } })],
       }),
     );
 

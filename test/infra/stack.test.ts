@@ -79,18 +79,20 @@ describe('functions', () => {
 
 describe('lead lifecycle state machine', () => {
   function definition(): { States: Record<string, Record<string, unknown>> } & Record<string, unknown> {
-    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const [machine] = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'))
+      .filter(([id]) => id.startsWith('LifecycleLeadLifecycle'))
+      .map(([, resource]) => resource);
     // Function ARNs are tokens in the template; placeholders keep the JSON parseable.
     const parts = machine!.Properties.DefinitionString['Fn::Join'][1] as unknown[];
     return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(''));
   }
 
   it('is a Standard machine in JSONPath with logging and tracing', () => {
-    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+    template.resourcePropertiesCountIs('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
-    });
+    }, 2);
     const asl = definition();
     expect(asl.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
     expect(JSON.stringify(asl)).not.toMatch(/"(Assign|Arguments|Output|HeartbeatSeconds)"/);
@@ -125,9 +127,9 @@ describe('lead lifecycle state machine', () => {
     expect(States.SendUpsell!.Next).toBe('Done');
   });
 
-  it('starts executions from the table stream, new lead items only, with a failure queue', () => {
+  it('starts executions from the table stream, lead items only, with a failure queue', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['LEAD'] } } } }) }] },
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: ['LEAD'] } } } }) }] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
       DestinationConfig: { OnFailure: Match.anyValue() },

@@ -58,3 +58,22 @@ export async function leadPartition(leadId: string): Promise<Array<Record<string
 export async function json(response: Response | Promise<Response>): Promise<any> {
   return (await response).json();
 }
+
+/** Polls until `probe` returns a value (effects that follow a write through the table stream). */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The capture touches in a lead's history, once `count` of them are there. */
+export async function captureTouches(leadId: string, count: number): Promise<Array<Record<string, unknown>>> {
+  return eventually(`${count} capture touches`, async () => {
+    const touches = (await leadPartition(leadId)).filter((item) => ['captured', 'resubmitted'].includes(String(item.type)));
+    return touches.length >= count ? touches : undefined;
+  });
+}

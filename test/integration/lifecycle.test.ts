@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, inject, it } from 'vitest';
 import { readMailbox, type CapturedEmail } from '../../local/ses';
-import { admin, json, postJson, uniqueEmail } from './helpers';
+import { admin, eventually, json, postJson, uniqueEmail } from './helpers';
 
 /** A lead the default rules qualify (strong BANT and ICP fit). */
 function qualifiedLead(email: string, firstName: string) {
@@ -16,15 +16,7 @@ async function mailTo(address: string): Promise<CapturedEmail[]> {
   return (await readMailbox(inject('mailboxUrl'))).filter((mail) => mail.to.includes(address));
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 45_000) => eventually(what, probe, timeoutMs);
 
 async function lead(leadId: string) {
   return json(admin('GET', `/v1/leads/${leadId}`));

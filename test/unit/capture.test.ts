@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planCapture } from '../../core/capture';
+import { planCapture, touchEntries } from '../../core/capture';
 import { leadIdFor } from '../../core/lead';
 import { defaultScoringRules as rules } from '../../core/scoring';
 import { validateSubmission } from '../../core/submission';
@@ -62,5 +62,26 @@ describe('planCapture', () => {
   it('derives the same lead id for the same person however the email is typed', () => {
     expect(leadIdFor('ada@example.com')).toMatch(/^ld_[A-Za-z0-9_-]{22}$/);
     expect(leadIdFor('ada@example.com')).not.toBe(leadIdFor('bob@example.com'));
+  });
+});
+
+describe('touchEntries', () => {
+  const created = planCapture(undefined, validateSubmission({ email: 'a@b.co', utm_source: 'ads' }), form, first, rules).lead;
+  const again = planCapture(created, validateSubmission({ email: 'a@b.co', utm_source: 'mail' }), form, later, rules).lead;
+
+  it('records a new lead as captured at its creation', () => {
+    expect(touchEntries(undefined, created)).toEqual([
+      expect.objectContaining({ type: 'captured', at: first.toISOString(), entryId: 'touch-000001', actor: 'form:default', data: expect.objectContaining({ source: 'ads' }) }),
+    ]);
+  });
+
+  it('records a resubmission with its own touch, under an id fixed by the touch number', () => {
+    const [entry] = touchEntries(created, again);
+    expect(entry).toMatchObject({ type: 'resubmitted', at: later.toISOString(), entryId: 'touch-000002', data: { source: 'mail' } });
+    expect(touchEntries(created, again)).toEqual([entry]);
+  });
+
+  it('records nothing for a change that added no touch (a stage move, a rescore)', () => {
+    expect(touchEntries(again, { ...again, stage: 'qualified', version: again.version + 1 })).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/capture-lead';
@@ -45,21 +45,19 @@ afterEach(() => {
 });
 
 describe('capture-lead', () => {
-  it('stores a new lead, its history entry and nothing else in one transaction, and answers 202', async () => {
-    dynamo.on(TransactWriteCommand).resolves({});
+  it('stores a new lead with one conditional write and answers 202', async () => {
+    dynamo.on(PutCommand).resolves({});
     const result = await post('email=Ada%40Example.com&firstName=Ada&utm_source=LinkedIn');
 
     expect(result.statusCode).toBe(202);
     const body = json(result);
     expect(body).toEqual({ leadId: expect.stringMatching(/^ld_/), duplicate: false });
-    const [write] = dynamo.commandCalls(TransactWriteCommand);
-    const items = write!.args[0].input.TransactItems!;
-    expect(items).toHaveLength(2);
-    expect(items[0]!.Put).toMatchObject({
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    const [write] = dynamo.commandCalls(PutCommand);
+    expect(write!.args[0].input).toMatchObject({
       ConditionExpression: 'attribute_not_exists(pk)',
-      Item: { pk: `LEAD#${body.leadId}`, email: 'ada@example.com', stage: 'new', source: 'linkedin' },
+      Item: { pk: `LEAD#${body.leadId}`, email: 'ada@example.com', stage: 'new', source: 'linkedin', touches: 1 },
     });
-    expect(items[1]!.Put!.Item).toMatchObject({ type: 'captured', leadId: body.leadId, gsi2pk: expect.stringMatching(/^DAY#/) });
   });
 
   it('updates the existing lead when the email is known and says duplicate', async () => {
@@ -69,19 +67,27 @@ describe('capture-lead', () => {
       attribution: { firstTouch: { at: 't', formId, source: 'ads' }, lastTouch: { at: 't', formId, source: 'ads' } },
       touches: 1, engagement: [], stageChangedAt: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', version: 3,
     };
-    dynamo.on(TransactWriteCommand).rejectsOnce(cancelled('ConditionalCheckFailed', 'None')).resolves({});
+    dynamo.on(PutCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} })).resolves({});
     dynamo.on(GetCommand, { ConsistentRead: true }).resolves({ Item: existing });
 
     const result = await post('email=ada%40example.com&company=New');
 
     expect(json(result)).toMatchObject({ duplicate: true });
-    const writes = dynamo.commandCalls(TransactWriteCommand);
+    const writes = dynamo.commandCalls(PutCommand);
     expect(writes).toHaveLength(2);
-    const leadPut = writes[1]!.args[0].input.TransactItems![0]!.Put!;
+    const leadPut = writes[1]!.args[0].input;
     expect(leadPut.ConditionExpression).toBe('version = :previous');
     expect(leadPut.ExpressionAttributeValues).toEqual({ ':previous': 3 });
     expect(leadPut.Item).toMatchObject({ stage: 'qualified', touches: 2, version: 4, profile: { company: 'New' } });
-    expect(writes[1]!.args[0].input.TransactItems![1]!.Put!.Item).toMatchObject({ type: 'resubmitted' });
+  });
+
+  it('writes the idempotency record with the lead in one transaction', async () => {
+    dynamo.on(TransactWriteCommand).resolves({});
+    const result = await post('email=ada%40example.com', { ...urlencoded, 'idempotency-key': 'submit-1' });
+    expect(result.statusCode).toBe(202);
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items.map((item) => item.Put!.Item!.sk)).toEqual(['IDEMPOTENCY', 'LEAD']);
+    expect(items[0]!.Put!.Item).toMatchObject({ status: 202, body: json(result), expiresAt: expect.any(Number) });
   });
 
   it('replays the first answer when the Idempotency-Key was used, without writing again', async () => {
@@ -112,7 +118,7 @@ describe('capture-lead', () => {
 
   it('retries a transaction conflict and then succeeds', async () => {
     dynamo.on(TransactWriteCommand).rejectsOnce(cancelled('None', 'TransactionConflict')).resolves({});
-    const result = await post('email=ada%40example.com');
+    const result = await post('email=ada%40example.com', { ...urlencoded, 'idempotency-key': 'submit-2' });
     expect(result.statusCode).toBe(202);
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
   });
@@ -121,7 +127,7 @@ describe('capture-lead', () => {
     dynamo.on(UpdateCommand).resolves({});
     const result = await post('email=bot%40spam.test&_gotcha=http%3A%2F%2Fspam');
     expect(result.statusCode).toBe(202);
-    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
     expect(dynamo.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
       Key: { pk: `FORM#${formId}`, sk: 'STATS' },
       UpdateExpression: 'ADD spamDropped :one',
@@ -132,7 +138,7 @@ describe('capture-lead', () => {
     dynamo.on(GetCommand, { Key: { pk: `FORM#${formId}`, sk: 'FORM' } }).resolves({
       Item: formItem({ redirectUrl: 'https://www.acme.test/thanks' }),
     });
-    dynamo.on(TransactWriteCommand).resolves({});
+    dynamo.on(PutCommand).resolves({});
     const result = await post('email=ada%40example.com', { ...urlencoded, accept: 'text/html,*/*' });
     expect(result.statusCode).toBe(303);
     expect(result.headers?.location).toMatch(/^https:\/\/www\.acme\.test\/thanks\?leadId=ld_/);
@@ -149,7 +155,7 @@ describe('capture-lead', () => {
   it('requires a valid signature on a signed form', async () => {
     const secret = 'whsec_0123456789abcdef';
     dynamo.on(GetCommand, { Key: { pk: `FORM#${formId}`, sk: 'FORM' } }).resolves({ Item: formItem({ signingSecret: secret }) });
-    dynamo.on(TransactWriteCommand).resolves({});
+    dynamo.on(PutCommand).resolves({});
     const body = 'email=ada%40example.com';
 
     const unsigned = await post(body);
@@ -170,11 +176,11 @@ describe('capture-lead', () => {
       message: 'the submission has invalid fields',
       details: [{ path: 'email', message: 'is not a valid email address' }],
     });
-    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 
   it('hides internal failures behind a generic 500', async () => {
-    dynamo.on(TransactWriteCommand).rejects(new Error('connect ECONNREFUSED 10.0.0.1:443 secret-detail'));
+    dynamo.on(PutCommand).rejects(new Error('connect ECONNREFUSED 10.0.0.1:443 secret-detail'));
     const result = await post('email=ada%40example.com');
     expect(result.statusCode).toBe(500);
     expect(result.body).not.toContain('secret-detail');

@@ -1,0 +1,44 @@
+/**
+ * Metric items. This extends the single-table layout declared in core/keys.ts (same table, same
+ * `pk`/`sk`, no index of their own):
+ *
+ * | item            | pk                     | sk                   | attributes                                   |
+ * |-----------------|------------------------|----------------------|----------------------------------------------|
+ * | fold watermark  | METRICS                | WATERMARK            | position: last byDay sort key folded          |
+ * | daily aggregate | METRICS#DAY#<DIMENSION>| <yyyy-mm-dd>#<value> | day, dimension, value, counters, cycleSeconds |
+ *
+ * One partition per dimension (TOTAL, SOURCE, CAMPAIGN, OWNER) keeps a query for a range to one
+ * sort-key range per dimension: a year of totals is 366 small items, a page or two. The total
+ * aggregate's value is `all`. Day is the event's own (`at`) UTC day, so late events land on theirs.
+ */
+import type { ItemKey } from '../keys';
+
+export const dimensions = ['total', 'source', 'campaign', 'owner'] as const;
+export type Dimension = (typeof dimensions)[number];
+
+export const TOTAL_VALUE = 'all';
+
+export interface AggregateKey {
+  day: string;
+  dimension: Dimension;
+  value: string;
+}
+
+export const metricKeys = {
+  watermark: (): ItemKey => ({ pk: 'METRICS', sk: 'WATERMARK' }),
+  dailyAggregate: (key: AggregateKey): ItemKey => ({
+    pk: aggregatePartition(key.dimension),
+    sk: `${key.day}#${key.value}`,
+  }),
+  /**
+   * One shard of one ingest day of the event stream on the byDay index: the partition
+   * `keys.eventDay` in core/keys.ts puts an event in, named by day and shard instead of by lead.
+   */
+  eventDayShard: (day: string, shard: number): string => `DAY#${day}#${shard}`,
+  /** The inclusive sort-key bounds of the aggregates of days `from`..`to` in one dimension. */
+  dailyAggregateRange: (from: string, to: string) => ({ low: `${from}#`, high: `${to}#\uffff` }),
+};
+
+export function aggregatePartition(dimension: Dimension): string {
+  return `METRICS#DAY#${dimension.toUpperCase()}`;
+}

@@ -1,0 +1,83 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, EventBridgeEvent } from 'aws-lambda';
+import * as z from 'zod';
+import { EVENT_SHARDS } from '../core/keys';
+import { addDays, dayOfTime, eachDay, startOfDay } from '../core/metrics/days';
+import { planCommits } from '../core/metrics/fold';
+import { metricKeys } from '../core/metrics/keys';
+import { mergeShards } from '../core/metrics/merge';
+import { authorize } from './shared/auth';
+import { httpHandler } from './shared/http';
+import { WatermarkMovedError, commitFold, eventPages, readWatermark } from './shared/metrics-repository';
+
+/** How far back the very first run reads: set it to cover the table's history when metrics come to an existing table. */
+const config = z.object({ METRICS_BACKFILL_DAYS: z.coerce.number().int().min(0).max(3660).default(31) }).parse(process.env);
+
+/**
+ * Only events written at least this long ago are folded. The byDay index is eventually consistent
+ * and a writer stamps `ingestedAt` just before its write lands: an event younger than this could
+ * still appear behind a watermark that had already passed it.
+ */
+export const SAFETY_LAG_MS = 60_000;
+
+/** A transaction holds 100 writes: the watermark and up to 99 aggregate deltas. */
+const MAX_AGGREGATES_PER_COMMIT = 99;
+
+export interface AggregationResult {
+  /** Events read past the watermark and folded (types that count nothing included). */
+  eventsFolded: number;
+  /** The byDay position everything up to which is folded. */
+  watermark: string;
+}
+
+/**
+ * Folds every event written since the watermark (up to now minus the safety lag) into the daily
+ * aggregates. It reads the byDay partitions of the ingest days from the watermark's day to today,
+ * past the watermark only, so its cost grows with the new events and not with history. Each commit
+ * writes its deltas together with the advanced watermark, conditioned on the old one: a crash
+ * leaves whole commits, a rerun resumes where the last one ended, and a concurrent run fails its
+ * condition instead of counting anything twice.
+ */
+export async function aggregateMetrics(now = new Date()): Promise<AggregationResult> {
+  const cutoff = new Date(now.getTime() - SAFETY_LAG_MS).toISOString();
+  let stored = await readWatermark();
+  let watermark = stored ?? startOfDay(addDays(dayOfTime(now), -config.METRICS_BACKFILL_DAYS));
+  let eventsFolded = 0;
+  for (const day of eachDay(watermark.slice(0, 10), cutoff.slice(0, 10))) {
+    const nextDay = startOfDay(addDays(day, 1));
+    const dayEnd = cutoff < nextDay ? cutoff : nextDay;
+    if (dayEnd <= watermark) continue;
+    const shards = Array.from({ length: EVENT_SHARDS }, (_, shard) => eventPages(metricKeys.eventDayShard(day, shard), watermark, dayEnd));
+    for await (const batch of mergeShards(shards)) {
+      const window = { watermark, upTo: batch.readThrough ?? dayEnd, maxItems: MAX_AGGREGATES_PER_COMMIT };
+      for (const commit of planCommits(batch.events, window)) {
+        await commitFold(commit, stored, now);
+        stored = watermark = commit.watermark;
+        eventsFolded += commit.events;
+      }
+    }
+  }
+  return { eventsFolded, watermark };
+}
+
+/** POST /v1/metrics/aggregate (admin): the same run, on demand, answered when it is done. */
+const onDemand = httpHandler(async (request) => {
+  await authorize(request, 'admin');
+  return { status: 200, json: await aggregateMetrics() };
+});
+
+type ScheduledEvent = EventBridgeEvent<'Scheduled Event', unknown>;
+
+/** Invoked by the EventBridge schedule, or through the HTTP API for an on-demand run. */
+export async function handler(event: ScheduledEvent | APIGatewayProxyEventV2): Promise<AggregationResult | APIGatewayProxyStructuredResultV2 | undefined> {
+  if ('requestContext' in event) return onDemand(event);
+  try {
+    const result = await aggregateMetrics();
+    console.log(JSON.stringify({ level: 'info', message: 'metrics aggregated', ...result }));
+    return result;
+  } catch (error) {
+    // An overlapping run (a slow one, or an on-demand one) owns the window: the next tick resumes.
+    if (!(error instanceof WatermarkMovedError)) throw error;
+    console.log(JSON.stringify({ level: 'info', message: 'another aggregation run is in progress' }));
+    return undefined;
+  }
+}

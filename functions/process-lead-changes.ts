@@ -1,0 +1,51 @@
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue as StreamAttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import * as z from 'zod';
+import { touchEntries } from '../core/capture';
+import { leadSchema, type Lead } from '../core/lead';
+import { appendHistory } from './shared/leads-repository';
+
+const env = z.object({ STATE_MACHINE_ARN: z.string().min(1) }).parse(process.env);
+const sfn = new SFNClient({});
+
+/**
+ * Table stream consumer for lead items. A capture is one durable write; what follows from it
+ * happens here, retried by the stream until it succeeds: the `captured`/`resubmitted` history
+ * entries, and for a new lead the start of its lifecycle execution, named after the lead so it
+ * can only ever start once.
+ */
+export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  for (const record of event.Records) {
+    try {
+      await processRecord(record);
+    } catch (error) {
+      // Records of one lead arrive in order: retry from the first failure.
+      console.error(JSON.stringify({ level: 'error', error: (error as Error).name, message: (error as Error).message }));
+      return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+    }
+  }
+  return { batchItemFailures: [] };
+}
+
+async function processRecord(record: DynamoDBRecord): Promise<void> {
+  const current = leadFrom(record.dynamodb?.NewImage);
+  if (!current) return;
+  // Conditional: a redelivered record must not rewrite (and so re-index) an entry already written.
+  for (const entry of touchEntries(leadFrom(record.dynamodb?.OldImage), current)) await appendHistory(entry, { onlyOnce: true });
+  if (record.eventName !== 'INSERT') return;
+  try {
+    await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: env.STATE_MACHINE_ARN, name: current.leadId, input: JSON.stringify({ leadId: current.leadId }) }),
+    );
+  } catch (error) {
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
+  }
+}
+
+function leadFrom(image: Record<string, StreamAttributeValue> | undefined): Lead | undefined {
+  if (!image) return undefined;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...item } = unmarshall(image as Record<string, AttributeValue>);
+  return leadSchema.parse(item);
+}

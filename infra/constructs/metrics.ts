@@ -1,0 +1,58 @@
+import { Duration } from 'aws-cdk-lib';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Construct } from 'constructs';
+import { LeadflowFunction } from './api-function';
+import type { LeadflowHttpApi } from './http-api';
+import type { Storage } from './storage';
+
+export interface MetricsProps {
+  api: LeadflowHttpApi;
+  storage: Storage;
+  /** How often the aggregator folds new events into the daily aggregates. */
+  aggregationRate?: Duration;
+  /** Days of history the very first aggregation reads (cover the table's history on an existing table). */
+  backfillDays?: number;
+  /** Origins of the dashboard page (web/dashboard), allowed to call GET /v1/metrics from a browser. */
+  dashboardOrigins?: string[];
+}
+
+/**
+ * Funnel metrics: a scheduled aggregator folds the event stream (history entries on the byDay
+ * index) into daily aggregates past its watermark; the metrics API answers KPIs from them. The
+ * dashboard (web/dashboard/index.html) is a static page that calls the API: host it anywhere and
+ * list its origin in `dashboardOrigins`.
+ */
+export class Metrics extends Construct {
+  readonly aggregator: LeadflowFunction;
+  readonly schedule: Rule;
+
+  constructor(scope: Construct, id: string, props: MetricsProps) {
+    super(scope, id);
+    this.aggregator = new LeadflowFunction(this, 'AggregateMetrics', {
+      entry: 'aggregate-metrics',
+      description: 'Folds new events into the daily metric aggregates (scheduled, or on demand)',
+      // A long catch-up commits as it goes: a run that times out is resumed by the next one.
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      environment: { METRICS_BACKFILL_DAYS: String(props.backfillDays ?? 31) },
+    });
+    props.storage.bind(this.aggregator.fn, 'readWrite');
+    this.schedule = new Rule(this, 'AggregationSchedule', {
+      description: 'Runs the metrics aggregator',
+      schedule: Schedule.rate(props.aggregationRate ?? Duration.minutes(15)),
+      targets: [new LambdaFunction(this.aggregator.fn)],
+    });
+    props.api.route(HttpMethod.POST, '/v1/metrics/aggregate', this.aggregator.fn);
+
+    const getMetrics = new LeadflowFunction(this, 'GetMetrics', {
+      entry: 'get-metrics',
+      description: 'Answers funnel KPIs for a date range from the daily aggregates (JSON or CSV)',
+      environment: { DASHBOARD_ORIGINS: (props.dashboardOrigins ?? []).join(',') },
+    });
+    props.storage.bind(getMetrics.fn, 'read');
+    props.api.route(HttpMethod.GET, '/v1/metrics', getMetrics.fn);
+    props.api.route(HttpMethod.OPTIONS, '/v1/metrics', getMetrics.fn);
+  }
+}
