@@ -10,14 +10,20 @@ import { httpHandler } from './shared/http';
 import { WatermarkMovedError, commitFold, eventPages, readWatermark } from './shared/metrics-repository';
 
 /** How far back the very first run reads: set it to cover the table's history when metrics come to an existing table. */
-const config = z.object({ METRICS_BACKFILL_DAYS: z.coerce.number().int().min(0).max(3660).default(31) }).parse(process.env);
+const config = z
+  .object({
+    METRICS_BACKFILL_DAYS: z.coerce.number().int().min(0).max(3660).default(31),
+    /**
+     * Only events written at least this long ago are folded. The byDay index is eventually
+     * consistent and a writer stamps `ingestedAt` just before its write lands: an event younger
+     * than this could still appear behind a watermark that had already passed it. (DynamoDB Local
+     * updates indexes synchronously, so the local cloud sets 0.)
+     */
+    METRICS_CONSISTENCY_LAG_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  })
+  .parse(process.env);
 
-/**
- * Only events written at least this long ago are folded. The byDay index is eventually consistent
- * and a writer stamps `ingestedAt` just before its write lands: an event younger than this could
- * still appear behind a watermark that had already passed it.
- */
-export const SAFETY_LAG_MS = 60_000;
+export const SAFETY_LAG_MS = config.METRICS_CONSISTENCY_LAG_SECONDS * 1000;
 
 /** A transaction holds 100 writes: the watermark and up to 99 aggregate deltas. */
 const MAX_AGGREGATES_PER_COMMIT = 99;

@@ -5,6 +5,7 @@
  * The CLI (local/main.ts), the integration tests and the benchmarks all start it through here.
  */
 import { mkdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readAssembly } from './assembly';
 import { ensureTables, startDynamoDb } from './dynamodb';
@@ -141,7 +142,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stops.push(sfnServer.close);
 
     const endpoints = { DYNAMODB: dynamo.endpoint, SFN: sfnServer.endpoint, SESV2: sesProxy.url };
-    for (const spec of assembly.functions) functions.set(spec.logicalId, new LocalFunction(spec, { endpoints, log }));
+    for (const spec of assembly.functions) {
+      // DynamoDB Local updates indexes synchronously: the aggregator needs no consistency lag here.
+      const environment = 'METRICS_CONSISTENCY_LAG_SECONDS' in spec.environment ? { METRICS_CONSISTENCY_LAG_SECONDS: '0' } : {};
+      functions.set(spec.logicalId, new LocalFunction({ ...spec, environment: { ...spec.environment, ...environment } }, { endpoints, log }));
+    }
     stops.push(async () => void (await Promise.all([...functions.values()].map((fn) => fn.stop()))));
 
     // Event source mappings: the table's stream feeds its functions (new leads start workflows).
@@ -176,6 +181,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const apiServer = await startHttpApi({
       api,
+      pages: { '/dashboard': async () => (await readFile(path.join(repoRoot, 'web', 'dashboard', 'index.html'), 'utf8')).replaceAll('{{API_URL}}', apiServer.url) },
       port: options.apiPort ?? 3000,
       invoke: (logicalId, event) => functions.get(logicalId)!.invoke(event),
       log,

@@ -21,6 +21,11 @@ export interface HttpApiOptions {
   port: number;
   invoke: (functionLogicalId: string, event: APIGatewayProxyEventV2) => Promise<unknown>;
   log: (line: string) => void;
+  /**
+   * Static pages served beside the routes (path -> HTML), like pages a deployment hosts next to
+   * the API: the dashboard, on the API's origin so it needs no CORS locally.
+   */
+  pages?: Record<string, () => Promise<string>>;
 }
 
 export async function startHttpApi(options: HttpApiOptions): Promise<RunningServer> {
@@ -42,6 +47,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningServ
     const respond = async (): Promise<HttpResult> => {
       const body = tooLarge(req) ? undefined : await readBody(req, MAX_BODY_BYTES);
       if (!body) return { ...gatewayAnswer(413, 'Request Entity Too Large'), headers: { ...JSON_TYPE, connection: 'close' } };
+      const page = options.pages?.[rawPath.replace(/\/$/, '')];
+      if (!match && page && req.method === 'GET') {
+        return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: Buffer.from(await page()) };
+      }
       if (!match) return gatewayAnswer(404, 'Not Found');
       const event = toEvent(
         {

@@ -36,7 +36,7 @@ export class Metrics extends Construct {
       // A long catch-up commits as it goes: a run that times out is resumed by the next one.
       timeout: Duration.minutes(5),
       memorySize: 1024,
-      environment: { METRICS_BACKFILL_DAYS: String(props.backfillDays ?? 31) },
+      environment: { METRICS_BACKFILL_DAYS: String(props.backfillDays ?? 31), METRICS_CONSISTENCY_LAG_SECONDS: '60' },
     });
     props.storage.bind(this.aggregator.fn, 'readWrite');
     this.schedule = new Rule(this, 'AggregationSchedule', {
