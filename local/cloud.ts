@@ -45,6 +45,11 @@ export interface LocalCloudOptions {
    * schedules are scaled (86400: a day per second). Default LEADFLOW_TIME_SCALE, else 1.
    */
   timeScale?: number;
+  /**
+   * Default true. False leaves the table's stream unread: no workflow starts, no derived history.
+   * Only for measuring a request path alone (bench/capture.ts); never what the platform does.
+   */
+  eventSources?: boolean;
 }
 
 export interface LocalCloud {
@@ -150,7 +155,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stops.push(async () => void (await Promise.all([...functions.values()].map((fn) => fn.stop()))));
 
     // Event source mappings: the table's stream feeds its functions (new leads start workflows).
-    for (const mapping of assembly.streamMappings) {
+    for (const mapping of options.eventSources === false ? [] : assembly.streamMappings) {
       const tableName = assembly.tables.find((candidate) => candidate.logicalId === mapping.tableLogicalId)!.name;
       const target = functions.get(mapping.functionLogicalId)!;
       const poller = await startStreamPoller({
