@@ -5,7 +5,7 @@
  * | item            | pk                          | sk                          | gsi1 (byStage)                       | gsi2 (byDay)                         |
  * |-----------------|-----------------------------|-----------------------------|--------------------------------------|--------------------------------------|
  * | lead            | LEAD#<leadId>               | LEAD                        | STAGE#<stage> / <createdAt>#<leadId> |                                      |
- * | history entry   | LEAD#<leadId>               | HISTORY#<at>#<entryId>      |                                      | DAY#<yyyy-mm-dd>#<shard> / <at>#<id> |
+ * | history entry   | LEAD#<leadId>               | HISTORY#<at>#<entryId>      |                                      | DAY#<ingest day>#<shard> / <ingestedAt>#<id> |
  * | form            | FORM#<formId>               | FORM                        |                                      |                                      |
  * | form counters   | FORM#<formId>               | STATS                       |                                      |                                      |
  * | API key         | APIKEY#<sha256 of key>      | APIKEY                      |                                      |                                      |
@@ -16,8 +16,10 @@
  * | scoring rules   | RULES                       | VERSION#<version> / ACTIVE  |                                      |                                      |
  * | rescore job     | JOB#<jobId>                 | JOB                         |                                      |                                      |
  *
- * History entries double as the event stream: gsi2 projects them into day partitions, sharded so
- * that one busy day stays under a partition's 1,000 writes/s. Idempotency records expire through
+ * History entries double as the event stream: gsi2 projects them into day partitions of when they
+ * were written (not of their `at`, so an entry written late still lands past the metrics
+ * aggregator's watermark), sharded so that one busy day stays under a partition's 1,000 writes/s.
+ * Metrics aggregates extend this layout in core/metrics/keys.ts. Idempotency records expire through
  * the table's TTL attribute `expiresAt` (epoch seconds).
  */
 import { createHash } from 'node:crypto';
@@ -49,9 +51,10 @@ export const keys = {
     pk: `LEAD#${leadId}`,
     sk: `HISTORY#${at}#${entryId}`,
   }),
-  eventDay: (leadId: string, at: string, entryId: string) => ({
-    gsi2pk: `DAY#${at.slice(0, 10)}#${shardOf(leadId)}`,
-    gsi2sk: `${at}#${entryId}`,
+  /** `writtenAt`: when the entry is stored (its ingest time), not when it happened. */
+  eventDay: (leadId: string, writtenAt: string, entryId: string) => ({
+    gsi2pk: `DAY#${writtenAt.slice(0, 10)}#${shardOf(leadId)}`,
+    gsi2sk: `${writtenAt}#${entryId}`,
   }),
   form: (formId: string): ItemKey => ({ pk: `FORM#${formId}`, sk: 'FORM' }),
   formStats: (formId: string): ItemKey => ({ pk: `FORM#${formId}`, sk: 'STATS' }),
