@@ -7,9 +7,10 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { startLocalCloud, type LocalCloud } from '../local/cloud';
+import { scratchDataDir } from '../local/local-aws';
 import { throughput } from './run-pool';
 
 const CONCURRENCY = 16;
@@ -58,7 +59,7 @@ async function measure(cloud: LocalCloud): Promise<{ put: number; capture: numbe
 }
 
 async function withCloud<T>(eventSources: boolean, use: (cloud: LocalCloud) => Promise<T>): Promise<T> {
-  const dataDir = mkdtempSync(path.join(process.cwd(), '.leadflow', 'bench-'));
+  const dataDir = scratchDataDir('bench');
   const cloud = await startLocalCloud({ dataDir, inMemory: true, apiPort: 0, sitePort: 0, dynamoPort: 0, eventSources, log: () => {} });
   try {
     return await use(cloud);

@@ -1,3 +1,4 @@
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,4 +15,14 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 
 export function localArn(service: string, resource: string): string {
   return `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource}`;
+}
+
+/**
+ * A fresh data directory for one test run or benchmark, under `.leadflow/` (inside the repository,
+ * so that the bundles in its cdk.out resolve the AWS SDK from node_modules as the runtime provides it).
+ */
+export function scratchDataDir(prefix: string): string {
+  const parent = path.join(repoRoot, '.leadflow');
+  mkdirSync(parent, { recursive: true });
+  return mkdtempSync(path.join(parent, `${prefix}-`));
 }

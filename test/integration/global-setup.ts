@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud';
+import { scratchDataDir } from '../../local/local-aws';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,7 +25,7 @@ let dataDir: string | undefined;
 /** One local cloud (real DynamoDB Local, the synthesized bundles) for every integration file. */
 export async function setup(project: TestProject): Promise<void> {
   // Under the repo so the bundles resolve the AWS SDK from node_modules, as the Lambda runtime provides it.
-  dataDir = mkdtempSync(path.join(process.cwd(), '.leadflow', 'test-'));
+  dataDir = scratchDataDir('test');
   // A workflow day passes in 0.1 s: the 90-day upsell arrives 9 s after a win.
   const timeScale = 864_000;
   cloud = await startLocalCloud({ dataDir, inMemory: true, apiPort: 0, sitePort: 0, dynamoPort: 0, timeScale, log: () => {} });

@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud';
+import { scratchDataDir } from '../../local/local-aws';
 
 // Its own cloud, apart from the global setup's: this file checks the start and stop themselves.
 // Under the repo, so the bundles resolve the AWS SDK from node_modules as the Lambda runtime provides it.
-const dataDir = mkdtempSync(path.join(process.cwd(), '.leadflow', 'test-'));
+const dataDir = scratchDataDir('test');
 let cloud: LocalCloud;
 
 beforeAll(async () => {
