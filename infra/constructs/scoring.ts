@@ -6,7 +6,6 @@ import {
   Condition,
   DefinitionBody,
   JitterType,
-  JsonPath,
   LogLevel,
   StateMachine,
   StateMachineType,
