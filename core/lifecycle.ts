@@ -45,6 +45,16 @@ export const lifecycleConfigSchema = z.object({
     .default({ checkInAfter: 'P7D', surveyAfter: 'P30D', upsellAfter: 'P90D' }),
   renurtureAfter: duration.default('P90D'),
   playbooks: z.record(z.string(), z.array(z.string().min(1))).default({}),
+}).superRefine((config, context) => {
+  // Waits are the gaps between these, so each must come after the one before.
+  const ordered = (earlier: string, later: string, path: string[]) => {
+    if (durationSeconds(later) <= durationSeconds(earlier)) {
+      context.addIssue({ code: 'custom', path, message: `must be longer than ${earlier}` });
+    }
+  };
+  ordered(config.followUps.qualifiedRemindAfter, config.followUps.qualifiedEscalateAfter, ['followUps', 'qualifiedEscalateAfter']);
+  ordered(config.retention.checkInAfter, config.retention.surveyAfter, ['retention', 'surveyAfter']);
+  ordered(config.retention.surveyAfter, config.retention.upsellAfter, ['retention', 'upsellAfter']);
 });
 export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
 

@@ -1,0 +1,150 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { SFNClient, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { generateApiKey, hashApiKey } from '../../../core/api-key';
+import { planCapture } from '../../../core/capture';
+import { defaultScoringRules } from '../../../core/scoring';
+import { validateSubmission } from '../../../core/submission';
+import { httpEvent } from './events';
+
+const dynamo = mockClient(DynamoDBDocumentClient);
+const sfn = mockClient(SFNClient);
+const ses = mockClient(SESv2Client);
+
+let moveLeadStage: typeof import('../../../functions/move-lead-stage').handler;
+let sendRetentionEmail: typeof import('../../../functions/send-retention-email').handler;
+
+beforeAll(async () => {
+  vi.stubEnv('LIFECYCLE_CONFIG', JSON.stringify({ owners: [{ name: 'Sam', email: 'sam@example.com' }], manager: { name: 'Morgan', email: 'morgan@example.com' } }));
+  vi.stubEnv('SENDER_EMAIL', 'sales@example.com');
+  vi.stubEnv('CONFIGURATION_SET_NAME', 'leadflow');
+  vi.stubEnv('EMAIL_TEMPLATES', JSON.stringify({ 'thank-you': 'LeadflowThankYou' }));
+  ({ handler: moveLeadStage } = await import('../../../functions/move-lead-stage'));
+  ({ handler: sendRetentionEmail } = await import('../../../functions/send-retention-email'));
+});
+
+const captured = planCapture(undefined, validateSubmission({ email: 'ada@example.com', firstName: 'Ada' }), { formId: 'default' }, new Date('2026-03-01T00:00:00Z'), defaultScoringRules).lead;
+const qualified = { ...captured, stage: 'qualified' as const, owner: { name: 'Sam', email: 'sam@example.com' }, version: 2 };
+const won = { ...qualified, stage: 'won' as const, deal: { value: 100, currency: 'USD', wonAt: '2026-03-09T00:00:00.000Z' }, version: 5 };
+const key = generateApiKey();
+
+function leadIs(lead: object) {
+  dynamo.on(GetCommand, { Key: { pk: `LEAD#${captured.leadId}`, sk: 'LEAD' } }).resolves({ Item: { pk: `LEAD#${captured.leadId}`, sk: 'LEAD', ...lead } });
+}
+
+function move(body: object, headers: Record<string, string> = {}) {
+  return moveLeadStage(
+    httpEvent('POST /v1/leads/{leadId}/stage', {
+      pathParameters: { leadId: captured.leadId },
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    }),
+  );
+}
+
+beforeEach(() => {
+  dynamo.on(GetCommand).resolves({});
+  dynamo.on(GetCommand, { Key: { pk: `APIKEY#${hashApiKey(key)}`, sk: 'APIKEY' } }).resolves({ Item: { name: 'rep', scopes: ['leads:write'], createdAt: '' } });
+});
+
+afterEach(() => {
+  dynamo.reset();
+  sfn.reset();
+  ses.reset();
+});
+
+describe('move-lead-stage', () => {
+  it('records the move with a version check, then resumes the waiting workflow with the next step', async () => {
+    leadIs(qualified);
+    dynamo.on(GetCommand, { Key: { pk: `LEAD#${captured.leadId}`, sk: 'WORKFLOW' } }).resolves({ Item: { taskToken: 'token-1', stage: 'qualified' } });
+    dynamo.on(TransactWriteCommand).resolves({});
+    sfn.on(SendTaskSuccessCommand).resolves({});
+
+    const result = await move({ stage: 'presentation', reason: 'demo booked' });
+
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body!)).toMatchObject({ from: 'qualified', stage: 'presentation' });
+    const [leadPut, historyPut] = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(leadPut!.Put).toMatchObject({ ConditionExpression: 'version = :previous', Item: { stage: 'presentation', version: 3 } });
+    expect(historyPut!.Put!.Item).toMatchObject({ type: 'stage_changed', actor: 'api-key:rep', data: { from: 'qualified', to: 'presentation', reason: 'demo booked' } });
+    const resumed = sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input;
+    expect(resumed.taskToken).toBe('token-1');
+    expect(JSON.parse(resumed.output!)).toMatchObject({ stage: 'presentation', next: 'await', timeoutSeconds: 3 * 86_400 });
+  });
+
+  it('answers 409 with the allowed stages and writes nothing', async () => {
+    leadIs(qualified);
+    const result = await move({ stage: 'won', dealValue: 5 });
+    expect(result.statusCode).toBe(409);
+    expect(JSON.parse(result.body!).error.details).toContainEqual({ path: 'stage', message: 'allowed: presentation' });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+
+  it('is fine when the workflow token was already used (the workflow re-reads the stage)', async () => {
+    leadIs(qualified);
+    dynamo.on(GetCommand, { Key: { pk: `LEAD#${captured.leadId}`, sk: 'WORKFLOW' } }).resolves({ Item: { taskToken: 'old', stage: 'new' } });
+    dynamo.on(TransactWriteCommand).resolves({});
+    sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'done', $metadata: {} }));
+    expect((await move({ stage: 'presentation' })).statusCode).toBe(200);
+  });
+
+  it('replays a repeated move with the same Idempotency-Key without moving again', async () => {
+    // The lead has moved already; the first request's record, as the first attempt stored it:
+    dynamo.on(GetCommand).callsFake(async (input) => {
+      if (String(input.Key.pk).startsWith('IDEMPOTENCY#')) {
+        const { requestHash } = await import('../../../core/idempotency');
+        return { Item: { requestHash: requestHash([captured.leadId, JSON.stringify({ stage: 'presentation' })]), status: 200, body: { leadId: captured.leadId, from: 'qualified', stage: 'presentation' } } };
+      }
+      if (String(input.Key.pk).startsWith('APIKEY#')) return { Item: { name: 'rep', scopes: ['leads:write'], createdAt: '' } };
+      return {};
+    });
+    const result = await move({ stage: 'presentation' }, { 'idempotency-key': 'move-1' });
+    expect(result.statusCode).toBe(200);
+    expect(JSON.parse(result.body!)).toEqual({ leadId: captured.leadId, from: 'qualified', stage: 'presentation' });
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+});
+
+describe('send-retention-email', () => {
+  it('claims the email with its history entry, then sends the SES template with the configuration set', async () => {
+    leadIs(won);
+    dynamo.on(TransactWriteCommand).resolves({});
+    ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
+
+    expect(await sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' })).toEqual({ sent: true });
+
+    const [claim, entry] = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(claim!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(entry!.Put!.Item).toMatchObject({ type: 'email_sent', data: { template: 'thank-you', recipient: 'prospect' } });
+    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input).toMatchObject({
+      FromEmailAddress: 'sales@example.com',
+      Destination: { ToAddresses: ['ada@example.com'] },
+      ConfigurationSetName: 'leadflow',
+      Content: { Template: { TemplateName: 'LeadflowThankYou' } },
+    });
+  });
+
+  it('sends nothing when a retried step finds the email already claimed', async () => {
+    leadIs(won);
+    dynamo.on(TransactWriteCommand).rejects(new TransactionCanceledException({ message: 'x', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }));
+    expect(await sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' })).toEqual({ sent: false });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('releases the claim and fails with EmailSendFailedError when SES rejects, so the retry sends it', async () => {
+    leadIs(won);
+    dynamo.on(TransactWriteCommand).resolves({});
+    ses.on(SendEmailCommand).rejects(new Error('Throttling ada@example.com'));
+    const failure = sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' });
+    await expect(failure).rejects.toMatchObject({ name: 'EmailSendFailedError' });
+    await expect(failure).rejects.not.toThrow(/ada@example.com/);
+    const writes = dynamo.commandCalls(TransactWriteCommand);
+    expect(writes).toHaveLength(2);
+    expect(writes[1]!.args[0].input.TransactItems!.map((item) => Object.keys(item)[0])).toEqual(['Delete', 'Delete']);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+});
