@@ -148,8 +148,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const endpoints = { DYNAMODB: dynamo.endpoint, SFN: sfnServer.endpoint, SESV2: sesProxy.url };
     for (const spec of assembly.functions) {
-      // DynamoDB Local updates indexes synchronously: the aggregator needs no consistency lag here.
-      const environment: Record<string, string> = 'METRICS_CONSISTENCY_LAG_SECONDS' in spec.environment ? { METRICS_CONSISTENCY_LAG_SECONDS: '0' } : {};
+      // DynamoDB Local updates indexes synchronously, but a writer stamps `ingestedAt` before its write lands: keep a short lag.
+      const environment: Record<string, string> = 'METRICS_CONSISTENCY_LAG_SECONDS' in spec.environment ? { METRICS_CONSISTENCY_LAG_SECONDS: '2' } : {};
       functions.set(spec.logicalId, new LocalFunction({ ...spec, environment: { ...spec.environment, ...environment } }, { endpoints, log }));
     }
     stops.push(async () => void (await Promise.all([...functions.values()].map((fn) => fn.stop()))));

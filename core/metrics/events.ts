@@ -75,7 +75,10 @@ export function contributionsOf(event: MetricEvent): Contribution[] {
       return event.data.recipient === 'team' ? [] : emailOutcome(day, 'sent');
     case 'engagement': {
       const outcome = emailOutcomeByEngagement[event.data.type as keyof typeof emailOutcomeByEngagement];
-      return outcome ? emailOutcome(day, outcome) : [];
+      // Engagement is often reported late (a tracking pixel, a CRM sync): count it on the day it
+      // happened, unless that claims to be after it was recorded.
+      const happened = typeof event.data.eventAt === 'string' && event.data.eventAt <= event.at ? dayOf(event.data.eventAt) : undefined;
+      return outcome ? emailOutcome(happened ?? day, outcome) : [];
     }
     default: {
       const outcome = emailOutcomeByType[event.type];
