@@ -43,8 +43,9 @@ export async function recordProgress(
     new UpdateCommand({
       TableName: tableEnv.TABLE_NAME,
       Key: keys.job(jobId),
-      UpdateExpression: `ADD processed :processed, rescored :rescored SET ${sets.join(', ')}`,
-      ExpressionAttributeNames: progress.finished ? { '#status': 'status' } : undefined,
+      // `processed` and `status` are DynamoDB reserved words: they must go through names.
+      UpdateExpression: `ADD #processed :processed, rescored :rescored SET ${sets.join(', ')}`,
+      ExpressionAttributeNames: progress.finished ? { '#processed': 'processed', '#status': 'status' } : { '#processed': 'processed' },
       ExpressionAttributeValues: values,
     }),
   );

@@ -10,7 +10,6 @@ import {
   StateMachine,
   StateMachineType,
   Succeed,
-  TaskInput,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -55,8 +54,8 @@ export class Scoring extends Construct {
       lambdaFunction: rescorePage.fn,
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
-      // The whole state (jobId, and the cursor once there is one) is the page's input.
-      payload: TaskInput.fromJsonPathAt('$'),
+      // No `payload`: the whole state (jobId, and the cursor once there is one) is the page's input.
+      // (`TaskInput.fromJsonPathAt('$')` rendered `"Parameters": "$"`, a literal string, not the state.)
     });
     page.addRetry({
       errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'TransactionCanceledException'],
