@@ -3,9 +3,10 @@ import type { Context } from 'aws-lambda';
 import { withEngagement } from '../core/capture';
 import { historyEntry } from '../core/history';
 import { keys, tableKeys } from '../core/keys';
-import { leadSchema } from '../core/lead';
+import { leadSchema, type Lead } from '../core/lead';
+import type { ScoringRules } from '../core/scoring';
 import { stages } from '../core/stages';
-import { LeadChangedError, saveLead } from './shared/leads-repository';
+import { LeadChangedError, changeLead, saveLead } from './shared/leads-repository';
 import { recordProgress } from './shared/jobs-repository';
 import { getActiveRules } from './shared/rules-repository';
 import { documents, tableEnv } from './shared/table';
@@ -23,6 +24,8 @@ interface Cursor {
 interface PageInput {
   jobId: string;
   cursor?: Cursor;
+  /** Set by the state machine's Catch: the job failed and is closed as such. */
+  failure?: { Error?: string };
 }
 
 /**
@@ -31,6 +34,10 @@ interface PageInput {
  * state machine, which calls it again until `done`.
  */
 export async function handler(input: PageInput, context: Context): Promise<{ jobId: string; done: boolean; cursor?: Cursor }> {
+  if (input.failure) {
+    await recordProgress(input.jobId, { processed: 0, rescored: 0, finished: 'failed', at: new Date() });
+    return { jobId: input.jobId, done: true };
+  }
   const rules = await getActiveRules({ fresh: true });
   let cursor: Cursor = input.cursor ?? { stageIndex: 0 };
   while (context.getRemainingTimeInMillis() > SAFETY_MS) {
@@ -64,25 +71,33 @@ export async function handler(input: PageInput, context: Context): Promise<{ job
   return { jobId: input.jobId, done: false, cursor };
 }
 
-/** Rescores one lead; a lead changed meanwhile was already scored by that change with current rules. */
-async function rescoreOne(lead: ReturnType<typeof leadSchema.parse>, rules: Awaited<ReturnType<typeof getActiveRules>>): Promise<boolean> {
-  const now = new Date();
-  const scored = { ...withEngagement(lead, undefined, rules, now), version: lead.version + 1, updatedAt: now.toISOString() };
-  const before = lead.score;
-  const after = scored.score!;
-  const changed = !before || before.total !== after.total || before.grade !== after.grade || before.rulesVersion !== after.rulesVersion;
-  if (!changed) return false;
-  const entry = historyEntry(lead.leadId, 'score_changed', 'rescore', now, {
-    from: before && { total: before.total, grade: before.grade, rulesVersion: before.rulesVersion },
-    to: { total: after.total, grade: after.grade },
-    rulesVersion: after.rulesVersion,
-    cause: 'rules published',
-  });
+/**
+ * Rescores one lead from its page item; a lead changed since the page was read (routed, moved)
+ * is read again and rescored, so none keeps its old score.
+ */
+async function rescoreOne(lead: Lead, rules: ScoringRules): Promise<boolean> {
+  const rescore = (current: Lead) => {
+    const now = new Date();
+    const scored = { ...withEngagement(current, undefined, rules, now), version: current.version + 1, updatedAt: now.toISOString() };
+    const before = current.score;
+    const after = scored.score!;
+    const changed = !before || before.total !== after.total || before.grade !== after.grade || before.rulesVersion !== after.rulesVersion;
+    if (!changed) return undefined;
+    const entry = historyEntry(current.leadId, 'score_changed', 'rescore', now, {
+      from: before && { total: before.total, grade: before.grade, rulesVersion: before.rulesVersion },
+      to: { total: after.total, grade: after.grade },
+      rulesVersion: after.rulesVersion,
+      cause: 'rules published',
+    });
+    return { lead: scored, entries: [entry] };
+  };
+  const first = rescore(lead);
+  if (!first) return false;
   try {
-    await saveLead(scored, [entry]);
+    await saveLead(first.lead, first.entries);
     return true;
   } catch (error) {
-    if (error instanceof LeadChangedError) return false;
-    throw error;
+    if (!(error instanceof LeadChangedError)) throw error;
+    return (await changeLead(lead.leadId, rescore)).change !== undefined;
   }
 }

@@ -5,11 +5,17 @@ import {
   Choice,
   Condition,
   DefinitionBody,
+  Errors,
+  Fail,
+  JsonPath,
   JitterType,
   LogLevel,
   StateMachine,
   StateMachineType,
   Succeed,
+  TaskInput,
+  Wait,
+  WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -64,13 +70,23 @@ export class Scoring extends Construct {
       backoffRate: 2,
       jitterStrategy: JitterType.FULL,
     });
+    // A failed page closes the job as failed, so its reader never waits on a dead job.
+    const recordFailure = new LambdaInvoke(states, 'RecordRescoreFailure', {
+      lambdaFunction: rescorePage.fn,
+      payloadResponseOnly: true,
+      payload: TaskInput.fromObject({ jobId: JsonPath.stringAt('$.jobId'), failure: JsonPath.objectAt('$.failure') }),
+    });
+    page.addCatch(recordFailure.next(new Fail(states, 'RescoreFailed', { error: 'RescoreFailed' })), { errors: [Errors.ALL], resultPath: '$.failure' });
     const loop = new Choice(states, 'MoreLeads')
       .when(Condition.booleanEquals('$.done', false), page)
       .otherwise(new Succeed(states, 'Rescored'));
+    // Functions keep the active rules for up to 10 s: start once every write uses the new ones,
+    // so no lead is scored with the old rules after the job has passed it.
+    const letCachesExpire = new Wait(states, 'LetRulesCachesExpire', { time: WaitTime.duration(Duration.seconds(15)) });
     const logs = new LogGroup(this, 'RescoreLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const machine = new StateMachine(this, 'Rescore', {
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(page.next(loop)),
+      definitionBody: DefinitionBody.fromChainable(letCachesExpire.next(page.next(loop))),
       tracingEnabled: true,
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
       comment: 'Rescores every lead with the active rules, a time-boxed page at a time',
