@@ -78,7 +78,8 @@ export async function handler(event: ScheduledEvent | APIGatewayProxyEventV2): P
   if ('requestContext' in event) return onDemand(event);
   try {
     const result = await aggregateMetrics();
-    console.log(JSON.stringify({ level: 'info', message: 'metrics aggregated', ...result }));
+    // Quiet when there was nothing new: a schedule that finds no events is not news.
+    if (result.eventsFolded > 0) console.log(JSON.stringify({ level: 'info', message: 'metrics aggregated', ...result }));
     return result;
   } catch (error) {
     // An overlapping run (a slow one, or an on-demand one) owns the window: the next tick resumes.

@@ -83,9 +83,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const dataDir = path.resolve(options.dataDir ?? path.join(repoRoot, '.leadflow'));
   const dynamoDir = path.join(dataDir, 'dynamodb');
   const adminKeyFile = path.join(dataDir, 'admin-key');
+  const checkpointDir = path.join(dataDir, 'stream-checkpoints');
   mkdirSync(dataDir, { recursive: true });
   if (options.fresh) {
-    for (const stored of [dynamoDir, adminKeyFile]) rmSync(stored, { recursive: true, force: true });
+    for (const stored of [dynamoDir, adminKeyFile, checkpointDir]) rmSync(stored, { recursive: true, force: true });
   }
 
   // What is running, stopped in reverse order: servers, then functions, then DynamoDB Local.
@@ -168,7 +169,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         reportBatchItemFailures: mapping.reportBatchItemFailures,
         pollIntervalMs: 100,
         log,
-        checkpointFile: options.inMemory ? undefined : path.join(dataDir, 'stream-checkpoints', `${mapping.logicalId}.json`),
+        checkpointFile: options.inMemory ? undefined : path.join(checkpointDir, `${mapping.logicalId}.json`),
       });
       stops.push(poller.stop);
     }
@@ -176,6 +177,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const schedules = startSchedules({
       timeScale,
       log,
+      // A scaled 15-minute rate would fire several times a second: every 5 s is soon enough locally.
+      minPeriodMs: 5_000,
       rules: assembly.schedules.map((rule) => ({
         name: rule.logicalId,
         scheduleExpression: rule.scheduleExpression,

@@ -26,7 +26,8 @@ import {
   type _Record as StreamRecord,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { matchesAnyPattern, parseFilterPatterns } from './event-pattern';
 
 export interface StreamPollerOptions {
@@ -401,6 +402,7 @@ async function writeCheckpoint(file: string, streamArn: string, shards: Map<stri
     ),
   };
   // Write then rename, so a crash never leaves half a checkpoint.
+  await mkdir(path.dirname(file), { recursive: true });
   await writeFile(`${file}.tmp`, JSON.stringify(checkpoint));
   await rename(`${file}.tmp`, file);
 }
