@@ -15,6 +15,7 @@ import { allowedMoves } from '../core/stage-machine';
 import { stages, type Stage } from '../core/stages';
 import { startDynamoDb } from '../local/dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws';
+import { seededRandom } from './generate';
 
 const TABLE_NAME = 'leadflow-bench-metrics';
 const NEW_EVENTS = 1_000;
@@ -24,17 +25,7 @@ const WRITE_CONCURRENCY = 16;
 const DAY_MS = 86_400_000;
 const RUN_INTERVAL_MS = 15 * 60_000;
 
-/** mulberry32: the same events on every run, so runs compare. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const next = random(7);
-const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
+const { next, pick } = seededRandom(7);
 
 const sources = ['google', 'linkedin', 'newsletter', 'direct', 'partner'];
 const campaigns = ['spring-launch', 'webinar-q3', 'retargeting', undefined];

@@ -31,6 +31,7 @@ import { stages, type Stage } from '../core/stages';
 import { submissionSchema } from '../core/submission';
 import { startLocalCloud } from '../local/cloud';
 import { scratchDataDir } from '../local/local-aws';
+import { sampleDomains, sampleMessages, sampleTitles, seededRandom } from './generate';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
 const CONCURRENCY = 16;
@@ -38,27 +39,8 @@ const BATCH = 25;
 const KEEP_STREAM = process.env.BENCH_STREAM === 'on';
 const benchStarted = performance.now();
 
-/** mulberry32: the same leads on every run, so runs compare. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const next = random(7);
-const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
+const { next, pick } = seededRandom(7);
 
-const titles = ['VP of Engineering', 'Head of Sales', 'CEO', 'Sales Manager', 'Marketing Intern', 'Software Engineer', 'Student', 'Director, RevOps'];
-const messages = [
-  'Our pipeline reporting lives in spreadsheets; we need one place for it.',
-  'Looking at CRM integration and forecasting for a 40-person sales team.',
-  'Just browsing.',
-  'Is there an internship? It is for my thesis.',
-  'We want to automate follow-up emails and lead scoring before next quarter.',
-];
-const domains = ['acme.example', 'gmail.com', 'northwind.example', 'competitor.example', 'outlook.com', 'contoso.example'];
 /** Where seeded leads sit, roughly as in a live funnel; the rescore pages through every stage. */
 const stageMix: Stage[] = ['new', 'nurturing', 'nurturing', 'nurturing', 'nurturing', 'qualified', 'qualified', 'qualified', 'disqualified', 'presentation', 'objection', 'closing', 'won', 'lost'];
 
@@ -69,17 +51,17 @@ const DAY = 86_400_000;
 function buildLead(i: number, run: string): Lead {
   const createdAt = new Date(now.getTime() - (30 + next() * 30) * DAY);
   const submission = submissionSchema.parse({
-    email: `rescore-${run}-${i}@${pick(domains)}`,
+    email: `rescore-${run}-${i}@${pick(sampleDomains)}`,
     firstName: 'Ada',
     lastName: `Person ${i}`,
     company: `Company ${i % 5000}`,
-    jobTitle: pick(titles),
+    jobTitle: pick(sampleTitles),
     country: pick(['United States', 'Germany', 'Brazil', 'UK', 'India']),
     industry: pick(['Software', 'Financial services', 'Healthcare', 'Manufacturing', 'Retail', 'Education', 'Other']),
     companySize: pick(['1-10', '11-50', '51-200', '201-1000', '1000+']),
     budget: pick(['< $5k', '$5k-$25k', '$25k-$100k', '> $100k']),
     timeline: pick(['Now', 'This quarter', 'This year', 'Just researching']),
-    message: pick(messages),
+    message: pick(sampleMessages),
     utm_source: pick(['google', 'linkedin', 'newsletter']),
   });
   let lead = planCapture(undefined, submission, { formId: 'default' }, createdAt, defaultScoringRules).lead;

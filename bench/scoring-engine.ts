@@ -11,49 +11,31 @@ import {
   type EngagementEvent,
   type ScorableLead,
 } from '../core/scoring';
+import { sampleDomains, sampleMessages, sampleTitles, seededRandom } from './generate';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
 const ROUNDS = 3;
 const now = new Date('2026-11-26T12:00:00.000Z');
 
-/** mulberry32: the same leads on every run, so runs compare. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const next = random(42);
-const pick = <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]!;
+const { next, pick } = seededRandom(42);
 
-const titles = ['VP of Engineering', 'Head of Sales', 'CEO', 'Sales Manager', 'Marketing Intern', 'Software Engineer', 'Student', 'Director, RevOps'];
-const messages = [
-  'Our pipeline reporting lives in spreadsheets; we need one place for it.',
-  'Looking at CRM integration and forecasting for a 40-person sales team.',
-  'Just browsing.',
-  'Is there an internship? It is for my thesis.',
-  'We want to automate follow-up emails and lead scoring before next quarter.',
-];
-const domains = ['acme.example', 'gmail.com', 'northwind.example', 'competitor.example', 'outlook.com', 'contoso.example'];
 
 function generateLead(i: number): { lead: ScorableLead; events: EngagementEvent[] } {
   const lead: ScorableLead = {
-    email: `person${i}@${pick(domains)}`,
+    email: `person${i}@${pick(sampleDomains)}`,
     source: pick(['google', 'linkedin', 'direct']),
     customFields: {},
     profile: {
       firstName: 'Ada',
       lastName: `Person ${i}`,
       company: `Company ${i % 5000}`,
-      jobTitle: pick(titles),
+      jobTitle: pick(sampleTitles),
       country: pick(['United States', 'Germany', 'Brazil', 'UK', 'India']),
       industry: pick(['Software', 'Financial services', 'Healthcare', 'Manufacturing', 'Retail', 'Education', 'Other']),
       companySize: pick(['1-10', '11-50', '51-200', '201-1000', '1000+']),
       budget: pick(['< $5k', '$5k-$25k', '$25k-$100k', '> $100k']),
       timeline: pick(['Now', 'This quarter', 'This year', 'Just researching']),
-      message: pick(messages),
+      message: pick(sampleMessages),
     },
   };
   const events = Array.from({ length: 2 + Math.floor(next() * 5) }, (): EngagementEvent => {

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './browser';
 import { addDays, dayOfTime } from '../../core/metrics/days';
 import { admin, adminKey, apiUrl, captureTouches, eventually, json, postJson, uniqueEmail } from '../integration/helpers';
 
@@ -19,21 +20,7 @@ const today = dayOfTime(new Date());
 const FROM = addDays(today, -6);
 const TO = today;
 
-/** The launch flags of demo-page.test.ts (not imported: importing a test file would run its tests here). */
-const chromiumFlags = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
-];
-
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumFlags });
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 // The dashboard's display formats, restated: a figure shown differently from these is a finding.
 const show = {
@@ -209,7 +196,7 @@ describe('metrics dashboard in headless Chromium', () => {
     await move(strong[1]!, { stage: 'presentation' });
     await foldAll();
 
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser.current.newPage({ viewport: { width: 1280, height: 900 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
     const outside: string[] = [];

@@ -1,26 +1,13 @@
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useBrowser } from './browser';
 import { inject } from 'vitest';
 import { admin, json, uniqueEmail } from '../integration/helpers';
 
-export const chromiumFlags = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
-];
-
-let browser: Browser;
-
-beforeAll(async () => {
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: chromiumFlags });
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 describe('demo landing page in headless Chromium', () => {
   it('submits the form, lands on the thank-you page, and the lead is readable through the API', async () => {
-    const page = await browser.newPage();
+    const page = await browser.current.newPage();
     const email = uniqueEmail('browser');
     await page.goto(`${inject('siteUrl')}/?utm_source=newsletter&utm_campaign=november`);
     await page.fill('[name=firstName]', 'Katherine');
