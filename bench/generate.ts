@@ -1,4 +1,5 @@
 /** Deterministic test data for the benchmarks: the same inputs on every run, so runs compare. */
+import type { Profile } from '../core/lead';
 
 /** mulberry32, with a `pick` from a list. */
 export function seededRandom(seed: number): { next: () => number; pick: <T>(values: readonly T[]) => T } {
@@ -21,3 +22,19 @@ export const sampleMessages = [
   'We want to automate follow-up emails and lead scoring before next quarter.',
 ];
 export const sampleDomains = ['acme.example', 'gmail.com', 'northwind.example', 'competitor.example', 'outlook.com', 'contoso.example'];
+
+/** The profile a B2B landing-page form collects, drawn from the samples. */
+export function sampleProfile(i: number, pick: <T>(values: readonly T[]) => T): Profile {
+  return {
+    firstName: 'Ada',
+    lastName: `Person ${i}`,
+    company: `Company ${i % 5000}`,
+    jobTitle: pick(sampleTitles),
+    country: pick(['United States', 'Germany', 'Brazil', 'UK', 'India']),
+    industry: pick(['Software', 'Financial services', 'Healthcare', 'Manufacturing', 'Retail', 'Education', 'Other']),
+    companySize: pick(['1-10', '11-50', '51-200', '201-1000', '1000+']),
+    budget: pick(['< $5k', '$5k-$25k', '$25k-$100k', '> $100k']),
+    timeline: pick(['Now', 'This quarter', 'This year', 'Just researching']),
+    message: pick(sampleMessages),
+  };
+}

@@ -31,7 +31,7 @@ import { stages, type Stage } from '../core/stages';
 import { submissionSchema } from '../core/submission';
 import { startLocalCloud } from '../local/cloud';
 import { scratchDataDir } from '../local/local-aws';
-import { sampleDomains, sampleMessages, sampleTitles, seededRandom } from './generate';
+import { sampleDomains, sampleProfile, seededRandom } from './generate';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
 const CONCURRENCY = 16;
@@ -52,16 +52,7 @@ function buildLead(i: number, run: string): Lead {
   const createdAt = new Date(now.getTime() - (30 + next() * 30) * DAY);
   const submission = submissionSchema.parse({
     email: `rescore-${run}-${i}@${pick(sampleDomains)}`,
-    firstName: 'Ada',
-    lastName: `Person ${i}`,
-    company: `Company ${i % 5000}`,
-    jobTitle: pick(sampleTitles),
-    country: pick(['United States', 'Germany', 'Brazil', 'UK', 'India']),
-    industry: pick(['Software', 'Financial services', 'Healthcare', 'Manufacturing', 'Retail', 'Education', 'Other']),
-    companySize: pick(['1-10', '11-50', '51-200', '201-1000', '1000+']),
-    budget: pick(['< $5k', '$5k-$25k', '$25k-$100k', '> $100k']),
-    timeline: pick(['Now', 'This quarter', 'This year', 'Just researching']),
-    message: pick(sampleMessages),
+    ...sampleProfile(i, pick),
     utm_source: pick(['google', 'linkedin', 'newsletter']),
   });
   let lead = planCapture(undefined, submission, { formId: 'default' }, createdAt, defaultScoringRules).lead;

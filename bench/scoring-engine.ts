@@ -11,7 +11,7 @@ import {
   type EngagementEvent,
   type ScorableLead,
 } from '../core/scoring';
-import { sampleDomains, sampleMessages, sampleTitles, seededRandom } from './generate';
+import { sampleDomains, sampleProfile, seededRandom } from './generate';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
 const ROUNDS = 3;
@@ -25,18 +25,7 @@ function generateLead(i: number): { lead: ScorableLead; events: EngagementEvent[
     email: `person${i}@${pick(sampleDomains)}`,
     source: pick(['google', 'linkedin', 'direct']),
     customFields: {},
-    profile: {
-      firstName: 'Ada',
-      lastName: `Person ${i}`,
-      company: `Company ${i % 5000}`,
-      jobTitle: pick(sampleTitles),
-      country: pick(['United States', 'Germany', 'Brazil', 'UK', 'India']),
-      industry: pick(['Software', 'Financial services', 'Healthcare', 'Manufacturing', 'Retail', 'Education', 'Other']),
-      companySize: pick(['1-10', '11-50', '51-200', '201-1000', '1000+']),
-      budget: pick(['< $5k', '$5k-$25k', '$25k-$100k', '> $100k']),
-      timeline: pick(['Now', 'This quarter', 'This year', 'Just researching']),
-      message: pick(sampleMessages),
-    },
+    profile: sampleProfile(i, pick),
   };
   const events = Array.from({ length: 2 + Math.floor(next() * 5) }, (): EngagementEvent => {
     const type = pick(engagementEventTypes);
