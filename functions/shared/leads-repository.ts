@@ -12,7 +12,7 @@ import { IDEMPOTENCY_TTL_SECONDS, idempotencyRecordSchema, type IdempotencyRecor
 import { NotFoundError } from '../../core/errors';
 import { keys } from '../../core/keys';
 import { leadSchema, type Lead } from '../../core/lead';
-import { documents, tableEnv } from './table';
+import { documents, putIfAbsentWith, tableEnv } from './table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -217,28 +217,7 @@ export async function changeLead<T extends { lead: Lead; entries: HistoryEntry[]
  * Returns false if it was claimed before.
  */
 export async function claimOnce(leadId: string, onceHash: string, entry: HistoryEntry): Promise<boolean> {
-  try {
-    await documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableEnv.TABLE_NAME,
-              Item: { ...keys.emailClaim(leadId, onceHash), entryId: entry.entryId, at: entry.at },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          { Put: { TableName: tableEnv.TABLE_NAME, Item: historyItem(entry) } },
-        ],
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
-      return false;
-    }
-    throw error;
-  }
+  return putIfAbsentWith({ ...keys.emailClaim(leadId, onceHash), entryId: entry.entryId, at: entry.at }, [historyItem(entry)]);
 }
 
 /** Undoes a claim whose action failed, so a retry performs it. */

@@ -1,9 +1,8 @@
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors';
 import { keys } from '../../core/keys';
 import { defaultScoringRules, parseScoringRules, type ScoringRules } from '../../core/scoring';
-import { documents, tableEnv } from './table';
+import { documents, putIfAbsentWith, tableEnv } from './table';
 
 /** Rules change rarely; a container re-reads the active version at most this often. */
 const RULES_CACHE_MS = 10_000;
@@ -23,31 +22,12 @@ export async function getActiveRules(options: { fresh?: boolean } = {}): Promise
 /** Publishes a validated rules document as the active version; a version is never overwritten. */
 export async function publishRules(rules: ScoringRules, publishedBy: string, now: Date): Promise<void> {
   const at = now.toISOString();
-  try {
-    await documents.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableEnv.TABLE_NAME,
-              Item: { ...keys.rulesVersion(rules.version), document: rules, publishedBy, publishedAt: at },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Put: {
-              TableName: tableEnv.TABLE_NAME,
-              Item: { ...keys.activeRules(), version: rules.version, document: rules, publishedBy, publishedAt: at },
-            },
-          },
-        ],
-      }),
-    );
-  } catch (error) {
-    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
-      throw new ConflictError('rules_version_exists', `rules version ${rules.version} was already published; give the new document a new version`);
-    }
-    throw error;
+  const published = await putIfAbsentWith(
+    { ...keys.rulesVersion(rules.version), document: rules, publishedBy, publishedAt: at },
+    [{ ...keys.activeRules(), version: rules.version, document: rules, publishedBy, publishedAt: at }],
+  );
+  if (!published) {
+    throw new ConflictError('rules_version_exists', `rules version ${rules.version} was already published; give the new document a new version`);
   }
   cached = undefined;
 }
