@@ -1,0 +1,135 @@
+/**
+ * Local Step Functions (Standard): runs JSONPath ASL definitions with aws-local-stepfunctions 3.x
+ * and adds what the library lacks (see ../step-functions-definition.ts for the rewrite):
+ * - Task resources mapped to local handlers (task-targets.ts);
+ * - task tokens with SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat (task-tokens.ts);
+ * - a time scale (86400 makes a day pass in a second) for Wait states, Task timeouts, Retry
+ *   intervals and the execution timeout (engine.ts);
+ * - execution bookkeeping and AWS-shaped history (executions.ts, history.ts);
+ * - the AWS JSON 1.0 protocol for `@aws-sdk/client-sfn` (protocol.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { listen, type RunningServer } from '../listen';
+import { compileDefinition, Engine } from './engine';
+import { Executions, type ExecutionDescription, type ExecutionListItem, type ExecutionStatus, type HistoryEvent } from './executions';
+import { parseJson } from './json';
+import { createSfnServer, type SfnApi } from './protocol';
+import { TaskTargets } from './task-targets';
+import { TaskTokens } from './task-tokens';
+
+export interface LocalStepFunctionsOptions {
+  /**
+   * Runs a Lambda function. A function error must reject with an Error whose `name` is the
+   * function's errorType (or an object with `errorType`, `errorMessage`, `trace`): that name
+   * becomes the Step Functions error, so Retry and Catch match it as on AWS.
+   */
+  invokeFunction: (functionNameOrArn: string, payload: unknown) => Promise<unknown>;
+  /** How many AWS seconds pass in one real second (1 = real time, 86400 = a day per second). */
+  timeScale: number;
+  log?: (line: string) => void;
+  /**
+   * Handlers for service integrations, keyed `dynamodb:putItem` (optimized) or
+   * `aws-sdk:sesv2:sendEmail` (AWS SDK). They receive the Parameters (PascalCase, as the SDK
+   * command input) and return the response; an error named `ConditionalCheckFailedException`
+   * becomes `DynamoDB.ConditionalCheckFailedException` (or `DynamoDb.` for aws-sdk:dynamodb),
+   * a name that already contains a dot is kept.
+   */
+  sdkIntegrations?: Record<string, (params: unknown) => Promise<unknown>>;
+}
+
+export class LocalStepFunctions implements SfnApi {
+  private readonly executions = new Executions();
+  private readonly tokens = new TaskTokens();
+  private readonly engine: Engine;
+  private readonly servers = new Set<RunningServer>();
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: LocalStepFunctionsOptions) {
+    if (!(options.timeScale > 0) || !Number.isFinite(options.timeScale)) {
+      throw new RangeError(`timeScale must be a positive number, got ${options.timeScale}`);
+    }
+    this.log = options.log ?? (() => {});
+    this.engine = new Engine({
+      timeScale: options.timeScale,
+      targets: new TaskTargets({ invokeFunction: options.invokeFunction, sdkIntegrations: options.sdkIntegrations, log: this.log }),
+      tokens: this.tokens,
+      log: this.log,
+    });
+  }
+
+  /** Validates and registers a definition; throws UnsupportedDefinitionError naming each state and feature it cannot run faithfully. */
+  createStateMachine({ name, arn, definition }: { name: string; arn: string; definition: unknown }): void {
+    const compiled = compileDefinition(definition, {
+      timeScale: this.options.timeScale,
+      integrations: new Set(Object.keys(this.options.sdkIntegrations ?? {})),
+    });
+    this.executions.putMachine({ name, arn, region: arn.split(':')[3] ?? 'us-east-1', ...compiled });
+  }
+
+  startExecution({ stateMachineArn, name, input }: { stateMachineArn: string; name?: string; input?: unknown }): {
+    executionArn: string;
+    startDate: Date;
+  } {
+    const machine = this.executions.machine(stateMachineArn);
+    const inputText = input === undefined ? '{}' : typeof input === 'string' ? input : JSON.stringify(input);
+    const inputValue = parseJson(inputText, 'InvalidExecutionInput', 'input');
+    const { execution, created } = this.executions.open(machine, name ?? randomUUID(), inputText);
+    if (created) this.engine.run(execution, inputValue);
+    return { executionArn: execution.arn, startDate: execution.startDate };
+  }
+
+  describeExecution(executionArn: string): ExecutionDescription {
+    return this.executions.describe(executionArn);
+  }
+
+  /** Newest first, like AWS; running executions carry their current state. */
+  listExecutions(params: { stateMachineArn: string; statusFilter?: ExecutionStatus }): ExecutionListItem[] {
+    return this.executions.list(params);
+  }
+
+  getExecutionHistory(executionArn: string): HistoryEvent[] {
+    return this.executions.history(executionArn);
+  }
+
+  stopExecution(executionArn: string, { error, cause }: { error?: string; cause?: string } = {}): { stopDate: Date } {
+    const execution = this.executions.execution(executionArn);
+    this.engine.abort(execution, { ...(error !== undefined && { error }), ...(cause !== undefined && { cause }) });
+    return { stopDate: execution.stopDate ?? new Date() };
+  }
+
+  sendTaskSuccess(taskToken: string, output: string): void {
+    this.tokens.succeed(taskToken, output);
+  }
+
+  sendTaskFailure(taskToken: string, error?: string, cause?: string): void {
+    this.tokens.fail(taskToken, error, cause);
+  }
+
+  sendTaskHeartbeat(taskToken: string): void {
+    this.tokens.heartbeat(taskToken);
+  }
+
+  /** Aborts running executions, releases their timers and token waits, and closes the HTTP servers. */
+  async stop(): Promise<void> {
+    const executions = this.executions.all();
+    for (const execution of executions) {
+      if (execution.status === 'RUNNING') this.stopExecution(execution.arn, { cause: 'local Step Functions stopped' });
+    }
+    await Promise.all(executions.map((execution) => execution.settled));
+    await Promise.all([...this.servers].map((server) => server.close()));
+    this.servers.clear();
+  }
+
+  /** Serves the AWS JSON 1.0 protocol on 127.0.0.1 (port 0 picks a free port). */
+  async listen(port = 0): Promise<{ endpoint: string; close: () => Promise<void> }> {
+    const server = await listen(createSfnServer(this, this.log), port, 'local Step Functions');
+    this.servers.add(server);
+    return {
+      endpoint: server.url,
+      close: () => {
+        this.servers.delete(server);
+        return server.close();
+      },
+    };
+  }
+}
