@@ -5,6 +5,7 @@ import { Capture } from './constructs/capture';
 import { lifecycleConfigSchema, type LifecycleConfig } from '../core/lifecycle';
 import { Email } from './constructs/email';
 import { LeadflowHttpApi } from './constructs/http-api';
+import { Leads } from './constructs/leads';
 import { Lifecycle } from './constructs/lifecycle';
 import { Metrics } from './constructs/metrics';
 import { Scoring } from './constructs/scoring';
@@ -27,6 +28,7 @@ export class LeadflowStack extends Stack {
     new CfnOutput(this, 'TableName', { value: storage.table.tableName });
     const api = new LeadflowHttpApi(this, 'Http');
     new Capture(this, 'Capture', { api, storage });
+    new Leads(this, 'Leads', { api, storage });
     new AdminApi(this, 'Admin', { api, storage });
     new Scoring(this, 'Scoring', { api, storage });
     const email = new Email(this, 'Email', { senderEmail: props.senderEmail });

@@ -72,7 +72,7 @@ export interface LocalCloud {
   /** The control plane: executions, schedules, faults (local/control.ts). */
   controlUrl: string;
   timeScale: number;
-  /** Invokes a function directly, by logical id or by a part of its construct path (`GetLead`, `Admin/GetLead`). */
+  /** Invokes a function directly, by logical id or by a part of its construct path (`GetLead`, `Leads/GetLead`). */
   invoke(functionLogicalIdOrConstructPathPart: string, event: unknown): Promise<unknown>;
   stop(): Promise<void>;
 }

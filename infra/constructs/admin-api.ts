@@ -9,17 +9,10 @@ export interface AdminApiProps {
   storage: Storage;
 }
 
-/** The API-key routes for reading leads and managing forms, plus the public health check. */
+/** The API-key routes for managing forms and API keys, plus the public health check. */
 export class AdminApi extends Construct {
   constructor(scope: Construct, id: string, props: AdminApiProps) {
     super(scope, id);
-    const readLeads = new LeadflowFunction(this, 'GetLead', {
-      entry: 'get-lead',
-      description: 'Reads one lead by id',
-    });
-    props.storage.bind(readLeads.fn, 'read');
-    props.api.route(HttpMethod.GET, '/v1/leads/{leadId}', readLeads.fn);
-
     const manageForms = new LeadflowFunction(this, 'ManageForms', {
       entry: 'manage-forms',
       description: 'Creates, updates and reads landing-page form configurations',

@@ -117,12 +117,5 @@ export class Lifecycle extends Construct {
     props.storage.bind(moveStage.fn, 'readWrite');
     this.stateMachine.grantTaskResponse(moveStage.fn);
     props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/stage', moveStage.fn);
-
-    const history = new LeadflowFunction(this, 'GetLeadHistory', {
-      entry: 'get-lead-history',
-      description: "Reads a lead's audit trail",
-    });
-    props.storage.bind(history.fn, 'read');
-    props.api.route(HttpMethod.GET, '/v1/leads/{leadId}/history', history.fn);
   }
 }

@@ -1,24 +1,9 @@
 import { Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import {
-  Choice,
-  Condition,
-  DefinitionBody,
-  Errors,
-  Fail,
-  JsonPath,
-  JitterType,
-  LogLevel,
-  StateMachine,
-  StateMachineType,
-  Succeed,
-  TaskInput,
-  Wait,
-  WaitTime,
-} from 'aws-cdk-lib/aws-stepfunctions';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { rescoreDefinition } from '../../workflows/rescore';
 import { LeadflowFunction } from './api-function';
 import type { LeadflowHttpApi } from './http-api';
 import type { Storage } from './storage';
@@ -55,38 +40,10 @@ export class Scoring extends Construct {
     });
     props.storage.bind(rescorePage.fn, 'readWrite');
 
-    const states = new Construct(this, 'States');
-    const page = new LambdaInvoke(states, 'RescorePage', {
-      lambdaFunction: rescorePage.fn,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-      // No `payload`: the whole state (jobId, and the cursor once there is one) is the page's input.
-      // (`TaskInput.fromJsonPathAt('$')` rendered `"Parameters": "$"`, a literal string, not the state.)
-    });
-    page.addRetry({
-      errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'TransactionCanceledException'],
-      interval: Duration.seconds(2),
-      maxAttempts: 6,
-      backoffRate: 2,
-      jitterStrategy: JitterType.FULL,
-    });
-    // A failed page closes the job as failed, so its reader never waits on a dead job.
-    const recordFailure = new LambdaInvoke(states, 'RecordRescoreFailure', {
-      lambdaFunction: rescorePage.fn,
-      payloadResponseOnly: true,
-      payload: TaskInput.fromObject({ jobId: JsonPath.stringAt('$.jobId'), failure: JsonPath.objectAt('$.failure') }),
-    });
-    page.addCatch(recordFailure.next(new Fail(states, 'RescoreFailed', { error: 'RescoreFailed' })), { errors: [Errors.ALL], resultPath: '$.failure' });
-    const loop = new Choice(states, 'MoreLeads')
-      .when(Condition.booleanEquals('$.done', false), page)
-      .otherwise(new Succeed(states, 'Rescored'));
-    // Functions keep the active rules for up to 10 s: start once every write uses the new ones,
-    // so no lead is scored with the old rules after the job has passed it.
-    const letCachesExpire = new Wait(states, 'LetRulesCachesExpire', { time: WaitTime.duration(Duration.seconds(15)) });
     const logs = new LogGroup(this, 'RescoreLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const machine = new StateMachine(this, 'Rescore', {
       stateMachineType: StateMachineType.STANDARD,
-      definitionBody: DefinitionBody.fromChainable(letCachesExpire.next(page.next(loop))),
+      definitionBody: rescoreDefinition(new Construct(this, 'States'), { rescorePage: rescorePage.fn }),
       tracingEnabled: true,
       logs: { destination: logs, level: LogLevel.ALL, includeExecutionData: false },
       comment: 'Rescores every lead with the active rules, a time-boxed page at a time',

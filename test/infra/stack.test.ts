@@ -3,16 +3,35 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CfnResource, type Stack } from 'aws-cdk-lib';
 import { buildApp } from '../../infra/app';
 
+let stack: Stack;
 let template: Template;
 
 beforeAll(() => {
-  const { app, stack } = buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-cdk-')) });
+  const built = buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-cdk-')) });
   // synth runs cdk-nag's AwsSolutions checks and throws on any unacknowledged finding.
-  app.synth();
+  built.app.synth();
+  stack = built.stack;
   template = Template.fromStack(stack);
 });
+
+/** The logical id of the CloudFormation resource at a construct path under the stack (`Leads/GetLead/Function`). */
+function logicalIdAt(constructPath: string): string {
+  const resource = stack.node.findChild(constructPath.split('/')[0]!).node.findAll()
+    .find((c) => c.node.path === `${stack.node.path}/${constructPath}/Resource`);
+  if (!(resource instanceof CfnResource)) throw new Error(`no resource at ${constructPath}`);
+  return stack.resolve(resource.logicalId) as string;
+}
+
+/** Parses a state machine's ASL; function ARNs are tokens in the template, placeholders keep the JSON parseable. */
+function definitionOf(machineLogicalId: string): { StartAt: string; States: Record<string, Record<string, unknown>> } & Record<string, unknown> {
+  const machine = template.findResources('AWS::StepFunctions::StateMachine')[machineLogicalId];
+  expect(machine, machineLogicalId).toBeDefined();
+  const parts = machine!.Properties.DefinitionString['Fn::Join'][1] as unknown[];
+  return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(''));
+}
 
 type Statement = { Action: string | string[]; Resource: unknown };
 
@@ -56,12 +75,12 @@ describe('storage', () => {
     }
   });
 
-  it('gives the read-only function no write actions', () => {
-    const readers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith('AdminGetLeadRole'));
+  it.each(['LeadsGetLeadRole', 'LeadsGetLeadHistoryRole'])('gives the read-only function %s no write actions', (rolePrefix) => {
+    const readers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith(`${rolePrefix}DefaultPolicy`));
     expect(readers).toHaveLength(1);
     const actions = JSON.stringify(readers[0]![1].Properties.PolicyDocument.Statement);
-    expect(actions).toContain('dynamodb:GetItem');
-    expect(actions).not.toMatch(/dynamodb:(Put|Update|Delete)Item/);
+    expect(actions).toMatch(/dynamodb:(GetItem|Query)/);
+    expect(actions).not.toMatch(/dynamodb:(Put|Update|Delete)Item|dynamodb:BatchWriteItem|dynamodb:TransactWriteItems/);
   });
 });
 
@@ -78,14 +97,7 @@ describe('functions', () => {
 });
 
 describe('lead lifecycle state machine', () => {
-  function definition(): { States: Record<string, Record<string, unknown>> } & Record<string, unknown> {
-    const [machine] = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'))
-      .filter(([id]) => id.startsWith('LifecycleLeadLifecycle'))
-      .map(([, resource]) => resource);
-    // Function ARNs are tokens in the template; placeholders keep the JSON parseable.
-    const parts = machine!.Properties.DefinitionString['Fn::Join'][1] as unknown[];
-    return JSON.parse(parts.map((part) => (typeof part === 'string' ? part : 'TOKEN')).join(''));
-  }
+  const definition = () => definitionOf(logicalIdAt('Lifecycle/LeadLifecycle'));
 
   it('is a Standard machine in JSONPath with logging and tracing', () => {
     template.resourcePropertiesCountIs('AWS::StepFunctions::StateMachine', {
@@ -144,7 +156,54 @@ describe('lead lifecycle state machine', () => {
   });
 });
 
+describe('rescore state machine', () => {
+  const definition = () => definitionOf(logicalIdAt('Scoring/Rescore'));
+
+  it('keeps the construct id Rescore (the local cloud finds it by that id)', () => {
+    expect(logicalIdAt('Scoring/Rescore')).toMatch(/^ScoringRescore[0-9A-F]{8}$/);
+  });
+
+  it('waits out the rules caches, then pages through the leads until the page function says done', () => {
+    const { StartAt, States } = definition();
+    expect(Object.keys(States).sort()).toEqual(['LetRulesCachesExpire', 'MoreLeads', 'RecordRescoreFailure', 'RescoreFailed', 'RescorePage', 'Rescored']);
+    expect(StartAt).toBe('LetRulesCachesExpire');
+    expect(States.LetRulesCachesExpire).toMatchObject({ Type: 'Wait', Seconds: 15, Next: 'RescorePage' });
+    expect(States.RescorePage).toMatchObject({ Type: 'Task', Resource: 'TOKEN', Next: 'MoreLeads' });
+    expect(States.RescorePage).not.toHaveProperty('Parameters');
+    expect(States.MoreLeads).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.done', BooleanEquals: false, Next: 'RescorePage' }],
+      Default: 'Rescored',
+    });
+    expect(States.Rescored).toMatchObject({ Type: 'Succeed' });
+  });
+
+  it('retries transient page failures with jitter, then closes the job as failed', () => {
+    const { States } = definition();
+    expect(States.RescorePage!.Retry).toEqual([
+      expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException', 'TransactionCanceledException']), MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' }),
+    ]);
+    expect(States.RescorePage!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RecordRescoreFailure' }]);
+    expect(States.RecordRescoreFailure).toMatchObject({ Parameters: { 'jobId.$': '$.jobId', 'failure.$': '$.failure' }, Next: 'RescoreFailed' });
+    expect(States.RescoreFailed).toEqual({ Type: 'Fail', Error: 'RescoreFailed' });
+  });
+});
+
 describe('HTTP API', () => {
+  /** The logical id of the function a route's integration invokes. */
+  function functionServing(routeKey: string): string {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } }));
+    expect(routes, routeKey).toHaveLength(1);
+    const [, [, integrationRef]] = routes[0]!.Properties.Target['Fn::Join'] as [string, [string, { Ref: string }]];
+    const integration = template.findResources('AWS::ApiGatewayV2::Integration')[integrationRef.Ref];
+    return integration!.Properties.IntegrationUri['Fn::GetAtt'][0] as string;
+  }
+
+  it('serves the lead read routes from the leads construct', () => {
+    expect(functionServing('GET /v1/leads/{leadId}')).toBe(logicalIdAt('Leads/GetLead/Function'));
+    expect(functionServing('GET /v1/leads/{leadId}/history')).toBe(logicalIdAt('Leads/GetLeadHistory/Function'));
+  });
+
   it('routes the capture webhook, its preflight and the admin routes', () => {
     const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey);
     expect(routeKeys).toEqual(
