@@ -13,6 +13,24 @@ export const apiKeyRecordSchema = z.object({
 });
 export type ApiKeyRecord = z.infer<typeof apiKeyRecordSchema>;
 
+export const scopeSchema = z.enum(scopes).meta({ description: 'What a key may do; `admin` holds every scope.' });
+
+/** A request for a new key (`POST /v1/api-keys`). */
+export const newApiKeySchema = z.object({
+  name: z.string().trim().min(1).max(100).meta({ description: 'Who uses the key; changes made with it name it as their actor.', examples: ['crm-sync'] }),
+  scopes: z.array(scopeSchema).min(1),
+});
+export type NewApiKey = z.infer<typeof newApiKeySchema>;
+
+/** The answer to it: the only time the plaintext key is shown (the table keeps its hash). */
+export const issuedApiKeySchema = z.object({
+  key: z.string().meta({ description: 'Send as `Authorization: Bearer <key>`. Shown once, never again.', examples: ['lf_3q2Xz0...'] }),
+  name: z.string(),
+  scopes: z.array(scopeSchema),
+  createdAt: z.iso.datetime(),
+});
+export type IssuedApiKey = z.infer<typeof issuedApiKeySchema>;
+
 /** A new key: shown once to its owner, stored only as its hash. */
 export function generateApiKey(): string {
   return `lf_${randomBytes(24).toString('base64url')}`;

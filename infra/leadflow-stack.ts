@@ -1,6 +1,7 @@
 import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AdminApi } from './constructs/admin-api';
+import { ApiDocs } from './constructs/api-docs';
 import { Capture } from './constructs/capture';
 import { lifecycleConfigSchema, type LifecycleConfig } from '../core/lifecycle';
 import { Email } from './constructs/email';
@@ -30,6 +31,7 @@ export class LeadflowStack extends Stack {
     new Capture(this, 'Capture', { api, storage });
     new Leads(this, 'Leads', { api, storage });
     new AdminApi(this, 'Admin', { api, storage });
+    new ApiDocs(this, 'ApiDocs', { api });
     new Scoring(this, 'Scoring', { api, storage });
     const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
     const lifecycle: LifecycleConfig = lifecycleConfigSchema.parse(props.lifecycle);

@@ -6,6 +6,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { apiReferenceFile } from './api-reference';
 import type { HttpApiSpec } from './assembly';
 import { LambdaError } from './lambda';
 import { listen, type RunningServer } from './listen';
@@ -23,7 +24,8 @@ export interface HttpApiOptions {
   log: (line: string) => void;
   /**
    * Static pages served beside the routes (path -> HTML), like pages a deployment hosts next to
-   * the API: the dashboard, on the API's origin so it needs no CORS locally.
+   * the API: the dashboard, on the API's origin so it needs no CORS locally. The API reference
+   * (`/docs`, Swagger UI on `/openapi.json`) is always served beside them.
    */
   pages?: Record<string, () => Promise<string>>;
 }
@@ -50,6 +52,10 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningServ
       const page = options.pages?.[rawPath.replace(/\/$/, '')];
       if (!match && page && req.method === 'GET') {
         return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: Buffer.from(await page()) };
+      }
+      const reference = !match && req.method === 'GET' ? await apiReferenceFile(rawPath) : undefined;
+      if (reference) {
+        return { statusCode: 200, headers: { 'content-type': reference.contentType, 'cache-control': reference.cacheControl }, body: reference.body };
       }
       if (!match) return gatewayAnswer(404, 'Not Found');
       const event = toEvent(

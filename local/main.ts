@@ -38,6 +38,7 @@ leadflow local cloud is up
   Admin API key    ${cloud.adminKey}   (stored hashed; kept in ${path.join(shownDataDir, 'admin-key')})
   Mailbox          ${cloud.mailbox.uiUrl}   (every email the platform sends)
   Dashboard        ${cloud.apiUrl}/dashboard
+  API reference    ${cloud.apiUrl}/docs   (Swagger UI on ${cloud.apiUrl}/openapi.json)
   Executions       ${cloud.controlUrl}/executions   (running workflows and their current state)
   Time scale       ${cloud.timeScale}x   (a day of follow-ups passes in ${formatDay(cloud.timeScale)}; LEADFLOW_TIME_SCALE)
   Data             ${shownDataDir}/   (kept across restarts; npm start -- --fresh starts empty)

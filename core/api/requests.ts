@@ -1,0 +1,54 @@
+import * as z from 'zod';
+import { formIdSchema, formSchema } from '../form';
+import { idempotencyKeySchema } from '../idempotency';
+import { leadIdSchema } from '../lead';
+import { engagementEventSchema } from '../scoring';
+import { SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from '../signature';
+import { submissionSchema, MAX_CUSTOM_FIELDS } from '../submission';
+
+/**
+ * The parts of requests that no domain schema described yet: path, query and header parameters,
+ * and the request bodies that differ from their domain schema (a field the server fills in).
+ */
+
+export const leadPathSchema = z.object({ leadId: leadIdSchema.meta({ examples: ['ld_2rVd0sCqS3eUq7m1n8Xw4A'] }) });
+export const formPathSchema = z.object({ formId: formIdSchema.meta({ examples: ['default'] }) });
+export const rescoreJobPathSchema = z.object({ jobId: z.string().min(1).max(64).meta({ examples: ['rescore-0b7f6c1e-5d4a-4f0e-9a53-3f1f0c6f3e2a'] }) });
+
+export const idempotencyHeaderSchema = z.object({
+  'Idempotency-Key': idempotencyKeySchema.optional().meta({
+    description: 'Makes a retried write safe: the same key replays the first answer and has no second effect (keys live 24 h).',
+  }),
+});
+
+export const captureHeadersSchema = idempotencyHeaderSchema.extend({
+  [SIGNATURE_HEADER]: z.string().optional().meta({
+    description: `Required when the form has a signing secret: \`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>\`, at most ${SIGNATURE_TOLERANCE_SECONDS} s old.`,
+  }),
+});
+
+/**
+ * A form submission as it is posted: flat fields (urlencoded or a JSON object). Known fields in
+ * any usual spelling (`first_name`, `FirstName`, `email_address`...) map to the submission's
+ * fields; other fields are kept as custom fields.
+ */
+export const captureFieldsSchema = submissionSchema
+  .omit({ customFields: true })
+  .catchall(z.union([z.string().max(1000), z.number(), z.boolean()]))
+  .meta({
+    description: `The lead's fields. Unknown fields are kept as custom fields (at most ${MAX_CUSTOM_FIELDS}); the form's honeypot field must stay empty.`,
+    examples: [{ email: 'ada@example.com', firstName: 'Ada', company: 'Analytical Engines', utm_source: 'newsletter' }],
+  });
+
+/** An engagement event as posted: `at` defaults to when it is received. */
+export const engagementEventRequestSchema = engagementEventSchema.extend({
+  at: engagementEventSchema.shape.at.optional().meta({ description: 'When it happened; default now.' }),
+});
+
+/** A form's configuration as PUT: the id comes from the path. */
+export const formRequestSchema = formSchema.omit({ formId: true });
+
+export const historyQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(2000).optional().meta({ description: 'The `nextCursor` of the previous page.' }),
+});

@@ -1,0 +1,91 @@
+import * as z from 'zod';
+import { formSchema } from '../form';
+import { historyEntrySchema } from '../history';
+import { leadIdSchema } from '../lead';
+import { scoreSchema } from '../scoring';
+import { stages } from '../stages';
+
+/** The answers that no domain schema described yet, one per route that gives them. */
+
+const count = z.number().int().min(0);
+const timestamp = z.iso.datetime().meta({ description: 'ISO-8601, UTC.' });
+
+/** `202` to a form submission. */
+export const captureAnswerSchema = z.object({
+  leadId: leadIdSchema,
+  duplicate: z.boolean().meta({ description: 'The address was already a lead: the submission was recorded on it as a touch.' }),
+});
+
+/** A page of a lead's audit trail, oldest first. */
+export const historyPageSchema = z.object({
+  leadId: leadIdSchema,
+  entries: z.array(historyEntrySchema.omit({ leadId: true })),
+  nextCursor: z.string().optional().meta({ description: 'Absent on the last page.' }),
+});
+
+export const stageMoveAnswerSchema = z.object({
+  leadId: leadIdSchema,
+  from: z.enum(stages),
+  stage: z.enum(stages),
+  at: timestamp,
+});
+
+/** `202` to an engagement event: the lead's score after it. */
+export const engagementAnswerSchema = z.object({
+  leadId: leadIdSchema,
+  score: scoreSchema.pick({ total: true, grade: true, fit: true, engagement: true }),
+});
+
+/** A form as the admin API shows it: the signing secret never leaves the table. */
+export const formViewSchema = formSchema.omit({ signingSecret: true }).extend({
+  signed: z.boolean().meta({ description: 'Submissions must carry a valid Leadflow-Signature.' }),
+});
+
+export const formWithStatsSchema = formViewSchema.extend({
+  stats: z.object({ spamDropped: count.meta({ description: 'Honeypot submissions dropped (counted, never stored).' }) }),
+});
+
+export const rulesPublishedSchema = z.object({
+  version: z.string(),
+  published: z.literal(true),
+  rescore: z.string().meta({ description: 'How to rescore the existing leads with these rules.' }),
+});
+
+export const rescoreStartedSchema = z.object({
+  jobId: z.string(),
+  rulesVersion: z.string(),
+  status: z.literal('running'),
+});
+
+/** A rescore job's progress, as it is stored and read back. */
+export const rescoreJobSchema = z.object({
+  jobId: z.string(),
+  status: z.enum(['running', 'succeeded', 'failed']),
+  rulesVersion: z.string(),
+  processed: count.meta({ description: 'Leads read so far.' }),
+  rescored: count.meta({ description: 'Leads whose score changed.' }),
+  startedAt: timestamp,
+  finishedAt: timestamp.optional(),
+  /** Null once the job has gone past its last stage partition. */
+  currentStage: z.enum(stages).nullable().optional().meta({ description: 'The stage partition being worked through.' }),
+});
+export type RescoreJob = z.infer<typeof rescoreJobSchema>;
+
+/** An on-demand metrics aggregation, answered when it is done. */
+export const aggregationResultSchema = z.object({
+  eventsFolded: count,
+  watermark: z.string().meta({ description: 'The event position up to which everything is folded.' }),
+});
+
+export const healthSchema = z.object({
+  status: z.literal('ok'),
+  service: z.literal('leadflow'),
+  startedAt: timestamp,
+});
+
+/** This API's own description (`GET /openapi.json`), loosely: the document is its own schema. */
+export const openApiDocumentSchema = z.looseObject({
+  openapi: z.string().startsWith('3.1'),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.unknown()),
+});

@@ -1,0 +1,364 @@
+import * as z from 'zod';
+import { issuedApiKeySchema, newApiKeySchema, type Scope } from '../api-key';
+import { leadSchema } from '../lead';
+import { metricsQuerySchema, metricsReportSchema } from '../metrics/report-schema';
+import { scoringRulesSchema } from '../scoring';
+import { stageMoveSchema } from '../stage-machine';
+import { MAX_BODY_BYTES } from '../submission';
+import { errorBodySchema } from './error-body';
+import {
+  captureFieldsSchema,
+  captureHeadersSchema,
+  engagementEventRequestSchema,
+  formPathSchema,
+  formRequestSchema,
+  historyQuerySchema,
+  idempotencyHeaderSchema,
+  leadPathSchema,
+  rescoreJobPathSchema,
+} from './requests';
+import {
+  aggregationResultSchema,
+  captureAnswerSchema,
+  engagementAnswerSchema,
+  formViewSchema,
+  formWithStatsSchema,
+  healthSchema,
+  historyPageSchema,
+  openApiDocumentSchema,
+  rescoreJobSchema,
+  rescoreStartedSchema,
+  rulesPublishedSchema,
+  stageMoveAnswerSchema,
+} from './responses';
+
+/**
+ * The HTTP API's routes, declared once: the OpenAPI document is generated from this list, and
+ * tests hold it against the deployed template and the README. The schemas are the ones the
+ * handlers validate with (or answer in), so the document cannot drift from the code.
+ * CORS preflight routes (OPTIONS) are left out: they are browser mechanics, not operations.
+ */
+
+export const apiTags = [
+  { name: 'Capture', description: 'Landing-page form submissions: public, or signed per form.' },
+  { name: 'Leads', description: 'Leads, their audit trail and their moves through the sales stages.' },
+  { name: 'Scoring', description: 'Engagement events, the scoring rules and rescoring every lead.' },
+  { name: 'Metrics', description: 'Funnel KPIs from the daily aggregates.' },
+  { name: 'Administration', description: 'Landing-page forms and API keys.' },
+  { name: 'Service', description: 'Liveness and this description of the API.' },
+] as const;
+export type ApiTag = (typeof apiTags)[number]['name'];
+
+export type ApiMethod = 'get' | 'post' | 'put';
+
+export interface ApiResponse {
+  description: string;
+  /** The body's schema per media type; none for an empty answer. */
+  content?: Record<string, z.ZodType>;
+  headers?: z.ZodObject;
+}
+
+export interface ApiRoute {
+  method: ApiMethod;
+  /** The gateway's route path; `{name}` is a path parameter. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: ApiTag;
+  /** The API-key scope the route requires (`admin` holds every scope), or `public`. */
+  access: Scope | 'public';
+  params?: { path?: z.ZodObject; query?: z.ZodObject; header?: z.ZodObject };
+  body?: { description?: string; content: Record<string, z.ZodType> };
+  /** Every answer the route gives, by status. */
+  responses: Record<number, ApiResponse>;
+}
+
+const JSON_MEDIA_TYPE = 'application/json';
+/** What a form may post: a plain HTML form's urlencoded body, or a JSON object of fields. */
+const FORM_MEDIA_TYPES = ['application/x-www-form-urlencoded', JSON_MEDIA_TYPE];
+
+function answer(description: string, schema: z.ZodType, headers?: z.ZodObject): ApiResponse {
+  return { description, content: { [JSON_MEDIA_TYPE]: schema }, ...(headers && { headers }) };
+}
+
+function error(description: string): ApiResponse {
+  return answer(description, errorBodySchema);
+}
+
+function jsonBody(schema: z.ZodType, description?: string): NonNullable<ApiRoute['body']> {
+  return { ...(description && { description }), content: { [JSON_MEDIA_TYPE]: schema } };
+}
+
+/** What every route behind an API key may answer. */
+const keyErrors = {
+  401: error('No valid API key (`unauthorized`).'),
+  403: error('The API key lacks the scope (`forbidden`).'),
+};
+
+/** What every route with a JSON body may answer about the body itself. */
+const jsonBodyErrors = {
+  413: error('The body is too large (`payload_too_large`).'),
+  415: error('The body is not `application/json` (`unsupported_media_type`).'),
+};
+
+const idempotencyReused = error('The Idempotency-Key was already used for a different request (`idempotency_key_reused`).');
+const noSuchLead = error('There is no such lead (`not_found`).');
+
+export const apiRoutes: readonly ApiRoute[] = [
+  {
+    method: 'post',
+    path: '/v1/forms/{formId}/submissions',
+    operationId: 'captureSubmission',
+    summary: 'Submit a landing-page form',
+    description:
+      'Captures a lead from a plain HTML form post (urlencoded) or a JSON object. A second submission for a known address ' +
+      'updates the same lead and is recorded as a touch; a filled-in honeypot is dropped silently with the same answer. ' +
+      'A form with a signing secret requires `leadflow-signature`. Browser form posts (`Accept: text/html`) to a form with ' +
+      'a redirect URL are answered `303`. Browsers posting with fetch get CORS for the form\'s allowed origins.',
+    tag: 'Capture',
+    access: 'public',
+    params: { path: formPathSchema, header: captureHeadersSchema },
+    body: {
+      description: `At most ${MAX_BODY_BYTES / 1024} KB.`,
+      content: Object.fromEntries(FORM_MEDIA_TYPES.map((mediaType) => [mediaType, captureFieldsSchema])),
+    },
+    responses: {
+      202: answer('Captured (or recognized as spam and dropped: the answer is the same).', captureAnswerSchema),
+      303: {
+        description: "A browser form post to a form with a redirect URL: on to it, with `leadId` added to its query.",
+        headers: z.object({ location: z.url() }),
+      },
+      400: error('Invalid fields, or a malformed Idempotency-Key (`validation_failed`); `details` name each field.'),
+      401: error('The form requires a signature and it is missing, wrong or stale (`invalid_signature`).'),
+      404: error('There is no such form (`not_found`).'),
+      413: error(`The body is larger than ${MAX_BODY_BYTES / 1024} KB (\`payload_too_large\`).`),
+      415: error(`The body is not one of ${FORM_MEDIA_TYPES.join(', ')} (\`unsupported_media_type\`).`),
+      422: idempotencyReused,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/leads/{leadId}',
+    operationId: 'getLead',
+    summary: 'Read a lead',
+    description: 'The lead with its stage, owner, source and attribution, profile, and score with its breakdown.',
+    tag: 'Leads',
+    access: 'leads:read',
+    params: { path: leadPathSchema },
+    responses: { 200: answer('The lead.', leadSchema), ...keyErrors, 404: noSuchLead },
+  },
+  {
+    method: 'get',
+    path: '/v1/leads/{leadId}/history',
+    operationId: 'getLeadHistory',
+    summary: "Read a lead's audit trail",
+    description: 'Every change to the lead in order, oldest first, a page at a time.',
+    tag: 'Leads',
+    access: 'leads:read',
+    params: { path: leadPathSchema, query: historyQuerySchema },
+    responses: {
+      200: answer('A page of the history.', historyPageSchema),
+      400: error('A bad `limit` or `cursor` (`validation_failed`).'),
+      ...keyErrors,
+      404: noSuchLead,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/leads/{leadId}/stage',
+    operationId: 'moveLeadStage',
+    summary: 'Move a lead to another stage',
+    description:
+      "A rep's move, checked against the allowed moves and recorded with who and why; the lead's workflow then resumes. " +
+      '`won` needs `dealValue`, `objection` needs `objection.type`, `lost` and `disqualified` need a `reason`.',
+    tag: 'Leads',
+    access: 'leads:write',
+    params: { path: leadPathSchema, header: idempotencyHeaderSchema },
+    body: jsonBody(stageMoveSchema),
+    responses: {
+      200: answer('Moved.', stageMoveAnswerSchema),
+      400: error('An invalid move body (`validation_failed`).'),
+      ...keyErrors,
+      404: noSuchLead,
+      409: error('The move is not allowed from the lead\'s stage (`invalid_stage_move`); `details` list the allowed stages.'),
+      ...jsonBodyErrors,
+      422: idempotencyReused,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/leads/{leadId}/events',
+    operationId: 'recordEngagement',
+    summary: 'Record an engagement event',
+    description: 'An open, click, visit, reply, meeting... The lead is rescored at once with the active rules.',
+    tag: 'Scoring',
+    access: 'leads:write',
+    params: { path: leadPathSchema, header: idempotencyHeaderSchema },
+    body: jsonBody(engagementEventRequestSchema),
+    responses: {
+      202: answer("Recorded; the lead's new score.", engagementAnswerSchema),
+      400: error('An invalid event (`validation_failed`).'),
+      ...keyErrors,
+      404: noSuchLead,
+      ...jsonBodyErrors,
+      422: idempotencyReused,
+    },
+  },
+  {
+    method: 'put',
+    path: '/v1/scoring/rules',
+    operationId: 'publishScoringRules',
+    summary: 'Publish a scoring rules version',
+    description: 'Makes the document the active rules. Existing scores keep their version until `POST /v1/scoring/rescore`.',
+    tag: 'Scoring',
+    access: 'admin',
+    body: jsonBody(scoringRulesSchema),
+    responses: {
+      200: answer('Published.', rulesPublishedSchema),
+      400: error('An invalid document (`validation_failed`); each detail names the path and, for a rule, its `ruleId`.'),
+      ...keyErrors,
+      409: error('This version was already published (`rules_version_exists`).'),
+      ...jsonBodyErrors,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/scoring/rules',
+    operationId: 'getScoringRules',
+    summary: 'Read the active scoring rules',
+    tag: 'Scoring',
+    access: 'admin',
+    responses: { 200: answer('The active rules (the shipped defaults until a version is published).', scoringRulesSchema), ...keyErrors },
+  },
+  {
+    method: 'post',
+    path: '/v1/scoring/rescore',
+    operationId: 'startRescore',
+    summary: 'Rescore every lead',
+    description: 'Starts a job that rescores every lead with the active rules; follow it at the `location` answered.',
+    tag: 'Scoring',
+    access: 'admin',
+    responses: {
+      202: answer('Started.', rescoreStartedSchema, z.object({ location: z.string().meta({ description: "The job's progress." }) })),
+      ...keyErrors,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/scoring/rescore/{jobId}',
+    operationId: 'getRescoreJob',
+    summary: "Read a rescore job's progress",
+    tag: 'Scoring',
+    access: 'admin',
+    params: { path: rescoreJobPathSchema },
+    responses: {
+      200: answer('The job.', rescoreJobSchema),
+      ...keyErrors,
+      404: error('There is no such rescore job (`not_found`).'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/metrics',
+    operationId: 'getMetrics',
+    summary: 'Read the funnel KPIs',
+    description:
+      'Leads, stage-to-stage conversion, win rate, deal size, sales-cycle length, time in stage, email engagement and the ' +
+      'weakest funnel stage, for a range of days (at most 366), grouped by day, source or owner. CSV for `Accept: text/csv`.',
+    tag: 'Metrics',
+    access: 'metrics:read',
+    params: { query: metricsQuerySchema },
+    responses: {
+      200: {
+        description: 'The KPIs of the range.',
+        content: {
+          [JSON_MEDIA_TYPE]: metricsReportSchema,
+          'text/csv': z.string().meta({ description: 'The same report, one row per group, as an attachment.' }),
+        },
+      },
+      400: error('A bad range or grouping (`validation_failed`); `details` say why.'),
+      ...keyErrors,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/metrics/aggregate',
+    operationId: 'aggregateMetrics',
+    summary: 'Run the metrics aggregator now',
+    description: 'Folds the events written since the last run into the daily aggregates (the schedule does the same every few minutes).',
+    tag: 'Metrics',
+    access: 'admin',
+    responses: {
+      200: answer('Done.', aggregationResultSchema),
+      ...keyErrors,
+      409: error('Another run is folding the same events; retry shortly.'),
+    },
+  },
+  {
+    method: 'put',
+    path: '/v1/forms/{formId}',
+    operationId: 'putForm',
+    summary: 'Create or replace a form',
+    tag: 'Administration',
+    access: 'admin',
+    params: { path: formPathSchema },
+    body: jsonBody(formRequestSchema),
+    responses: {
+      200: answer('The form as stored (without its signing secret).', formViewSchema),
+      400: error('A malformed form id or an invalid form (`validation_failed`).'),
+      ...keyErrors,
+      ...jsonBodyErrors,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/forms/{formId}',
+    operationId: 'getForm',
+    summary: 'Read a form',
+    tag: 'Administration',
+    access: 'admin',
+    params: { path: formPathSchema },
+    responses: {
+      200: answer('The form (without its signing secret) and its spam counter.', formWithStatsSchema),
+      400: error('A malformed form id (`validation_failed`).'),
+      ...keyErrors,
+      404: error('There is no such form (`not_found`).'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/api-keys',
+    operationId: 'createApiKey',
+    summary: 'Issue an API key',
+    description: 'The plaintext key is in this answer only; the platform keeps its hash.',
+    tag: 'Administration',
+    access: 'admin',
+    body: jsonBody(newApiKeySchema),
+    responses: {
+      201: answer('Issued.', issuedApiKeySchema),
+      400: error('An invalid request (`validation_failed`).'),
+      ...keyErrors,
+      ...jsonBodyErrors,
+    },
+  },
+  {
+    method: 'get',
+    path: '/health',
+    operationId: 'getHealth',
+    summary: 'Liveness',
+    tag: 'Service',
+    access: 'public',
+    responses: { 200: answer('Up.', healthSchema) },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    summary: 'This API as an OpenAPI 3.1 document',
+    description: 'Generated from the same zod schemas the handlers validate with.',
+    tag: 'Service',
+    access: 'public',
+    responses: { 200: answer('This document.', openApiDocumentSchema) },
+  },
+];
