@@ -7,7 +7,7 @@
  */
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { hashApiKey } from '../core/api-key';
 import { historyEntry } from '../core/history';
 import { keys, tableKeys } from '../core/keys';
@@ -16,6 +16,9 @@ import { stages, type Stage } from '../core/stages';
 import { startDynamoDb } from '../local/dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws';
 import { seededRandom } from './generate';
+
+/** The Lambda context of a direct call: the handler logs its request id. */
+const benchContext = { awsRequestId: 'bench', functionName: 'GetMetrics', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
 const TABLE_NAME = 'leadflow-bench-metrics';
 const NEW_EVENTS = 1_000;
@@ -192,7 +195,7 @@ try {
   for (let i = 0; i <= QUERIES; i++) {
     const requestsBefore = dynamoRequests;
     started = performance.now();
-    const response = await getMetrics(metricsRequest(apiKey, from, to));
+    const response = await getMetrics(metricsRequest(apiKey, from, to), benchContext);
     const elapsed = performance.now() - started;
     if (response.statusCode !== 200) throw new Error(`GET /v1/metrics answered ${response.statusCode}: ${response.body}`);
     // The first call warms the module's key cache and the JVM: not counted.

@@ -1,14 +1,25 @@
 /**
- * Domain errors. Each carries a stable `name` (Step Functions `Catch` matches on it) and an HTTP
- * status that the one shared HTTP wrapper maps to the JSON error shape.
+ * Domain errors. Each carries a stable `name` (Step Functions `Catch` matches on it), a `kind`
+ * that says what went wrong in the domain's terms, and a `code` for clients. The domain knows no
+ * transport: the HTTP layer maps kinds to statuses in one place.
  */
 export interface ErrorDetail {
   path: string;
   message: string;
 }
 
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'too_large'
+  | 'unsupported_format'
+  | 'unprocessable';
+
 export abstract class DomainError extends Error {
-  abstract readonly status: number;
+  abstract readonly kind: ErrorKind;
   abstract readonly code: string;
   readonly details: ErrorDetail[];
 
@@ -19,7 +30,7 @@ export abstract class DomainError extends Error {
 }
 
 export class ValidationError extends DomainError {
-  readonly status = 400;
+  readonly kind = 'invalid';
   readonly code = 'validation_failed';
   constructor(message: string, details: ErrorDetail[] = [], options?: ErrorOptions) {
     super(message, details, options);
@@ -28,7 +39,7 @@ export class ValidationError extends DomainError {
 }
 
 export class UnauthorizedError extends DomainError {
-  readonly status = 401;
+  readonly kind = 'unauthenticated';
   readonly code = 'unauthorized';
   constructor(message = 'a valid API key is required', options?: ErrorOptions) {
     super(message, [], options);
@@ -37,7 +48,7 @@ export class UnauthorizedError extends DomainError {
 }
 
 export class InvalidSignatureError extends DomainError {
-  readonly status = 401;
+  readonly kind = 'unauthenticated';
   readonly code = 'invalid_signature';
   constructor(message: string, options?: ErrorOptions) {
     super(message, [], options);
@@ -46,7 +57,7 @@ export class InvalidSignatureError extends DomainError {
 }
 
 export class ForbiddenError extends DomainError {
-  readonly status = 403;
+  readonly kind = 'forbidden';
   readonly code = 'forbidden';
   constructor(message: string, options?: ErrorOptions) {
     super(message, [], options);
@@ -55,7 +66,7 @@ export class ForbiddenError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {
-  readonly status = 404;
+  readonly kind = 'not_found';
   readonly code = 'not_found';
   constructor(message: string, options?: ErrorOptions) {
     super(message, [], options);
@@ -64,7 +75,7 @@ export class NotFoundError extends DomainError {
 }
 
 export class ConflictError extends DomainError {
-  readonly status = 409;
+  readonly kind = 'conflict';
   readonly code: string;
   constructor(code: string, message: string, details: ErrorDetail[] = [], options?: ErrorOptions) {
     super(message, details, options);
@@ -74,25 +85,31 @@ export class ConflictError extends DomainError {
 }
 
 export class PayloadTooLargeError extends DomainError {
-  readonly status = 413;
+  readonly kind = 'too_large';
   readonly code = 'payload_too_large';
-  constructor(readonly limitBytes: number, options?: ErrorOptions) {
+  constructor(
+    readonly limitBytes: number,
+    options?: ErrorOptions,
+  ) {
     super(`the request body is larger than ${limitBytes} bytes`, [], options);
     this.name = 'PayloadTooLargeError';
   }
 }
 
 export class UnsupportedMediaTypeError extends DomainError {
-  readonly status = 415;
+  readonly kind = 'unsupported_format';
   readonly code = 'unsupported_media_type';
-  constructor(readonly supported: string[], options?: ErrorOptions) {
+  constructor(
+    readonly supported: string[],
+    options?: ErrorOptions,
+  ) {
     super(`the body must be one of: ${supported.join(', ')}`, [], options);
     this.name = 'UnsupportedMediaTypeError';
   }
 }
 
 export class UnprocessableError extends DomainError {
-  readonly status = 422;
+  readonly kind = 'unprocessable';
   readonly code: string;
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, [], options);
@@ -102,9 +119,7 @@ export class UnprocessableError extends DomainError {
 }
 
 /** Converts zod issues into the API's `details` entries (path joined with dots). */
-export function detailsFromIssues(
-  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
-): ErrorDetail[] {
+export function detailsFromIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): ErrorDetail[] {
   return issues.map((issue) => ({
     path: issue.path.map(String).join('.') || '(body)',
     message: issue.message,

@@ -1,15 +1,9 @@
 import * as z from 'zod';
-import {
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-  ValidationError,
-  detailsFromIssues,
-  type ErrorDetail,
-} from './errors';
+import { ValidationError, detailsFromIssues, type ErrorDetail } from './errors';
 
+/** The largest submission a form may send. */
 export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_CUSTOM_FIELDS = 30;
-export const SUPPORTED_MEDIA_TYPES = ['application/x-www-form-urlencoded', 'application/json'];
 
 /** A submitted field in whichever spelling a form builder uses, to its canonical name. */
 const fieldAliases: Record<string, string> = {
@@ -97,41 +91,12 @@ export const submissionSchema = z.object({
 
 export type Submission = z.infer<typeof submissionSchema>;
 
-export interface RawSubmission {
-  contentType: string | undefined;
-  body: string;
-}
-
-/** The media type without parameters, lowercased (`application/json; charset=utf-8` -> `application/json`). */
-export function mediaTypeOf(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
 /**
- * Turns a raw urlencoded or JSON body into flat string fields. Rejects what no real form sends:
- * a field given twice, non-scalar values, NUL and other control characters.
+ * Turns submitted field pairs (as the body parser read them, in order) into flat string fields.
+ * Rejects what no real form sends: a field given twice, non-scalar values, NUL and other control
+ * characters.
  */
-export function parseFields(raw: RawSubmission): Record<string, string> {
-  if (Buffer.byteLength(raw.body, 'utf8') > MAX_BODY_BYTES) throw new PayloadTooLargeError(MAX_BODY_BYTES);
-  const mediaType = mediaTypeOf(raw.contentType);
-  const pairs: Array<[string, unknown]> = [];
-  if (mediaType === 'application/x-www-form-urlencoded') {
-    for (const pair of new URLSearchParams(raw.body)) pairs.push(pair);
-  } else if (mediaType === 'application/json') {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw.body);
-    } catch {
-      throw new ValidationError('the body is not valid JSON');
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new ValidationError('the body must be a JSON object of fields');
-    }
-    pairs.push(...Object.entries(parsed));
-  } else {
-    throw new UnsupportedMediaTypeError(SUPPORTED_MEDIA_TYPES);
-  }
-
+export function parseFields(pairs: Iterable<[string, unknown]>): Record<string, string> {
   const fields: Record<string, string> = {};
   const problems: ErrorDetail[] = [];
   for (const [name, value] of pairs) {

@@ -1,12 +1,13 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, EventBridgeEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, EventBridgeEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { EVENT_SHARDS } from '../core/keys';
 import { addDays, dayOfTime, eachDay, startOfDay } from '../core/metrics/days';
 import { planCommits } from '../core/metrics/fold';
 import { metricKeys } from '../core/metrics/keys';
 import { mergeShards } from '../core/metrics/merge';
-import { authorize } from './shared/auth';
+import { apiKeyWith } from './shared/auth';
 import { httpHandler } from './shared/http';
+import { logger, observed } from './shared/observability';
 import { WatermarkMovedError, commitFold, eventPages, readWatermark } from './shared/metrics-repository';
 
 /** How far back the very first run reads: set it to cover the table's history when metrics come to an existing table. */
@@ -66,25 +67,32 @@ export async function aggregateMetrics(now = new Date()): Promise<AggregationRes
 }
 
 /** POST /v1/metrics/aggregate (admin): the same run, on demand, answered when it is done. */
-const onDemand = httpHandler(async (request) => {
-  await authorize(request, 'admin');
-  return { status: 200, json: await aggregateMetrics() };
-});
+const onDemand = httpHandler(
+  async (request) => {
+    return { status: 200, json: await aggregateMetrics() };
+  },
+  { auth: apiKeyWith('admin') },
+);
 
 type ScheduledEvent = EventBridgeEvent<'Scheduled Event', unknown>;
 
 /** Invoked by the EventBridge schedule, or through the HTTP API for an on-demand run. */
-export async function handler(event: ScheduledEvent | APIGatewayProxyEventV2): Promise<AggregationResult | APIGatewayProxyStructuredResultV2 | undefined> {
-  if ('requestContext' in event) return onDemand(event);
-  try {
-    const result = await aggregateMetrics();
-    // Quiet when there was nothing new: a schedule that finds no events is not news.
-    if (result.eventsFolded > 0) console.log(JSON.stringify({ level: 'info', message: 'metrics aggregated', ...result }));
-    return result;
-  } catch (error) {
-    // An overlapping run (a slow one, or an on-demand one) owns the window: the next tick resumes.
-    if (!(error instanceof WatermarkMovedError)) throw error;
-    console.log(JSON.stringify({ level: 'info', message: 'another aggregation run is in progress' }));
-    return undefined;
-  }
-}
+export const handler = observed(
+  async (
+    event: ScheduledEvent | APIGatewayProxyEventV2,
+    context: Context,
+  ): Promise<AggregationResult | APIGatewayProxyStructuredResultV2 | undefined> => {
+    if ('requestContext' in event) return onDemand(event, context);
+    try {
+      const result = await aggregateMetrics();
+      // Quiet when there was nothing new: a schedule that finds no events is not news.
+      if (result.eventsFolded > 0) logger.info('metrics aggregated', { ...result });
+      return result;
+    } catch (error) {
+      // An overlapping run (a slow one, or an on-demand one) owns the window: the next tick resumes.
+      if (!(error instanceof WatermarkMovedError)) throw error;
+      logger.info('another aggregation run is in progress');
+      return undefined;
+    }
+  },
+);

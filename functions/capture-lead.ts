@@ -5,17 +5,12 @@ import { formIdSchema, type Form } from '../core/form';
 import { parseIdempotencyKey, replay, requestHash, type IdempotencyRecord } from '../core/idempotency';
 import { leadIdFor } from '../core/lead';
 import { verifySignature, SIGNATURE_HEADER } from '../core/signature';
-import {
-  isSpam,
-  mediaTypeOf,
-  normalizeEmail,
-  parseFields,
-  validateSubmission,
-  type Submission,
-} from '../core/submission';
+import { MAX_BODY_BYTES, isSpam, normalizeEmail, parseFields, validateSubmission, type Submission } from '../core/submission';
 import { countSpam, getForm } from './shared/forms-repository';
 import { getActiveRules } from './shared/rules-repository';
 import { httpHandler, type HttpRequest, type HttpResponse } from './shared/http';
+import { FORM_MEDIA_TYPE, mediaTypeOf } from './shared/http-body';
+import { correlate, countMetric, logger } from './shared/observability';
 import {
   IdempotencyKeyUsedError,
   LeadChangedError,
@@ -28,28 +23,48 @@ import {
 const MAX_ATTEMPTS = 8;
 
 /** POST (and OPTIONS) /v1/forms/{formId}/submissions */
-export const handler = httpHandler(async (request) => {
+export const handler = httpHandler(
+  async (request) => {
+    const form = await formOf(request);
+    if (request.method === 'OPTIONS') return { status: 204 };
+
+    const fields = parseFields(request.fields);
+    if (form.signingSecret) verifySignature(form.signingSecret, request.headers[SIGNATURE_HEADER], request.rawBody, new Date());
+    const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
+
+    if (isSpam(fields, form.honeypotField)) {
+      await countSpam(form.formId);
+      countMetric('SpamSubmissions');
+      logger.info('spam submission dropped', { formId: form.formId });
+      // Answer exactly like a real capture so bots learn nothing.
+      return answer(request, form, { leadId: leadIdFor(`spam-${Date.now()}-${Math.random()}`), duplicate: false });
+    }
+    const submission = validateSubmission(fields, [form.honeypotField]);
+    const hash = requestHash([form.formId, request.rawBody]);
+    const result = await capture(form, submission, idempotencyKey ? { key: idempotencyKey, hash } : undefined);
+    countMetric(result.duplicate ? 'DuplicateSubmissions' : 'LeadsCaptured');
+    logger.info(result.duplicate ? 'known lead resubmitted' : 'lead captured', { formId: form.formId });
+    return answer(request, form, result);
+  },
+  {
+    precondition: async (request) => void (await formOf(request)),
+    body: 'form',
+    maxBodyBytes: MAX_BODY_BYTES,
+    cors: {
+      origins: async (request) => (await formOf(request)).allowedOrigins,
+      methods: 'POST, OPTIONS',
+      headers: 'content-type, idempotency-key, leadflow-signature',
+    },
+  },
+);
+
+/** The form the submission is for (its settings are cached per container); 404 for an unknown one. */
+async function formOf(request: HttpRequest): Promise<Form> {
   const formId = formIdSchema.safeParse(request.pathParameters.formId);
   const form = formId.success ? await getForm(formId.data) : undefined;
   if (!form) throw new NotFoundError('there is no such form');
-
-  Object.assign(request.responseHeaders, corsHeaders(form, request.headers.origin));
-  if (request.method === 'OPTIONS') return { status: 204 };
-
-  const fields = parseFields({ contentType: request.headers['content-type'], body: request.body });
-  if (form.signingSecret) verifySignature(form.signingSecret, request.headers[SIGNATURE_HEADER], request.body, new Date());
-  const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
-
-  if (isSpam(fields, form.honeypotField)) {
-    await countSpam(form.formId);
-    // Answer exactly like a real capture so bots learn nothing.
-    return answer(request, form, { leadId: leadIdFor(`spam-${Date.now()}-${Math.random()}`), duplicate: false });
-  }
-  const submission = validateSubmission(fields, [form.honeypotField]);
-  const hash = requestHash([form.formId, request.body]);
-  const result = await capture(form, submission, idempotencyKey ? { key: idempotencyKey, hash } : undefined);
-  return answer(request, form, result);
-});
+  return form;
+}
 
 interface CaptureResult {
   leadId: string;
@@ -62,12 +77,9 @@ interface CaptureResult {
  * read the lead and update it from the version read. Conflicts retry with jittered backoff; a
  * used idempotency key replays the first answer.
  */
-async function capture(
-  form: Form,
-  submission: Submission,
-  idempotency: { key: string; hash: string } | undefined,
-): Promise<CaptureResult> {
+async function capture(form: Form, submission: Submission, idempotency: { key: string; hash: string } | undefined): Promise<CaptureResult> {
   const leadId = leadIdFor(normalizeEmail(submission.email));
+  correlate({ leadId });
   const rules = await getActiveRules();
   let existing = undefined;
   for (let attempt = 1; ; attempt++) {
@@ -110,19 +122,5 @@ function answer(request: HttpRequest, form: Form, result: CaptureResult): HttpRe
 
 /** A plain HTML form post: urlencoded, from a browser that wants a page back. */
 function isBrowserFormPost(request: HttpRequest): boolean {
-  return (
-    mediaTypeOf(request.headers['content-type']) === 'application/x-www-form-urlencoded' &&
-    (request.headers.accept ?? '').includes('text/html')
-  );
-}
-
-function corsHeaders(form: Form, origin: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = { vary: 'Origin' };
-  if (origin && form.allowedOrigins.some((allowed) => new URL(allowed).origin === origin)) {
-    headers['access-control-allow-origin'] = origin;
-    headers['access-control-allow-methods'] = 'POST, OPTIONS';
-    headers['access-control-allow-headers'] = 'content-type, idempotency-key, leadflow-signature';
-    headers['access-control-max-age'] = '600';
-  }
-  return headers;
+  return mediaTypeOf(request.headers['content-type']) === FORM_MEDIA_TYPE && (request.headers.accept ?? '').includes('text/html');
 }

@@ -1,33 +1,30 @@
-import * as z from 'zod';
+import { historyQuerySchema } from '../core/api/requests';
 import { NotFoundError, ValidationError, detailsFromIssues } from '../core/errors';
 import { leadIdSchema } from '../core/lead';
-import { authorize } from './shared/auth';
+import { apiKeyWith } from './shared/auth';
 import { httpHandler } from './shared/http';
 import { getLead, listHistory } from './shared/leads-repository';
 
-const querySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(2000).optional(),
-});
-
 /** GET /v1/leads/{leadId}/history (leads:read): the audit trail, oldest first, paged. */
-export const handler = httpHandler(async (request) => {
-  await authorize(request, 'leads:read');
-  const leadId = leadIdSchema.safeParse(request.pathParameters.leadId);
-  if (!leadId.success || !(await getLead(leadId.data))) throw new NotFoundError('there is no such lead');
-  const query = querySchema.safeParse(request.query);
-  if (!query.success) throw new ValidationError('the query is invalid', detailsFromIssues(query.error.issues));
+export const handler = httpHandler(
+  async (request) => {
+    const leadId = leadIdSchema.safeParse(request.pathParameters.leadId);
+    if (!leadId.success || !(await getLead(leadId.data))) throw new NotFoundError('there is no such lead');
+    const query = historyQuerySchema.safeParse(request.query);
+    if (!query.success) throw new ValidationError('the query is invalid', detailsFromIssues(query.error.issues));
 
-  const page = await listHistory(leadId.data, query.data.limit, decodeCursor(query.data.cursor, leadId.data));
-  return {
-    status: 200,
-    json: {
-      leadId: leadId.data,
-      entries: page.entries.map(({ leadId: _, ...entry }) => entry),
-      nextCursor: page.cursor ? Buffer.from(JSON.stringify(page.cursor)).toString('base64url') : undefined,
-    },
-  };
-});
+    const page = await listHistory(leadId.data, query.data.limit, decodeCursor(query.data.cursor, leadId.data));
+    return {
+      status: 200,
+      json: {
+        leadId: leadId.data,
+        entries: page.entries.map(({ leadId: _, ...entry }) => entry),
+        nextCursor: page.cursor ? Buffer.from(JSON.stringify(page.cursor)).toString('base64url') : undefined,
+      },
+    };
+  },
+  { auth: apiKeyWith('leads:read') },
+);
 
 /** A cursor is the last key of the previous page; one for another lead is refused. */
 function decodeCursor(cursor: string | undefined, leadId: string): Record<string, unknown> | undefined {

@@ -1,25 +1,25 @@
 import { NotFoundError, ValidationError, detailsFromIssues } from '../core/errors';
 import { formIdSchema, formSchema, publicForm } from '../core/form';
-import { parseJsonObject } from './shared/json-body';
-import { authorize } from './shared/auth';
 import { getForm, getFormStats, putForm } from './shared/forms-repository';
+import { apiKeyWith } from './shared/auth';
 import { httpHandler } from './shared/http';
 
 /** PUT /v1/forms/{formId} creates or replaces a form; GET reads it with its spam counter (admin). */
-export const handler = httpHandler(async (request) => {
-  await authorize(request, 'admin');
-  const formId = formIdSchema.safeParse(request.pathParameters.formId);
-  if (!formId.success) throw new ValidationError('the form id is malformed', detailsFromIssues(formId.error.issues));
+export const handler = httpHandler(
+  async (request) => {
+    const formId = formIdSchema.safeParse(request.pathParameters.formId);
+    if (!formId.success) throw new ValidationError('the form id is malformed', detailsFromIssues(formId.error.issues));
 
-  if (request.method === 'GET') {
-    const form = await getForm(formId.data, { fresh: true });
-    if (!form) throw new NotFoundError('there is no such form');
-    return { status: 200, json: { ...publicForm(form), stats: await getFormStats(form.formId) } };
-  }
+    if (request.method === 'GET') {
+      const form = await getForm(formId.data, { fresh: true });
+      if (!form) throw new NotFoundError('there is no such form');
+      return { status: 200, json: { ...publicForm(form), stats: await getFormStats(form.formId) } };
+    }
 
-  const body = parseJsonObject(request);
-  const parsed = formSchema.safeParse({ ...body, formId: formId.data });
-  if (!parsed.success) throw new ValidationError('the form is invalid', detailsFromIssues(parsed.error.issues));
-  await putForm(parsed.data, new Date());
-  return { status: 200, json: publicForm(parsed.data) };
-});
+    const parsed = formSchema.safeParse({ ...request.body, formId: formId.data });
+    if (!parsed.success) throw new ValidationError('the form is invalid', detailsFromIssues(parsed.error.issues));
+    await putForm(parsed.data, new Date());
+    return { status: 200, json: publicForm(parsed.data) };
+  },
+  { auth: apiKeyWith('admin'), body: 'json' },
+);

@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { touchEntries } from '../core/capture';
 import { leadSchema, type Lead } from '../core/lead';
 import { appendHistory } from './shared/leads-repository';
+import { logger, observed } from './shared/observability';
 
 const env = z.object({ STATE_MACHINE_ARN: z.string().min(1) }).parse(process.env);
 const sfn = new SFNClient({});
@@ -16,18 +17,21 @@ const sfn = new SFNClient({});
  * entries, and for a new lead the start of its lifecycle execution, named after the lead so it
  * can only ever start once.
  */
-export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+export const handler = observed(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   for (const record of event.Records) {
     try {
       await processRecord(record);
     } catch (error) {
       // Records of one lead arrive in order: retry from the first failure.
-      console.error(JSON.stringify({ level: 'error', error: (error as Error).name, message: (error as Error).message }));
+      logger.error('lead change not processed; the stream retries from it', {
+        leadId: leadIdOf(record),
+        error: { name: (error as Error).name, message: (error as Error).message },
+      });
       return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
     }
   }
   return { batchItemFailures: [] };
-}
+});
 
 async function processRecord(record: DynamoDBRecord): Promise<void> {
   const current = leadFrom(record.dynamodb?.NewImage);
@@ -37,7 +41,11 @@ async function processRecord(record: DynamoDBRecord): Promise<void> {
   if (record.eventName !== 'INSERT') return;
   try {
     await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: env.STATE_MACHINE_ARN, name: current.leadId, input: JSON.stringify({ leadId: current.leadId }) }),
+      new StartExecutionCommand({
+        stateMachineArn: env.STATE_MACHINE_ARN,
+        name: current.leadId,
+        input: JSON.stringify({ leadId: current.leadId }),
+      }),
     );
   } catch (error) {
     if (!(error instanceof ExecutionAlreadyExists)) throw error;
@@ -48,4 +56,10 @@ function leadFrom(image: Record<string, StreamAttributeValue> | undefined): Lead
   if (!image) return undefined;
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...item } = unmarshall(image as Record<string, AttributeValue>);
   return leadSchema.parse(item);
+}
+
+/** The lead's id from a record's keys (the images may be absent or unparseable). */
+function leadIdOf(record: DynamoDBRecord): string | undefined {
+  const pk = record.dynamodb?.Keys?.pk?.S;
+  return pk?.startsWith('LEAD#') ? pk.slice('LEAD#'.length) : undefined;
 }

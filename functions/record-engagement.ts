@@ -3,10 +3,10 @@ import { NotFoundError, ValidationError, detailsFromIssues } from '../core/error
 import { historyEntry } from '../core/history';
 import { leadIdSchema } from '../core/lead';
 import { engagementEventSchema } from '../core/scoring';
-import { authorize } from './shared/auth';
-import { httpHandler } from './shared/http';
+import { apiKeyWith } from './shared/auth';
+import { actorOf, httpHandler } from './shared/http';
 import { changeLeadOnce } from './shared/idempotent-lead-change';
-import { parseJsonObject } from './shared/json-body';
+import { countMetric } from './shared/observability';
 import { getActiveRules } from './shared/rules-repository';
 
 /**
@@ -14,32 +14,43 @@ import { getActiveRules } from './shared/rules-repository';
  * meeting...). The lead is rescored with the active rules; the event and any score change go to
  * its history. With an Idempotency-Key a retried event is counted once.
  */
-export const handler = httpHandler(async (request) => {
-  const apiKey = await authorize(request, 'leads:write');
-  const leadId = leadIdSchema.safeParse(request.pathParameters.leadId);
-  if (!leadId.success) throw new NotFoundError('there is no such lead');
-  const parsed = engagementEventSchema.safeParse({ at: new Date().toISOString(), ...parseJsonObject(request) });
-  if (!parsed.success) throw new ValidationError('the event is invalid', detailsFromIssues(parsed.error.issues));
-  const event = parsed.data;
-  const rules = await getActiveRules();
-  const actor = `api-key:${apiKey.name}`;
+export const handler = httpHandler(
+  async (request) => {
+    const leadId = leadIdSchema.safeParse(request.pathParameters.leadId);
+    if (!leadId.success) throw new NotFoundError('there is no such lead');
+    const parsed = engagementEventSchema.safeParse({ at: new Date().toISOString(), ...request.body });
+    if (!parsed.success) throw new ValidationError('the event is invalid', detailsFromIssues(parsed.error.issues));
+    const event = parsed.data;
+    const rules = await getActiveRules();
+    const actor = actorOf(request);
 
-  return changeLeadOnce(request, leadId.data, 'event', 202, (lead, now) => {
-    const scored = { ...withEngagement(lead, event, rules, now), updatedAt: now.toISOString(), version: lead.version + 1 };
-    const entries = [historyEntry(lead.leadId, 'engagement', actor, now, { type: event.type, eventAt: event.at, properties: event.properties })];
-    const before = lead.score;
-    const after = scored.score!;
-    if (!before || before.total !== after.total || before.grade !== after.grade) {
-      entries.push(
-        historyEntry(lead.leadId, 'score_changed', actor, now, {
-          from: before && { total: before.total, grade: before.grade },
-          to: { total: after.total, grade: after.grade },
-          rulesVersion: after.rulesVersion,
-          cause: event.type,
-        }),
-      );
-    }
-    const score = { total: after.total, grade: after.grade, fit: after.fit, engagement: after.engagement };
-    return { lead: scored, entries, body: { leadId: lead.leadId, score } };
-  });
-});
+    return changeLeadOnce(
+      request,
+      leadId.data,
+      'event',
+      202,
+      (lead, now) => {
+        const scored = { ...withEngagement(lead, event, rules, now), updatedAt: now.toISOString(), version: lead.version + 1 };
+        const entries = [
+          historyEntry(lead.leadId, 'engagement', actor, now, { type: event.type, eventAt: event.at, properties: event.properties }),
+        ];
+        const before = lead.score;
+        const after = scored.score!;
+        if (!before || before.total !== after.total || before.grade !== after.grade) {
+          entries.push(
+            historyEntry(lead.leadId, 'score_changed', actor, now, {
+              from: before && { total: before.total, grade: before.grade },
+              to: { total: after.total, grade: after.grade },
+              rulesVersion: after.rulesVersion,
+              cause: event.type,
+            }),
+          );
+        }
+        const score = { total: after.total, grade: after.grade, fit: after.fit, engagement: after.engagement };
+        return { lead: scored, entries, body: { leadId: lead.leadId, score } };
+      },
+      async () => countMetric('EngagementEvents'),
+    );
+  },
+  { auth: apiKeyWith('leads:write'), body: 'json' },
+);

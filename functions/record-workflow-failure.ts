@@ -1,5 +1,6 @@
 import { historyEntry } from '../core/history';
 import { appendHistory } from './shared/leads-repository';
+import { observed } from './shared/observability';
 
 interface FailureInput {
   leadId: string;
@@ -11,11 +12,11 @@ interface FailureInput {
  * Workflow Catch target: a step that failed after its retries is recorded on the lead's history
  * (the error's name only; causes can hold addresses) and the workflow carries on.
  */
-export async function handler(input: FailureInput): Promise<void> {
+export const handler = observed(async (input: FailureInput): Promise<void> => {
   await appendHistory(
     historyEntry(input.leadId, 'workflow_step_failed', 'workflow', new Date(), {
       state: input.state,
       error: input.failure.Error ?? 'Unknown',
     }),
   );
-}
+});

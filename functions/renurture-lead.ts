@@ -2,13 +2,19 @@ import { planStep, type LifecycleStep } from '../core/lifecycle';
 import { moveLead } from '../core/transitions';
 import { lifecycleConfig } from './shared/lifecycle-config';
 import { changeLead } from './shared/leads-repository';
+import { observed } from './shared/observability';
 
 /** Workflow step: a lost lead returns to nurturing after the configured delay. */
-export async function handler(input: { leadId: string }): Promise<LifecycleStep> {
+export const handler = observed(async (input: { leadId: string }): Promise<LifecycleStep> => {
   const { lead } = await changeLead(input.leadId, (current) => {
     if (current.stage !== 'lost') return undefined;
-    const { lead: next, entry } = moveLead(current, { stage: 'nurturing', reason: 're-nurture after lost', currency: 'USD' }, 'workflow', new Date());
+    const { lead: next, entry } = moveLead(
+      current,
+      { stage: 'nurturing', reason: 're-nurture after lost', currency: 'USD' },
+      'workflow',
+      new Date(),
+    );
     return { lead: next, entries: [entry] };
   });
   return planStep(lead.stage, 0, lifecycleConfig);
-}
+});

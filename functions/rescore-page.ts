@@ -10,6 +10,7 @@ import { LeadChangedError, changeLead, saveLead } from './shared/leads-repositor
 import { recordProgress } from './shared/jobs-repository';
 import { getActiveRules } from './shared/rules-repository';
 import { documents, tableEnv } from './shared/table';
+import { correlate, countMetric, observed } from './shared/observability';
 
 const PAGE_SIZE = 100;
 const CONCURRENCY = 16;
@@ -33,7 +34,9 @@ interface PageInput {
  * queried, never scanned) until its time budget is spent, then hands the cursor back to the
  * state machine, which calls it again until `done`.
  */
-export async function handler(input: PageInput, context: Context): Promise<{ jobId: string; done: boolean; cursor?: Cursor }> {
+export const handler = observed(async (input: PageInput, context: Context): Promise<{ jobId: string; done: boolean; cursor?: Cursor }> => {
+  // The job's execution is named after it.
+  correlate({ executionName: input.jobId });
   if (input.failure) {
     await recordProgress(input.jobId, { processed: 0, rescored: 0, finished: 'failed', at: new Date() });
     return { jobId: input.jobId, done: true };
@@ -65,11 +68,14 @@ export async function handler(input: PageInput, context: Context): Promise<{ job
       const results = await Promise.all(leads.slice(i, i + CONCURRENCY).map((lead) => rescoreOne(lead, rules)));
       rescored += results.filter(Boolean).length;
     }
-    cursor = page.LastEvaluatedKey ? { stageIndex: cursor.stageIndex, startKey: page.LastEvaluatedKey } : { stageIndex: cursor.stageIndex + 1 };
+    if (rescored > 0) countMetric('LeadsRescored', rescored);
+    cursor = page.LastEvaluatedKey
+      ? { stageIndex: cursor.stageIndex, startKey: page.LastEvaluatedKey }
+      : { stageIndex: cursor.stageIndex + 1 };
     await recordProgress(input.jobId, { processed: leads.length, rescored, currentStage: stage, at: new Date() });
   }
   return { jobId: input.jobId, done: false, cursor };
-}
+});
 
 /**
  * Rescores one lead from its page item; a lead changed since the page was read (routed, moved)

@@ -5,13 +5,14 @@ import { NotFoundError } from '../core/errors';
 import { leadEmailData, sendLeadEmailOnce } from './shared/lead-email';
 import { lifecycleConfig } from './shared/lifecycle-config';
 import { appendHistory, getLead } from './shared/leads-repository';
+import { observed } from './shared/observability';
 
 /**
  * Workflow step after a rep's wait timed out: sends the stage's timed follow-ups (owner reminder,
  * manager escalation, prospect check-in, each with the stage's playbook) and returns the next
  * wait. If the lead moved meanwhile, nothing is sent and the workflow continues from the new stage.
  */
-export async function handler(input: { leadId: string; step: LifecycleStep }): Promise<LifecycleStep> {
+export const handler = observed(async (input: { leadId: string; step: LifecycleStep }): Promise<LifecycleStep> => {
   const lead = await getLead(input.leadId, true);
   if (!lead) throw new NotFoundError('there is no such lead');
   if (lead.stage !== input.step.stage) return planStep(lead.stage, 0, lifecycleConfig);
@@ -22,7 +23,7 @@ export async function handler(input: { leadId: string; step: LifecycleStep }): P
     await followUp(action, lead, input.step.followUpsSent, waited, now);
   }
   return planStep(lead.stage, input.step.followUpsSent + 1, lifecycleConfig);
-}
+});
 
 async function followUp(action: FollowUpAction, lead: Lead, followUpsSent: number, waited: string, now: Date): Promise<void> {
   const data = {
@@ -39,7 +40,15 @@ async function followUp(action: FollowUpAction, lead: Lead, followUpsSent: numbe
       await sendLeadEmailOnce({ lead, to: owner, templateId: 'owner-reminder', data, onceKey, actor: 'workflow', now });
       return;
     case 'escalate-manager':
-      await sendLeadEmailOnce({ lead, to: lifecycleConfig.manager, templateId: 'manager-escalation', data, onceKey, actor: 'workflow', now });
+      await sendLeadEmailOnce({
+        lead,
+        to: lifecycleConfig.manager,
+        templateId: 'manager-escalation',
+        data,
+        onceKey,
+        actor: 'workflow',
+        now,
+      });
       return;
     case 'check-in-prospect':
       await sendLeadEmailOnce({ lead, to: 'prospect', templateId: 'prospect-check-in', data, onceKey, actor: 'workflow', now });

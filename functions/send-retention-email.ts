@@ -5,11 +5,12 @@ import { playbookFor } from '../core/lifecycle';
 import { leadEmailData, sendLeadEmailOnce } from './shared/lead-email';
 import { lifecycleConfig } from './shared/lifecycle-config';
 import { getLead } from './shared/leads-repository';
+import { observed } from './shared/observability';
 
 const inputSchema = z.object({ leadId: z.string(), email: z.enum(retentionEmails) });
 
 /** Workflow step after a win: one retention email (thank-you, check-in, survey, upsell/referral), once. */
-export async function handler(input: unknown): Promise<{ sent: boolean }> {
+export const handler = observed(async (input: unknown): Promise<{ sent: boolean }> => {
   const { leadId, email } = inputSchema.parse(input);
   const lead = await getLead(leadId, true);
   if (!lead) throw new NotFoundError('there is no such lead');
@@ -23,4 +24,4 @@ export async function handler(input: unknown): Promise<{ sent: boolean }> {
     now: new Date(),
   });
   return { sent };
-}
+});

@@ -57,7 +57,7 @@ export function leadLifecycleDefinition(scope: Construct, fns: LeadLifecycleFunc
     invoke(scope, id, {
       lambdaFunction: fn,
       payloadResponseOnly: true,
-      payload: TaskInput.fromObject(payload),
+      payload: TaskInput.fromObject({ ...payload, executionName: JsonPath.executionName }),
       resultPath: '$.step',
     });
 
@@ -65,7 +65,12 @@ export function leadLifecycleDefinition(scope: Construct, fns: LeadLifecycleFunc
     invoke(scope, `Record${stateName}Failure`, {
       lambdaFunction: fns.recordFailure,
       payloadResponseOnly: true,
-      payload: TaskInput.fromObject({ leadId: JsonPath.stringAt('$.leadId'), state: stateName, failure: JsonPath.objectAt('$.failure') }),
+      payload: TaskInput.fromObject({
+        leadId: JsonPath.stringAt('$.leadId'),
+        executionName: JsonPath.executionName,
+        state: stateName,
+        failure: JsonPath.objectAt('$.failure'),
+      }),
       resultPath: JsonPath.DISCARD,
     });
 
@@ -92,6 +97,7 @@ export function leadLifecycleDefinition(scope: Construct, fns: LeadLifecycleFunc
     integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
     payload: TaskInput.fromObject({
       leadId: JsonPath.stringAt('$.leadId'),
+      executionName: JsonPath.executionName,
       taskToken: JsonPath.taskToken,
       step: JsonPath.objectAt('$.step'),
     }),
@@ -142,7 +148,7 @@ function retentionChain(
       invoke(scope, state, {
         lambdaFunction: fns.sendRetentionEmail,
         payloadResponseOnly: true,
-        payload: TaskInput.fromObject({ leadId: JsonPath.stringAt('$.leadId'), email }),
+        payload: TaskInput.fromObject({ leadId: JsonPath.stringAt('$.leadId'), executionName: JsonPath.executionName, email }),
         resultPath: JsonPath.DISCARD,
       }),
     );

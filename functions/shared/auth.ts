@@ -2,16 +2,20 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { UnauthorizedError } from '../../core/errors';
 import { apiKeyRecordSchema, bearerToken, hashApiKey, requireScope, type ApiKeyRecord, type Scope } from '../../core/api-key';
 import { keys } from '../../core/keys';
-import type { HttpRequest } from './http';
 import { documents, tableEnv } from './table';
 
 /** Verified keys are remembered briefly per container so a busy client costs one read a minute. */
 const KEY_CACHE_MS = 60_000;
 const cache = new Map<string, { record: ApiKeyRecord; expires: number }>();
 
+/** The HTTP wrapper's check for a route that needs `scope`. */
+export function apiKeyWith(scope: Scope): (authorization: string | undefined) => Promise<ApiKeyRecord> {
+  return (authorization) => authorize(authorization, scope);
+}
+
 /** Checks `Authorization: Bearer <key>` against the hashed key store: 401 without a key, 403 without the scope. */
-export async function authorize(request: HttpRequest, scope: Scope): Promise<ApiKeyRecord> {
-  const token = bearerToken(request.headers.authorization);
+export async function authorize(authorization: string | undefined, scope: Scope): Promise<ApiKeyRecord> {
+  const token = bearerToken(authorization);
   if (!token) throw new UnauthorizedError('send an API key as Authorization: Bearer <key>');
   const hash = hashApiKey(token);
   let record = cache.get(hash);

@@ -1,5 +1,13 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DomainError } from '../../core/errors';
+import middy from '@middy/core';
+import httpContentNegotiation from '@middy/http-content-negotiation';
+import httpCors from '@middy/http-cors';
+import httpEventNormalizer from '@middy/http-event-normalizer';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { ApiKeyRecord } from '../../core/api-key';
+import { bodyParser, type BodyKind, type ParsedBodyEvent } from './http-body';
+import { httpErrors } from './http-errors';
+import { correlate, observed } from './observability';
 
 export interface HttpRequest {
   method: string;
@@ -9,10 +17,16 @@ export interface HttpRequest {
   query: Record<string, string | undefined>;
   /** Header names lowercased. */
   headers: Record<string, string | undefined>;
-  /** The body as the client sent it (base64 decoded). */
-  body: string;
-  /** Headers added to every answer, errors included (CORS). */
-  responseHeaders: Record<string, string>;
+  /** The body exactly as the client sent it (base64 decoded): what signatures and idempotency hashes cover. */
+  rawBody: string;
+  /** A `json` route's body object; `{}` without one. */
+  body: Record<string, unknown>;
+  /** A `form` route's submitted fields, in order (a name sent twice appears twice). */
+  fields: Array<[string, unknown]>;
+  /** The API key the request was authorized with, on routes that take one. */
+  apiKey?: ApiKeyRecord;
+  /** The media type content negotiation picked from the route's `produces`, when it has any. */
+  preferredMediaType?: string;
 }
 
 export interface HttpResponse {
@@ -23,65 +37,154 @@ export interface HttpResponse {
   headers?: Record<string, string>;
 }
 
-export type HttpHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
-
-/**
- * The one HTTP wrapper every route uses: it normalizes the request, maps domain errors to the JSON
- * error shape (`{"error": {code, message, details}}`) and never lets an internal error's text out.
- */
-export function httpHandler(handle: (request: HttpRequest) => Promise<HttpResponse>): HttpHandler {
-  return async (event) => {
-    const request = toRequest(event);
-    let response: HttpResponse;
-    try {
-      response = await handle(request);
-    } catch (error) {
-      response = errorResponse(error, request);
-    }
-    return toResult(response, request.responseHeaders);
-  };
+export interface CorsPolicy {
+  /** Origins allowed to call the route from a browser; a function reads them per request (a form's own). */
+  origins: string[] | ((request: HttpRequest) => Promise<string[]>);
+  methods: string;
+  headers: string;
+  exposeHeaders?: string;
 }
 
-function toRequest(event: APIGatewayProxyEventV2): HttpRequest {
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value;
-  const rawBody = event.body ?? '';
+export interface HttpRouteOptions {
+  /** What the body may be: `json` (an object; the admin routes) or `form` (capture's form fields). */
+  body?: BodyKind;
+  /** The largest body accepted, in bytes (413 above it). */
+  maxBodyBytes?: number;
+  cors?: CorsPolicy;
+  /** Media types the route can answer with, most preferred first (content negotiation on `Accept`). */
+  produces?: string[];
+  /**
+   * Who may call the route (`apiKeyWith(scope)` from auth.ts: 401 without a valid key, 403 without
+   * the scope), checked before anything else but CORS.
+   */
+  auth?: (authorization: string | undefined) => Promise<ApiKeyRecord>;
+  /** Checks that come before the body is read (an unknown form is a 404 whatever it sent). */
+  precondition?: (request: HttpRequest) => Promise<void>;
+}
+
+export type HttpHandler = middy.MiddyfiedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>;
+
+/**
+ * The one HTTP wrapper every route uses: a middy chain that logs with the request's context,
+ * publishes metrics, normalizes the event and its headers, answers CORS, negotiates the answer's
+ * media type, parses the body, and maps every error to the JSON error shape
+ * (`{"error": {code, message, details}}`) without letting an internal error's text out.
+ */
+export function httpHandler(handle: (request: HttpRequest) => Promise<HttpResponse>, options: HttpRouteOptions = {}): HttpHandler {
+  const chain = observed<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(async (event, context) => {
+    return toResult(await handle(toRequest(event as ParsedBodyEvent, context)));
+  });
+  // middy runs `before` in this order and `after`/`onError` in reverse: the error mapping is
+  // registered last so that it answers a failure first, and CORS then applies to that answer too.
+  chain.use(httpHeaderNormalizer()).use(httpEventNormalizer());
+  if (options.cors) chain.use(corsFor(options.cors));
+  if (options.produces) {
+    chain.use(
+      httpContentNegotiation({
+        parseCharsets: false,
+        parseEncodings: false,
+        parseLanguages: false,
+        availableMediaTypes: options.produces,
+        // An Accept that matches nothing still gets the default, as most APIs answer.
+        failOnMismatch: false,
+      }),
+    );
+  }
+  const { auth, precondition } = options;
+  if (auth) {
+    chain.before(async ({ event }) => {
+      // A preflight carries no credentials.
+      if (event.requestContext.http.method.toUpperCase() === 'OPTIONS') return;
+      (event as AuthorizedEvent).apiKey = await auth(event.headers?.authorization);
+    });
+  }
+  if (precondition) chain.before(async ({ event, context }) => precondition(toRequest(event, context)));
+  if (options.body) chain.use(bodyParser(options.body, options.maxBodyBytes));
+  return chain.use(httpErrors());
+}
+
+interface AuthorizedEvent extends ParsedBodyEvent {
+  apiKey?: ApiKeyRecord;
+}
+
+/** Who made a change, for the lead's history. */
+export function actorOf(request: HttpRequest): string {
+  return request.apiKey ? `api-key:${request.apiKey.name}` : 'anonymous';
+}
+
+function toRequest(event: ParsedBodyEvent, context: Context): HttpRequest {
+  correlate({ leadId: event.pathParameters?.leadId });
   return {
     method: event.requestContext.http.method.toUpperCase(),
     path: event.rawPath,
     routeKey: event.routeKey,
     pathParameters: event.pathParameters ?? {},
     query: event.queryStringParameters ?? {},
-    headers,
-    body: event.isBase64Encoded ? Buffer.from(rawBody, 'base64').toString('utf8') : rawBody,
-    responseHeaders: {},
+    headers: event.headers ?? {},
+    rawBody: event.rawBody ?? decodedBody(event),
+    body: event.parsedBody ?? {},
+    fields: event.formFields ?? [],
+    apiKey: (event as AuthorizedEvent).apiKey,
+    preferredMediaType: (context as Context & { preferredMediaType?: string }).preferredMediaType,
   };
 }
 
-function errorResponse(error: unknown, request: HttpRequest): HttpResponse {
-  if (error instanceof DomainError) {
-    return {
-      status: error.status,
-      json: { error: { code: error.code, message: error.message, details: error.details } },
-    };
-  }
-  // Log the error's kind and message only: request bodies hold personal data.
-  const err = error instanceof Error ? error : new Error(String(error));
-  console.error(JSON.stringify({ level: 'error', route: request.routeKey, error: err.name, message: err.message }));
-  return {
-    status: 500,
-    json: { error: { code: 'internal_error', message: 'something went wrong on our side; please retry', details: [] } },
-  };
+function decodedBody(event: APIGatewayProxyEventV2): string {
+  const body = event.body ?? '';
+  return event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
 }
 
-function toResult(response: HttpResponse, extraHeaders: Record<string, string>): APIGatewayProxyStructuredResultV2 {
-  const headers: Record<string, string> = { ...extraHeaders, ...response.headers };
-  let body: string | undefined;
+function toResult(response: HttpResponse): APIGatewayProxyStructuredResultV2 {
+  const headers: Record<string, string> = { ...response.headers };
+  let body = '';
   if (response.text !== undefined) {
     body = response.text;
   } else if (response.json !== undefined) {
     body = JSON.stringify(response.json);
     headers['content-type'] ??= 'application/json; charset=utf-8';
   }
-  return { statusCode: response.status, headers, body: body ?? '' };
+  return { statusCode: response.status, headers, body };
+}
+
+/**
+ * CORS by @middy/http-cors, answered only to allowed origins. A route whose origins depend on the
+ * request (a form's own) resolves them first and gets a policy built for them; policies are kept
+ * per origin list, since building one compiles its origin patterns.
+ */
+function corsFor(policy: CorsPolicy): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
+  const byOrigins = new Map<string, middy.MiddlewareObj>();
+  const middlewareFor = (origins: string[]) => {
+    const key = origins.join(' ');
+    let middleware = byOrigins.get(key);
+    if (!middleware) {
+      middleware = httpCors({
+        origins: origins.map((origin) => new URL(origin).origin),
+        methods: policy.methods,
+        headers: policy.headers,
+        exposeHeaders: policy.exposeHeaders,
+        maxAge: 600,
+      });
+      byOrigins.set(key, middleware);
+    }
+    return middleware;
+  };
+  const addHeaders = async (request: middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>) => {
+    const origin = request.event.headers?.origin;
+    let origins: string[] = [];
+    try {
+      origins = typeof policy.origins === 'function' ? await policy.origins(toRequest(request.event, request.context)) : policy.origins;
+    } catch {
+      // No origins (an unknown form, say): the error answer goes out without CORS headers.
+    }
+    const response = request.response;
+    if (!response) return;
+    // Nothing about CORS goes to an origin that is not allowed.
+    if (origin && origins.some((allowed) => new URL(allowed).origin === origin))
+      await middlewareFor(origins).after?.(request as middy.Request);
+    // Header names in one case, as every other header the API sends; caches keep answers to different origins apart.
+    const headers = Object.fromEntries(Object.entries(response.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+    headers.vary ??= 'Origin';
+    response.headers = headers;
+  };
+  return { after: addHeaders, onError: addHeaders };
 }

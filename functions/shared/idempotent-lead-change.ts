@@ -3,14 +3,7 @@ import type { HistoryEntry } from '../../core/history';
 import { parseIdempotencyKey, replay, requestHash } from '../../core/idempotency';
 import type { Lead } from '../../core/lead';
 import type { HttpRequest, HttpResponse } from './http';
-import {
-  IdempotencyKeyUsedError,
-  LeadChangedError,
-  WriteConflictError,
-  getIdempotencyRecord,
-  getLead,
-  saveLead,
-} from './leads-repository';
+import { IdempotencyKeyUsedError, LeadChangedError, WriteConflictError, getIdempotencyRecord, getLead, saveLead } from './leads-repository';
 
 const MAX_ATTEMPTS = 5;
 
@@ -36,7 +29,7 @@ export async function changeLeadOnce(
   after?: (result: LeadChange) => Promise<void>,
 ): Promise<HttpResponse> {
   const key = parseIdempotencyKey(request.headers['idempotency-key']);
-  const hash = requestHash([leadId, request.body]);
+  const hash = requestHash([leadId, request.rawBody]);
   const idempotencyScope = `${scope}:${leadId}`;
   const replayed = async () => {
     const stored = key ? await getIdempotencyRecord(idempotencyScope, key) : undefined;
@@ -52,7 +45,11 @@ export async function changeLeadOnce(
     const now = new Date();
     const result = change(lead, now);
     try {
-      await saveLead(result.lead, result.entries, key ? { scope: idempotencyScope, key, record: { requestHash: hash, status, body: result.body }, now } : undefined);
+      await saveLead(
+        result.lead,
+        result.entries,
+        key ? { scope: idempotencyScope, key, record: { requestHash: hash, status, body: result.body }, now } : undefined,
+      );
       await after?.(result);
       return { status, json: result.body };
     } catch (error) {

@@ -16,7 +16,11 @@ export interface RescoreJob {
 
 export async function createJob(job: RescoreJob): Promise<void> {
   await documents.send(
-    new PutCommand({ TableName: tableEnv.TABLE_NAME, Item: { ...keys.job(job.jobId), ...job }, ConditionExpression: 'attribute_not_exists(pk)' }),
+    new PutCommand({
+      TableName: tableEnv.TABLE_NAME,
+      Item: { ...keys.job(job.jobId), ...job },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
   );
 }
 
@@ -33,7 +37,11 @@ export async function recordProgress(
   progress: { processed: number; rescored: number; currentStage?: string; finished?: 'succeeded' | 'failed'; at: Date },
 ): Promise<void> {
   const sets = ['currentStage = :stage'];
-  const values: Record<string, unknown> = { ':processed': progress.processed, ':rescored': progress.rescored, ':stage': progress.currentStage ?? null };
+  const values: Record<string, unknown> = {
+    ':processed': progress.processed,
+    ':rescored': progress.rescored,
+    ':stage': progress.currentStage ?? null,
+  };
   if (progress.finished) {
     sets.push('#status = :status', 'finishedAt = :at');
     values[':status'] = progress.finished;

@@ -12,6 +12,7 @@ import { IDEMPOTENCY_TTL_SECONDS, idempotencyRecordSchema, type IdempotencyRecor
 import { NotFoundError } from '../../core/errors';
 import { keys } from '../../core/keys';
 import { leadSchema, type Lead } from '../../core/lead';
+import { countMetric, logger } from './observability';
 import { documents, putIfAbsentWith, tableEnv } from './table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
@@ -82,11 +83,7 @@ export interface IdempotentWrite {
  * the idempotency record in one transaction: all of it is durable, or none of it is. A lead alone
  * is one conditional put.
  */
-export async function saveLead(
-  lead: Lead,
-  entries: HistoryEntry[],
-  idempotency?: IdempotentWrite,
-): Promise<void> {
+export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?: IdempotentWrite): Promise<void> {
   const items: TransactItem[] = [];
   if (idempotency) {
     items.push({
@@ -125,6 +122,12 @@ export async function saveLead(
   }
   try {
     await documents.send(new TransactWriteCommand({ TransactItems: items }));
+    // Every stage move is stored here, whoever made it (a rep, routing, re-nurture).
+    const moves = entries.filter((entry) => entry.type === 'stage_changed').length;
+    if (moves > 0) {
+      countMetric('StageMoves', moves);
+      logger.info('lead moved', { leadId: lead.leadId, stage: lead.stage });
+    }
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code);
@@ -160,9 +163,7 @@ export async function appendHistory(entry: HistoryEntry, options: { onlyOnce?: b
 }
 
 export async function removeHistory(entry: HistoryEntry): Promise<void> {
-  await documents.send(
-    new DeleteCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.history(entry.leadId, entry.at, entry.entryId) }),
-  );
+  await documents.send(new DeleteCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.history(entry.leadId, entry.at, entry.entryId) }));
 }
 
 /** A lead's audit trail in order, a page at a time. */

@@ -1,5 +1,6 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import * as z from 'zod';
+import { countMetric, logger } from './observability';
 
 export const mailEnv = z
   .object({
@@ -52,8 +53,13 @@ export async function sendTemplatedEmail(email: TemplatedEmail): Promise<string>
         EmailTags: [{ Name: 'template', Value: email.templateId }],
       }),
     );
+    countMetric('EmailsSent');
+    logger.info('email sent', { templateId: email.templateId, messageId: result.MessageId });
     return result.MessageId ?? '';
   } catch (error) {
+    countMetric('EmailsFailed');
+    // The error's name only: SES messages can carry the recipient's address.
+    logger.warn('email not sent', { templateId: email.templateId, error: (error as Error).name });
     // The SDK's message can carry the address; keep it out of the error that lands in history.
     throw new EmailSendFailedError(`SES rejected the ${email.templateId} email`, { cause: error });
   }

@@ -76,7 +76,8 @@ export async function commitFold(commit: FoldCommit, previous: string | undefine
     await documents.send(new TransactWriteCommand({ TransactItems: items }));
   } catch (error) {
     const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []).map((reason) => reason.Code) : [];
-    if (reasons.includes('ConditionalCheckFailed') || reasons.includes('TransactionConflict')) throw new WatermarkMovedError({ cause: error });
+    if (reasons.includes('ConditionalCheckFailed') || reasons.includes('TransactionConflict'))
+      throw new WatermarkMovedError({ cause: error });
     throw error;
   }
 }
@@ -142,6 +143,8 @@ async function readDimension(dimension: Dimension, from: string, to: string): Pr
 function aggregateOf(item: Record<string, unknown>): Aggregate {
   const counters: Record<string, number> = {};
   for (const [name, value] of Object.entries(item)) if (counterNames.has(name) && typeof value === 'number') counters[name] = value;
-  const cycleSeconds = Array.isArray(item.cycleSeconds) ? item.cycleSeconds.filter((value): value is number => typeof value === 'number') : [];
+  const cycleSeconds = Array.isArray(item.cycleSeconds)
+    ? item.cycleSeconds.filter((value): value is number => typeof value === 'number')
+    : [];
   return { counters, cycleSeconds };
 }

@@ -22,12 +22,14 @@ export async function getActiveRules(options: { fresh?: boolean } = {}): Promise
 /** Publishes a validated rules document as the active version; a version is never overwritten. */
 export async function publishRules(rules: ScoringRules, publishedBy: string, now: Date): Promise<void> {
   const at = now.toISOString();
-  const published = await putIfAbsentWith(
-    { ...keys.rulesVersion(rules.version), document: rules, publishedBy, publishedAt: at },
-    [{ ...keys.activeRules(), version: rules.version, document: rules, publishedBy, publishedAt: at }],
-  );
+  const published = await putIfAbsentWith({ ...keys.rulesVersion(rules.version), document: rules, publishedBy, publishedAt: at }, [
+    { ...keys.activeRules(), version: rules.version, document: rules, publishedBy, publishedAt: at },
+  ]);
   if (!published) {
-    throw new ConflictError('rules_version_exists', `rules version ${rules.version} was already published; give the new document a new version`);
+    throw new ConflictError(
+      'rules_version_exists',
+      `rules version ${rules.version} was already published; give the new document a new version`,
+    );
   }
   cached = undefined;
 }

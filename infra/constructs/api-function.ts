@@ -16,6 +16,8 @@ export interface LeadflowFunctionProps {
   timeout?: Duration;
   memorySize?: number;
   environment?: Record<string, string>;
+  /** Powertools log level (`DEBUG`, `INFO`, `WARN`, `ERROR`); default INFO. */
+  logLevel?: string;
 }
 
 /**
@@ -49,6 +51,7 @@ export class LeadflowFunction extends Construct {
       depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
         ...props.environment,
       },
       bundling: {

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud';
@@ -16,11 +16,14 @@ declare module 'vitest' {
     controlUrl: string;
     timeScale: number;
     lifecycleStateMachineArn: string;
+    /** Everything the local cloud and its functions logged during the run, a line each. */
+    cloudLogFile: string;
   }
 }
 
 let cloud: LocalCloud | undefined;
 let dataDir: string | undefined;
+let cloudLog: WriteStream | undefined;
 
 /** One local cloud (real DynamoDB Local, the synthesized bundles) for every integration file. */
 export async function setup(project: TestProject): Promise<void> {
@@ -28,7 +31,21 @@ export async function setup(project: TestProject): Promise<void> {
   dataDir = scratchDataDir('test');
   // A workflow day passes in 0.1 s: the 90-day upsell arrives 9 s after a win.
   const timeScale = 864_000;
-  cloud = await startLocalCloud({ dataDir, inMemory: true, apiPort: 0, sitePort: 0, dynamoPort: 0, timeScale, log: () => {} });
+  // Kept for the tests that read what the functions logged (no personal data, correlation keys).
+  const cloudLogFile = path.resolve('test-results', 'local-cloud.log');
+  mkdirSync(path.dirname(cloudLogFile), { recursive: true });
+  const log = createWriteStream(cloudLogFile);
+  cloudLog = log;
+  cloud = await startLocalCloud({
+    dataDir,
+    inMemory: true,
+    apiPort: 0,
+    sitePort: 0,
+    dynamoPort: 0,
+    timeScale,
+    log: (line) => log.write(`${line}\n`),
+  });
+  project.provide('cloudLogFile', cloudLogFile);
   project.provide('apiUrl', cloud.apiUrl);
   project.provide('siteUrl', cloud.siteUrl);
   project.provide('adminKey', cloud.adminKey);
@@ -43,5 +60,6 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await cloud?.stop();
+  cloudLog?.end();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }

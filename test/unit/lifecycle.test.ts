@@ -43,7 +43,7 @@ describe('allowed moves', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(ConflictError);
-      expect((error as ConflictError).status).toBe(409);
+      expect((error as ConflictError).kind).toBe('conflict');
       expect((error as Error).message).toBe('cannot move a lead from qualified to won; allowed: presentation, nurturing, disqualified, lost');
     }
   });

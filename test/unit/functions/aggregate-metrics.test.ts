@@ -6,7 +6,7 @@ import { generateApiKey, hashApiKey } from '../../../core/api-key';
 import { historyEntry } from '../../../core/history';
 import { aggregateMetrics, handler } from '../../../functions/aggregate-metrics';
 import { historyItem } from '../../../functions/shared/leads-repository';
-import { httpEvent } from './events';
+import { httpEvent, lambdaContext } from './events';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const watermarkKey = { pk: 'METRICS', sk: 'WATERMARK' };
@@ -169,10 +169,10 @@ describe('aggregate-metrics', () => {
       new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }] }),
     );
 
-    await expect(aggregateMetrics(now)).rejects.toMatchObject({ name: 'WatermarkMovedError', status: 409 });
+    await expect(aggregateMetrics(now)).rejects.toMatchObject({ name: 'WatermarkMovedError', kind: 'conflict' });
     vi.useFakeTimers({ toFake: ['Date'], now });
     try {
-      await expect(handler({ 'detail-type': 'Scheduled Event', source: 'aws.events' } as never)).resolves.toBeUndefined();
+      await expect(handler({ 'detail-type': 'Scheduled Event', source: 'aws.events' } as never, lambdaContext())).resolves.toBeUndefined();
     } finally {
       vi.useRealTimers();
     }
@@ -188,7 +188,7 @@ describe('aggregate-metrics', () => {
     }
 
     function post(key: string) {
-      return handler(httpEvent('POST /v1/metrics/aggregate', { headers: { authorization: `Bearer ${key}` } })) as Promise<{ statusCode: number; body: string }>;
+      return handler(httpEvent('POST /v1/metrics/aggregate', { headers: { authorization: `Bearer ${key}` } }), lambdaContext()) as Promise<{ statusCode: number; body: string }>;
     }
 
     it('runs an aggregation for an admin key and answers what it folded', async () => {

@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/capture-lead';
 import { signPayload } from '../../../core/signature';
-import { httpEvent } from './events';
+import { httpEvent, lambdaContext } from './events';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const route = 'POST /v1/forms/{formId}/submissions';
@@ -18,7 +18,7 @@ function formItem(extra: Record<string, unknown> = {}) {
 }
 
 function post(body: string, headers: Record<string, string> = urlencoded) {
-  return handler(httpEvent(route, { pathParameters: { formId }, headers, body, path: `/v1/forms/${formId}/submissions` }));
+  return handler(httpEvent(route, { pathParameters: { formId }, headers, body, path: `/v1/forms/${formId}/submissions` }), lambdaContext());
 }
 
 function json(result: Awaited<ReturnType<typeof handler>>) {
@@ -145,10 +145,10 @@ describe('capture-lead', () => {
   });
 
   it('answers CORS preflight for allowed origins only', async () => {
-    const allowed = await handler(httpEvent('OPTIONS /v1/forms/{formId}/submissions', { pathParameters: { formId }, headers: { origin: 'https://www.acme.test' } }));
+    const allowed = await handler(httpEvent('OPTIONS /v1/forms/{formId}/submissions', { pathParameters: { formId }, headers: { origin: 'https://www.acme.test' } }), lambdaContext());
     expect(allowed.statusCode).toBe(204);
     expect(allowed.headers?.['access-control-allow-origin']).toBe('https://www.acme.test');
-    const other = await handler(httpEvent('OPTIONS /v1/forms/{formId}/submissions', { pathParameters: { formId }, headers: { origin: 'https://evil.test' } }));
+    const other = await handler(httpEvent('OPTIONS /v1/forms/{formId}/submissions', { pathParameters: { formId }, headers: { origin: 'https://evil.test' } }), lambdaContext());
     expect(other.headers?.['access-control-allow-origin']).toBeUndefined();
   });
 
@@ -167,7 +167,7 @@ describe('capture-lead', () => {
   });
 
   it('answers 404 for an unknown form and 400 with details for a bad email, writing nothing', async () => {
-    const unknown = await handler(httpEvent(route, { pathParameters: { formId: 'nope' }, headers: urlencoded, body: 'email=a%40b.co' }));
+    const unknown = await handler(httpEvent(route, { pathParameters: { formId: 'nope' }, headers: urlencoded, body: 'email=a%40b.co' }), lambdaContext());
     expect(unknown.statusCode).toBe(404);
     const bad = await post('email=nope');
     expect(bad.statusCode).toBe(400);

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiKey, hashApiKey } from '../../../core/api-key';
 import { handler } from '../../../functions/get-lead';
-import { httpEvent } from './events';
+import { httpEvent, lambdaContext } from './events';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const leadId = 'ld_AAAAAAAAAAAAAAAAAAAAAA';
@@ -17,7 +17,7 @@ function get(key: string | undefined, id = leadId) {
   return handler(httpEvent('GET /v1/leads/{leadId}', {
     pathParameters: { leadId: id },
     headers: key ? { authorization: `Bearer ${key}` } : {},
-  }));
+  }), lambdaContext());
 }
 
 function keyWith(scopes: string[]): string {

@@ -2,7 +2,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { generateApiKey, hashApiKey } from '../../../core/api-key';
-import { httpEvent } from './events';
+import { httpEvent, lambdaContext } from './events';
 
 // Read at module load, like the deployed function's environment.
 vi.hoisted(() => {
@@ -22,7 +22,7 @@ function keyWith(scopes: string[]): string {
 }
 
 function get(query: Record<string, string>, headers: Record<string, string> = {}) {
-  return handler(httpEvent('GET /v1/metrics', { query, headers }));
+  return handler(httpEvent('GET /v1/metrics', { query, headers }), lambdaContext());
 }
 
 function aggregateItem(dimension: string, day: string, value: string, attributes: Record<string, unknown>) {
@@ -141,7 +141,7 @@ describe('get-metrics', () => {
 
   describe('CORS for the dashboard', () => {
     it('answers the preflight of a dashboard origin', async () => {
-      const result = await handler(httpEvent('OPTIONS /v1/metrics', { headers: { origin: dashboard, 'access-control-request-headers': 'authorization' } }));
+      const result = await handler(httpEvent('OPTIONS /v1/metrics', { headers: { origin: dashboard, 'access-control-request-headers': 'authorization' } }), lambdaContext());
       expect(result.statusCode).toBe(204);
       expect(result.headers).toMatchObject({
         'access-control-allow-origin': dashboard,
@@ -160,7 +160,7 @@ describe('get-metrics', () => {
     });
 
     it('allows no other origin', async () => {
-      const result = await handler(httpEvent('OPTIONS /v1/metrics', { headers: { origin: 'https://evil.example.com' } }));
+      const result = await handler(httpEvent('OPTIONS /v1/metrics', { headers: { origin: 'https://evil.example.com' } }), lambdaContext());
       expect(result.headers!['access-control-allow-origin']).toBeUndefined();
       const read = await get({}, { authorization: `Bearer ${key}`, origin: 'https://evil.example.com' });
       expect(read.headers!['access-control-allow-origin']).toBeUndefined();

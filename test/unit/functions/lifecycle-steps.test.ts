@@ -8,7 +8,7 @@ import { generateApiKey, hashApiKey } from '../../../core/api-key';
 import { planCapture } from '../../../core/capture';
 import { defaultScoringRules } from '../../../core/scoring';
 import { validateSubmission } from '../../../core/submission';
-import { httpEvent } from './events';
+import { httpEvent, lambdaContext } from './events';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
@@ -41,7 +41,7 @@ function move(body: object, headers: Record<string, string> = {}) {
       pathParameters: { leadId: captured.leadId },
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
-    }),
+    }), lambdaContext()
   );
 }
 
@@ -115,7 +115,7 @@ describe('send-retention-email', () => {
     dynamo.on(TransactWriteCommand).resolves({});
     ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
 
-    expect(await sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' })).toEqual({ sent: true });
+    expect(await sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' }, lambdaContext())).toEqual({ sent: true });
 
     const [claim, entry] = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
     expect(claim!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
@@ -131,7 +131,7 @@ describe('send-retention-email', () => {
   it('sends nothing when a retried step finds the email already claimed', async () => {
     leadIs(won);
     dynamo.on(TransactWriteCommand).rejects(new TransactionCanceledException({ message: 'x', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }));
-    expect(await sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' })).toEqual({ sent: false });
+    expect(await sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' }, lambdaContext())).toEqual({ sent: false });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 
@@ -139,7 +139,7 @@ describe('send-retention-email', () => {
     leadIs(won);
     dynamo.on(TransactWriteCommand).resolves({});
     ses.on(SendEmailCommand).rejects(new Error('Throttling ada@example.com'));
-    const failure = sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' });
+    const failure = sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' }, lambdaContext());
     await expect(failure).rejects.toMatchObject({ name: 'EmailSendFailedError' });
     await expect(failure).rejects.not.toThrow(/ada@example.com/);
     const writes = dynamo.commandCalls(TransactWriteCommand);

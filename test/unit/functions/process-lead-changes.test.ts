@@ -1,3 +1,4 @@
+import { lambdaContext } from './events';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -40,7 +41,7 @@ describe('process-lead-changes', () => {
   it('records a new lead as captured and starts its lifecycle named after the lead', async () => {
     dynamo.on(PutCommand).resolves({});
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
-    expect(await handler(streamEvent({ eventName: 'INSERT', now: lead, seq: '1' }))).toEqual({ batchItemFailures: [] });
+    expect(await handler(streamEvent({ eventName: 'INSERT', now: lead, seq: '1' }), lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(dynamo.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({
       ConditionExpression: 'attribute_not_exists(pk)',
       Item: { type: 'captured', leadId: lead.leadId },
@@ -51,12 +52,12 @@ describe('process-lead-changes', () => {
   it('treats an execution that already exists and an entry already written as done (redelivery)', async () => {
     dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
-    expect(await handler(streamEvent({ eventName: 'INSERT', now: lead, seq: '1' }))).toEqual({ batchItemFailures: [] });
+    expect(await handler(streamEvent({ eventName: 'INSERT', now: lead, seq: '1' }), lambdaContext())).toEqual({ batchItemFailures: [] });
   });
 
   it('records a resubmission without starting anything', async () => {
     dynamo.on(PutCommand).resolves({});
-    await handler(streamEvent({ eventName: 'MODIFY', old: lead, now: resubmitted, seq: '2' }));
+    await handler(streamEvent({ eventName: 'MODIFY', old: lead, now: resubmitted, seq: '2' }), lambdaContext());
     expect(dynamo.commandCalls(PutCommand)[0]!.args[0].input.Item).toMatchObject({ type: 'resubmitted' });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
@@ -64,7 +65,7 @@ describe('process-lead-changes', () => {
   it('reports the first failed record so the stream retries from there', async () => {
     dynamo.on(PutCommand).resolves({});
     sfn.on(StartExecutionCommand).rejects(new Error('throttled'));
-    const result = await handler(streamEvent({ eventName: 'MODIFY', old: lead, now: resubmitted, seq: '2' }, { eventName: 'INSERT', now: lead, seq: '3' }));
+    const result = await handler(streamEvent({ eventName: 'MODIFY', old: lead, now: resubmitted, seq: '2' }, { eventName: 'INSERT', now: lead, seq: '3' }), lambdaContext());
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '3' }] });
   });
 });

@@ -1,0 +1,77 @@
+import type middy from '@middy/core';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../core/errors';
+
+/** `json`: the admin routes' JSON object. `form`: a form submission, urlencoded or JSON, as field pairs. */
+export type BodyKind = 'json' | 'form';
+
+export const JSON_MEDIA_TYPE = 'application/json';
+export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+/** The event as the body parser leaves it for the handler. */
+export interface ParsedBodyEvent extends APIGatewayProxyEventV2 {
+  /** The body exactly as sent (base64 decoded). */
+  rawBody?: string;
+  /** A `json` route's object. */
+  parsedBody?: Record<string, unknown>;
+  /** A `form` route's fields in the order sent; a name sent twice appears twice. */
+  formFields?: Array<[string, unknown]>;
+}
+
+/** The media type without parameters, lowercased (`application/json; charset=utf-8` -> `application/json`). */
+export function mediaTypeOf(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+const methodsWithoutBody = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
+const jsonParser = httpJsonBodyParser();
+const urlencodedParser = httpUrlencodeBodyParser();
+
+/**
+ * Body parsing by middy's JSON and urlencoded parsers, behind the checks the API promises: a body
+ * over the route's limit is 413, a media type the route does not take is 415, malformed JSON or
+ * a JSON body that is not an object is 400. The raw body is kept for signatures and hashes.
+ */
+export function bodyParser(kind: BodyKind, maxBytes = DEFAULT_MAX_BODY_BYTES): middy.MiddlewareObj<APIGatewayProxyEventV2> {
+  return {
+    before: async (request) => {
+      const event = request.event as ParsedBodyEvent;
+      const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+      event.rawBody = raw;
+      if (methodsWithoutBody.has(event.requestContext.http.method.toUpperCase())) return;
+      if (Buffer.byteLength(raw, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
+
+      const mediaType = mediaTypeOf(event.headers?.['content-type']);
+      const supported = kind === 'json' ? [JSON_MEDIA_TYPE] : [FORM_MEDIA_TYPE, JSON_MEDIA_TYPE];
+      if (!supported.includes(mediaType)) throw new UnsupportedMediaTypeError(supported);
+      // The parsers read the decoded body under the bare media type.
+      const parsing = {
+        ...request,
+        event: { ...event, body: raw, isBase64Encoded: false, headers: { ...event.headers, 'content-type': mediaType } },
+      };
+
+      if (mediaType === FORM_MEDIA_TYPE) {
+        await urlencodedParser.before!(parsing as middy.Request).catch(() => {
+          // A body with no `name=value` pair at all: no form sends that.
+          throw new ValidationError('the body is not a urlencoded form');
+        });
+        event.formFields = Object.entries(parsing.event.body as unknown as Record<string, string | string[]>).flatMap(
+          ([name, value]): Array<[string, unknown]> => (Array.isArray(value) ? value.map((one) => [name, one]) : [[name, value]]),
+        );
+        return;
+      }
+      await jsonParser.before!(parsing as middy.Request).catch(() => {
+        throw new ValidationError('the body is not valid JSON');
+      });
+      const parsed: unknown = parsing.event.body;
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new ValidationError(kind === 'form' ? 'the body must be a JSON object of fields' : 'the body must be a JSON object');
+      }
+      if (kind === 'form') event.formFields = Object.entries(parsed);
+      else event.parsedBody = parsed as Record<string, unknown>;
+    },
+  };
+}
