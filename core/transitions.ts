@@ -1,4 +1,6 @@
+import { withEngagement } from './capture';
 import { historyEntry, type HistoryEntry } from './history';
+import type { EngagementEvent, ScoringRules } from './scoring';
 import type { Lead, Owner } from './lead';
 import { nextStage, type StageMove } from './stage-machine';
 import type { Stage } from './stages';
@@ -45,4 +47,36 @@ export function moveLead(lead: Lead, move: StageMove, actor: string, now: Date, 
 /** The routing move the workflow makes for a new lead from its score decision. */
 export function routingMove(decision: Stage, reason: string): StageMove {
   return { stage: decision, reason, currency: 'USD' };
+}
+
+export interface Rescored {
+  lead: Lead;
+  /** The `score_changed` entry, when the total, the grade or the rules version changed. */
+  scoreChange?: HistoryEntry;
+}
+
+/**
+ * Rescores a lead (with a new engagement event, or as it is under `rules`) as the next version of
+ * it, and describes a changed score for the audit trail: from what, to what, under which rules, why.
+ */
+export function rescoreLead(
+  lead: Lead,
+  event: EngagementEvent | undefined,
+  rules: ScoringRules,
+  actor: string,
+  now: Date,
+  cause: string,
+): Rescored {
+  const scored: Lead = { ...withEngagement(lead, event, rules, now), updatedAt: now.toISOString(), version: lead.version + 1 };
+  const before = lead.score;
+  const after = scored.score!;
+  const changed = !before || before.total !== after.total || before.grade !== after.grade || before.rulesVersion !== after.rulesVersion;
+  if (!changed) return { lead: scored };
+  const scoreChange = historyEntry(lead.leadId, 'score_changed', actor, now, {
+    from: before && { total: before.total, grade: before.grade, rulesVersion: before.rulesVersion },
+    to: { total: after.total, grade: after.grade },
+    rulesVersion: after.rulesVersion,
+    cause,
+  });
+  return { lead: scored, scoreChange };
 }

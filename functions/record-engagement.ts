@@ -1,4 +1,4 @@
-import { withEngagement } from '../core/capture';
+import { rescoreLead } from '../core/transitions';
 import { NotFoundError, ValidationError, detailsFromIssues } from '../core/errors';
 import { historyEntry } from '../core/history';
 import { leadIdSchema } from '../core/lead';
@@ -30,22 +30,12 @@ export const handler = httpHandler(
       'event',
       202,
       (lead, now) => {
-        const scored = { ...withEngagement(lead, event, rules, now), updatedAt: now.toISOString(), version: lead.version + 1 };
+        const { lead: scored, scoreChange } = rescoreLead(lead, event, rules, actor, now, event.type);
         const entries = [
           historyEntry(lead.leadId, 'engagement', actor, now, { type: event.type, eventAt: event.at, properties: event.properties }),
+          ...(scoreChange ? [scoreChange] : []),
         ];
-        const before = lead.score;
         const after = scored.score!;
-        if (!before || before.total !== after.total || before.grade !== after.grade) {
-          entries.push(
-            historyEntry(lead.leadId, 'score_changed', actor, now, {
-              from: before && { total: before.total, grade: before.grade },
-              to: { total: after.total, grade: after.grade },
-              rulesVersion: after.rulesVersion,
-              cause: event.type,
-            }),
-          );
-        }
         const score = { total: after.total, grade: after.grade, fit: after.fit, engagement: after.engagement };
         return { lead: scored, entries, body: { leadId: lead.leadId, score } };
       },

@@ -1,11 +1,10 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { withEngagement } from '../core/capture';
-import { historyEntry } from '../core/history';
 import { keys, tableKeys } from '../core/keys';
 import { leadSchema, type Lead } from '../core/lead';
 import type { ScoringRules } from '../core/scoring';
 import { stages } from '../core/stages';
+import { rescoreLead } from '../core/transitions';
 import { LeadChangedError, changeLead, saveLead } from './shared/leads-repository';
 import { recordProgress } from './shared/jobs-repository';
 import { getActiveRules } from './shared/rules-repository';
@@ -83,19 +82,8 @@ export const handler = observed(async (input: PageInput, context: Context): Prom
  */
 async function rescoreOne(lead: Lead, rules: ScoringRules): Promise<boolean> {
   const rescore = (current: Lead) => {
-    const now = new Date();
-    const scored = { ...withEngagement(current, undefined, rules, now), version: current.version + 1, updatedAt: now.toISOString() };
-    const before = current.score;
-    const after = scored.score!;
-    const changed = !before || before.total !== after.total || before.grade !== after.grade || before.rulesVersion !== after.rulesVersion;
-    if (!changed) return undefined;
-    const entry = historyEntry(current.leadId, 'score_changed', 'rescore', now, {
-      from: before && { total: before.total, grade: before.grade, rulesVersion: before.rulesVersion },
-      to: { total: after.total, grade: after.grade },
-      rulesVersion: after.rulesVersion,
-      cause: 'rules published',
-    });
-    return { lead: scored, entries: [entry] };
+    const { lead: scored, scoreChange } = rescoreLead(current, undefined, rules, 'rescore', new Date(), 'rules published');
+    return scoreChange && { lead: scored, entries: [scoreChange] };
   };
   const first = rescore(lead);
   if (!first) return false;
