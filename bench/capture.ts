@@ -19,7 +19,11 @@ const WARMUP = 300;
 
 async function measure(cloud: LocalCloud): Promise<{ put: number; capture: number }> {
   const documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+    new DynamoDBClient({
+      endpoint: cloud.dynamoEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
   );
   const run = Date.now();
   const rawPut = (i: number) =>
@@ -28,7 +32,13 @@ async function measure(cloud: LocalCloud): Promise<{ put: number; capture: numbe
         new PutCommand({
           TableName: cloud.tableName,
           // A lead-sized item (about 1 KB), as the capture writes.
-          Item: { pk: `BENCH#${run}-${i}`, sk: 'LEAD', email: `bench-${run}-${i}@example.com`, profile: { company: 'Acme', jobTitle: 'VP Engineering', message: 'x'.repeat(600) }, createdAt: new Date().toISOString() },
+          Item: {
+            pk: `BENCH#${run}-${i}`,
+            sk: 'LEAD',
+            email: `bench-${run}-${i}@example.com`,
+            profile: { company: 'Acme', jobTitle: 'VP Engineering', message: 'x'.repeat(600) },
+            createdAt: new Date().toISOString(),
+          },
         }),
       )
       .then(() => undefined);
@@ -37,8 +47,12 @@ async function measure(cloud: LocalCloud): Promise<{ put: number; capture: numbe
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({
-        email: `capture-${run}-${i}@example.com`, firstName: 'Ada', company: 'Acme', jobTitle: 'VP Engineering',
-        utm_source: 'bench', message: 'x'.repeat(600),
+        email: `capture-${run}-${i}@example.com`,
+        firstName: 'Ada',
+        company: 'Acme',
+        jobTitle: 'VP Engineering',
+        utm_source: 'bench',
+        message: 'x'.repeat(600),
       }).toString(),
     });
     if (response.status !== 202) throw new Error(`capture answered ${response.status}: ${await response.text()}`);

@@ -13,7 +13,16 @@ export function seededRandom(seed: number): { next: () => number; pick: <T>(valu
 }
 
 /** What landing-page leads write, from strong fits to students and competitors. */
-export const sampleTitles = ['VP of Engineering', 'Head of Sales', 'CEO', 'Sales Manager', 'Marketing Intern', 'Software Engineer', 'Student', 'Director, RevOps'];
+export const sampleTitles = [
+  'VP of Engineering',
+  'Head of Sales',
+  'CEO',
+  'Sales Manager',
+  'Marketing Intern',
+  'Software Engineer',
+  'Student',
+  'Director, RevOps',
+];
 export const sampleMessages = [
   'Our pipeline reporting lives in spreadsheets; we need one place for it.',
   'Looking at CRM integration and forecasting for a 40-person sales team.',

@@ -20,7 +20,15 @@ const BUDGET = 20;
 const TIME_SCALE = 172_800;
 
 const dataDir = scratchDataDir('bench');
-const cloud = await startLocalCloud({ dataDir, inMemory: true, apiPort: 0, sitePort: 0, dynamoPort: 0, timeScale: TIME_SCALE, log: () => {} });
+const cloud = await startLocalCloud({
+  dataDir,
+  inMemory: true,
+  apiPort: 0,
+  sitePort: 0,
+  dynamoPort: 0,
+  timeScale: TIME_SCALE,
+  log: () => {},
+});
 const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...local, endpoint: cloud.dynamoEndpoint }));
 const sfn = new SFNClient({ ...local, endpoint: cloud.sfnEndpoint });
@@ -47,8 +55,15 @@ async function captureQualifiedLead(email: string): Promise<string> {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
-      email, firstName: 'Bench', company: 'Bench Co', jobTitle: 'VP Engineering',
-      companySize: '201-1000', industry: 'Software', country: 'United States', budget: '$25k-$100k', timeline: 'This quarter',
+      email,
+      firstName: 'Bench',
+      company: 'Bench Co',
+      jobTitle: 'VP Engineering',
+      companySize: '201-1000',
+      industry: 'Software',
+      country: 'United States',
+      budget: '$25k-$100k',
+      timeline: 'This quarter',
     }),
   });
   return ((await captured.json()) as { leadId: string }).leadId;
@@ -58,7 +73,11 @@ try {
   // Warm every function on the path once (cold worker starts would outlast a scaled day).
   const warmLeadId = await captureQualifiedLead('bench.warmup@example.com');
   await waitingIn(warmLeadId, 'qualified');
-  await fetch(`${cloud.apiUrl}/v1/leads/${warmLeadId}/stage`, { method: 'POST', headers: auth, body: JSON.stringify({ stage: 'presentation' }) });
+  await fetch(`${cloud.apiUrl}/v1/leads/${warmLeadId}/stage`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ stage: 'presentation' }),
+  });
   await waitingIn(warmLeadId, 'presentation');
 
   const started = performance.now();
@@ -88,10 +107,14 @@ try {
   const transitions = states.length;
   const costPerMillion = (transitions * 1_000_000 * PRICE_PER_1000_TRANSITIONS) / 1000;
 
-  console.log(`lifecycle benchmark: capture -> won -> 4 retention emails (time scale ${TIME_SCALE}x, ${((performance.now() - started) / 1000).toFixed(1)} s wall)`);
+  console.log(
+    `lifecycle benchmark: capture -> won -> 4 retention emails (time scale ${TIME_SCALE}x, ${((performance.now() - started) / 1000).toFixed(1)} s wall)`,
+  );
   console.log(`  states entered    ${states.join(' > ')}`);
   console.log(`  transitions       ${transitions}   (budget ${BUDGET})`);
-  console.log(`  cost per million leads on that path  $${costPerMillion.toFixed(2)}   (budget $${((BUDGET * 1_000_000 * PRICE_PER_1000_TRANSITIONS) / 1000).toFixed(2)}; $0.025 per 1,000 transitions)`);
+  console.log(
+    `  cost per million leads on that path  $${costPerMillion.toFixed(2)}   (budget $${((BUDGET * 1_000_000 * PRICE_PER_1000_TRANSITIONS) / 1000).toFixed(2)}; $0.025 per 1,000 transitions)`,
+  );
 } finally {
   await cloud.stop();
   rmSync(dataDir, { recursive: true, force: true });

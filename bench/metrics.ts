@@ -73,19 +73,30 @@ function eventItem(ingestedAt: Date): Record<string, unknown> {
   if (kind < 0.3) {
     const source = pick(sources);
     const campaign = pick(campaigns);
-    entry = historyEntry(leadId, 'captured', 'form:default', at, { formId: 'default', source, touch: { at: at.toISOString(), formId: 'default', source, campaign } });
+    entry = historyEntry(leadId, 'captured', 'form:default', at, {
+      formId: 'default',
+      source,
+      touch: { at: at.toISOString(), formId: 'default', source, campaign },
+    });
   } else if (kind < 0.75) {
     const from: Stage = pick(movable);
     const to = pick(allowedMoves[from]);
     entry = historyEntry(leadId, 'stage_changed', 'api-key:bench', at, {
-      from, to, secondsInPrevious: Math.floor(next() * 10 * 86_400), owner: pick(owners), source: pick(sources),
+      from,
+      to,
+      secondsInPrevious: Math.floor(next() * 10 * 86_400),
+      owner: pick(owners),
+      source: pick(sources),
       leadCreatedAt: new Date(at.getTime() - Math.floor(next() * 60 * DAY_MS)).toISOString(),
       ...(to === 'won' && { dealValue: Math.round(1000 + next() * 49_000), currency: 'USD' }),
     });
   } else if (kind < 0.9) {
     entry = historyEntry(leadId, 'email_sent', 'workflow', at, { template: 'nurture', recipient: 'prospect', stage: 'nurturing' });
   } else {
-    entry = historyEntry(leadId, 'engagement', 'api-key:bench', at, { type: pick(['email_open', 'email_click', 'page_visit']), eventAt: at.toISOString() });
+    entry = historyEntry(leadId, 'engagement', 'api-key:bench', at, {
+      type: pick(['email_open', 'email_click', 'page_visit']),
+      eventAt: at.toISOString(),
+    });
   }
   return historyItem(entry, ingestedAt);
 }
@@ -115,9 +126,11 @@ async function createTable(client: DynamoDBClient): Promise<void> {
     new CreateTableCommand({
       TableName: TABLE_NAME,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [tableKeys.partitionKey, tableKeys.sortKey, ...indexes.flatMap((index) => [index.partitionKey, index.sortKey])].map(
-        (AttributeName) => ({ AttributeName, AttributeType: 'S' }),
-      ),
+      AttributeDefinitions: [
+        tableKeys.partitionKey,
+        tableKeys.sortKey,
+        ...indexes.flatMap((index) => [index.partitionKey, index.sortKey]),
+      ].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
       KeySchema: [
         { AttributeName: tableKeys.partitionKey, KeyType: 'HASH' },
         { AttributeName: tableKeys.sortKey, KeyType: 'RANGE' },
@@ -212,13 +225,25 @@ try {
     readMs.push(performance.now() - started);
   }
 
-  console.log(`metrics benchmark: DynamoDB Local in memory, ${NEW_EVENTS.toLocaleString()} new events per aggregator run, median of ${RUNS} runs`);
-  console.log(`  setup      wrote 10,000 older events in ${seconds(write10k)}, 90,000 more in ${seconds(write90k)}; catch-up folded ${catchUp.eventsFolded.toLocaleString()} in ${seconds(catchUpMs)}`);
-  console.log(`  history  10,000 events   ${median(small.ms).toFixed(0).padStart(6)} ms   (runs ${small.ms.map((ms) => ms.toFixed(0)).join(', ')} ms; folded ${small.folded.join(', ')}; requests ${small.requests.join(', ')})`);
-  console.log(`  history 100,000 events   ${median(large.ms).toFixed(0).padStart(6)} ms   (runs ${large.ms.map((ms) => ms.toFixed(0)).join(', ')} ms; folded ${large.folded.join(', ')}; requests ${large.requests.join(', ')})`);
+  console.log(
+    `metrics benchmark: DynamoDB Local in memory, ${NEW_EVENTS.toLocaleString()} new events per aggregator run, median of ${RUNS} runs`,
+  );
+  console.log(
+    `  setup      wrote 10,000 older events in ${seconds(write10k)}, 90,000 more in ${seconds(write90k)}; catch-up folded ${catchUp.eventsFolded.toLocaleString()} in ${seconds(catchUpMs)}`,
+  );
+  console.log(
+    `  history  10,000 events   ${median(small.ms).toFixed(0).padStart(6)} ms   (runs ${small.ms.map((ms) => ms.toFixed(0)).join(', ')} ms; folded ${small.folded.join(', ')}; requests ${small.requests.join(', ')})`,
+  );
+  console.log(
+    `  history 100,000 events   ${median(large.ms).toFixed(0).padStart(6)} ms   (runs ${large.ms.map((ms) => ms.toFixed(0)).join(', ')} ms; folded ${large.folded.join(', ')}; requests ${large.requests.join(', ')})`,
+  );
   console.log(`  ratio   100k / 10k       ${(median(large.ms) / median(small.ms)).toFixed(2).padStart(6)}      (aim < 1.3)`);
-  console.log(`  365-day query            ${median(queryMs).toFixed(0).padStart(6)} ms   (p50 of ${QUERIES}; max ${Math.max(...queryMs).toFixed(0)} ms; ${queryRequests} DynamoDB requests; ${leads.toLocaleString()} leads in range)`);
-  console.log(`    of which reads         ${median(readMs).toFixed(0).padStart(6)} ms   (${aggregates.toLocaleString()} daily aggregate items, 4 dimensions in parallel)`);
+  console.log(
+    `  365-day query            ${median(queryMs).toFixed(0).padStart(6)} ms   (p50 of ${QUERIES}; max ${Math.max(...queryMs).toFixed(0)} ms; ${queryRequests} DynamoDB requests; ${leads.toLocaleString()} leads in range)`,
+  );
+  console.log(
+    `    of which reads         ${median(readMs).toFixed(0).padStart(6)} ms   (${aggregates.toLocaleString()} daily aggregate items, 4 dimensions in parallel)`,
+  );
 } finally {
   await dynamo.stop();
 }
@@ -233,8 +258,15 @@ function metricsRequest(apiKey: string, from: string, to: string): APIGatewayPro
     queryStringParameters: { from, to, groupBy: 'day' },
     isBase64Encoded: false,
     requestContext: {
-      accountId: 'bench', apiId: 'bench', domainName: 'localhost', domainPrefix: 'localhost', requestId: 'bench', routeKey: 'GET /v1/metrics',
-      stage: '$default', time: '', timeEpoch: 0,
+      accountId: 'bench',
+      apiId: 'bench',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      requestId: 'bench',
+      routeKey: 'GET /v1/metrics',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
       http: { method: 'GET', path: '/v1/metrics', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
     },
   };

@@ -20,13 +20,7 @@ import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { rmSync } from 'node:fs';
 import { planCapture, withEngagement } from '../core/capture';
 import type { Lead } from '../core/lead';
-import {
-  defaultScoringRules,
-  engagementEventTypes,
-  parseScoringRules,
-  scoreLead,
-  type EngagementEvent,
-} from '../core/scoring';
+import { defaultScoringRules, engagementEventTypes, parseScoringRules, scoreLead, type EngagementEvent } from '../core/scoring';
 import { stages, type Stage } from '../core/stages';
 import { submissionSchema } from '../core/submission';
 import { startLocalCloud } from '../local/cloud';
@@ -42,7 +36,22 @@ const benchStarted = performance.now();
 const { next, pick } = seededRandom(7);
 
 /** Where seeded leads sit, roughly as in a live funnel; the rescore pages through every stage. */
-const stageMix: Stage[] = ['new', 'nurturing', 'nurturing', 'nurturing', 'nurturing', 'qualified', 'qualified', 'qualified', 'disqualified', 'presentation', 'objection', 'closing', 'won', 'lost'];
+const stageMix: Stage[] = [
+  'new',
+  'nurturing',
+  'nurturing',
+  'nurturing',
+  'nurturing',
+  'qualified',
+  'qualified',
+  'qualified',
+  'disqualified',
+  'presentation',
+  'objection',
+  'closing',
+  'won',
+  'lost',
+];
 
 const now = new Date();
 const DAY = 86_400_000;
@@ -69,13 +78,23 @@ function buildLead(i: number, run: string): Lead {
 /** Runs `total` jobs with `concurrency` in flight. */
 async function pool(total: number, concurrency: number, job: (index: number) => Promise<void>): Promise<void> {
   let nextIndex = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (nextIndex < total) await job(nextIndex++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (nextIndex < total) await job(nextIndex++);
+    }),
+  );
 }
 
 const dataDir = scratchDataDir('bench');
-const cloud = await startLocalCloud({ dataDir, inMemory: true, apiPort: 0, sitePort: 0, dynamoPort: 0, eventSources: KEEP_STREAM, log: () => {} });
+const cloud = await startLocalCloud({
+  dataDir,
+  inMemory: true,
+  apiPort: 0,
+  sitePort: 0,
+  dynamoPort: 0,
+  eventSources: KEEP_STREAM,
+  log: () => {},
+});
 const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 const dynamo = new DynamoDBClient({ ...local, endpoint: cloud.dynamoEndpoint });
 const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
@@ -86,7 +105,11 @@ process.env.TABLE_NAME ??= cloud.tableName;
 const { leadItem } = await import('../functions/shared/leads-repository');
 
 async function api<T>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${cloud.apiUrl}${route}`, { method, headers: auth, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(`${cloud.apiUrl}${route}`, {
+    method,
+    headers: auth,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as T };
 }
 
@@ -179,7 +202,10 @@ try {
     engineBest = Math.max(engineBest, LEADS / ((performance.now() - t) / 1000));
   }
 
-  const rate = (n: number, s: number) => `${Math.round(n / s).toLocaleString('en-US').padStart(9)} /s`;
+  const rate = (n: number, s: number) =>
+    `${Math.round(n / s)
+      .toLocaleString('en-US')
+      .padStart(9)} /s`;
   const eventsSeeded = leads.reduce((sum, lead) => sum + lead.engagement.length, 0);
   console.log(
     `rescore benchmark: ${LEADS.toLocaleString('en-US')} leads (${(eventsSeeded / LEADS).toFixed(1)} engagement events each, ${stages.filter((s) => stageMix.includes(s)).length} stages), ` +
@@ -192,14 +218,28 @@ try {
           `  event sources: no capture requests and no lifecycle workflows for the ${LEADS.toLocaleString('en-US')} leads (a stream INSERT would start one each);\n` +
           '  the stream consumer also sits out the rescore, whose MODIFY records it would only skip',
   );
-  console.log(`  baseline  raw BatchWriteItem (seeding, ${CONCURRENCY} in flight, 25/batch)   ${rate(LEADS, seedSeconds)} items   (${seedSeconds.toFixed(1)} s${unprocessedRetries ? `, ${unprocessedRetries} unprocessed retries` : ''})`);
-  console.log(`  leadflow  rescore through the local cloud, job clock      ${rate(job.processed, jobSeconds)} leads   (${jobSeconds.toFixed(1)} s, ${pageInvocations} RescorePage invocation${pageInvocations === 1 ? '' : 's'})`);
-  console.log(`  leadflow  rescore, POST to done as the client sees it      ${rate(LEADS, rescoreWall)} leads   (${rescoreWall.toFixed(1)} s)`);
-  console.log(`  ratio     rescore / raw BatchWriteItem                     ${(LEADS / jobSeconds / (LEADS / seedSeconds)).toFixed(2).padStart(9)}`);
-  console.log(`  engine    scoreLead in-process, same leads and rules       ${rate(engineBest, 1)} leads   (best of 3; building the leads took ${buildSeconds.toFixed(1)} s)`);
+  console.log(
+    `  baseline  raw BatchWriteItem (seeding, ${CONCURRENCY} in flight, 25/batch)   ${rate(LEADS, seedSeconds)} items   (${seedSeconds.toFixed(1)} s${unprocessedRetries ? `, ${unprocessedRetries} unprocessed retries` : ''})`,
+  );
+  console.log(
+    `  leadflow  rescore through the local cloud, job clock      ${rate(job.processed, jobSeconds)} leads   (${jobSeconds.toFixed(1)} s, ${pageInvocations} RescorePage invocation${pageInvocations === 1 ? '' : 's'})`,
+  );
+  console.log(
+    `  leadflow  rescore, POST to done as the client sees it      ${rate(LEADS, rescoreWall)} leads   (${rescoreWall.toFixed(1)} s)`,
+  );
+  console.log(
+    `  ratio     rescore / raw BatchWriteItem                     ${(LEADS / jobSeconds / (LEADS / seedSeconds)).toFixed(2).padStart(9)}`,
+  );
+  console.log(
+    `  engine    scoreLead in-process, same leads and rules       ${rate(engineBest, 1)} leads   (best of 3; building the leads took ${buildSeconds.toFixed(1)} s)`,
+  );
   console.log(`  workflows ${workflows} lifecycle executions started during the run`);
-  console.log(`  job       status ${job.status}, processed ${job.processed}, rescored ${job.rescored}; leads carrying ${version}: ${carrying}/${LEADS} (read back in ${checkSeconds.toFixed(1)} s)`);
-  console.log(`  wall      ${((performance.now() - benchStarted) / 1000).toFixed(0)} s before shutdown (local cloud start ${((cloudReady - benchStarted) / 1000).toFixed(0)} s)`);
+  console.log(
+    `  job       status ${job.status}, processed ${job.processed}, rescored ${job.rescored}; leads carrying ${version}: ${carrying}/${LEADS} (read back in ${checkSeconds.toFixed(1)} s)`,
+  );
+  console.log(
+    `  wall      ${((performance.now() - benchStarted) / 1000).toFixed(0)} s before shutdown (local cloud start ${((cloudReady - benchStarted) / 1000).toFixed(0)} s)`,
+  );
   if (sink === Number.MIN_SAFE_INTEGER) console.log(sink);
 } finally {
   await cloud.stop();

@@ -19,7 +19,6 @@ const now = new Date('2026-11-26T12:00:00.000Z');
 
 const { next, pick } = seededRandom(42);
 
-
 function generateLead(i: number): { lead: ScorableLead; events: EngagementEvent[] } {
   const lead: ScorableLead = {
     email: `person${i}@${pick(sampleDomains)}`,
@@ -70,7 +69,9 @@ console.log(
     `${defaultScoringRules.rules.length} default rules, best of ${ROUNDS} rounds, Node ${process.version}`,
 );
 for (const [name, rate] of best) {
-  console.log(`  ${name}  ${Math.round(rate).toLocaleString('en-US').padStart(10)} leads/s  ${(1e6 / rate).toFixed(2).padStart(7)} µs/lead`);
+  console.log(
+    `  ${name}  ${Math.round(rate).toLocaleString('en-US').padStart(10)} leads/s  ${(1e6 / rate).toFixed(2).padStart(7)} µs/lead`,
+  );
 }
 const scoring = best.get('leadflow  scoreLead, default rules   ')!;
 console.log(`  rescoring 1,000,000 leads with the default rules takes about ${(1e6 / scoring).toFixed(1)} s on one core`);

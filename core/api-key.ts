@@ -17,7 +17,12 @@ export const scopeSchema = z.enum(scopes).meta({ description: 'What a key may do
 
 /** A request for a new key (`POST /v1/api-keys`). */
 export const newApiKeySchema = z.object({
-  name: z.string().trim().min(1).max(100).meta({ description: 'Who uses the key; changes made with it name it as their actor.', examples: ['crm-sync'] }),
+  name: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .meta({ description: 'Who uses the key; changes made with it name it as their actor.', examples: ['crm-sync'] }),
   scopes: z.array(scopeSchema).min(1),
 });
 export type NewApiKey = z.infer<typeof newApiKeySchema>;

@@ -13,6 +13,12 @@ export function durationSeconds(duration: string): number {
       { path: 'duration', message: 'use W, D, H, M, S (months and years have no fixed length)' },
     ]);
   }
-  const [weeks, days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number, number];
+  const [weeks, days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   return (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds;
 }

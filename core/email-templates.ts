@@ -22,8 +22,11 @@ export const emailTemplates: EmailTemplate[] = [
   {
     id: 'manager-escalation',
     subject: 'Escalation: {{leadName}} untouched for {{waited}}',
-    html: '<p>Hi {{managerName}},</p><p>{{leadName}} ({{company}}), owned by {{ownerName}}, has waited {{waited}} in <b>{{stage}}</b>.</p>' + playbookHtml,
-    text: 'Hi {{managerName}},\n\n{{leadName}} ({{company}}), owned by {{ownerName}}, has waited {{waited}} in {{stage}}.\n\n' + playbookText,
+    html:
+      '<p>Hi {{managerName}},</p><p>{{leadName}} ({{company}}), owned by {{ownerName}}, has waited {{waited}} in <b>{{stage}}</b>.</p>' +
+      playbookHtml,
+    text:
+      'Hi {{managerName}},\n\n{{leadName}} ({{company}}), owned by {{ownerName}}, has waited {{waited}} in {{stage}}.\n\n' + playbookText,
   },
   {
     id: 'prospect-check-in',

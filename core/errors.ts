@@ -9,14 +9,7 @@ export interface ErrorDetail {
 }
 
 export type ErrorKind =
-  | 'invalid'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'conflict'
-  | 'too_large'
-  | 'unsupported_format'
-  | 'unprocessable';
+  'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'unsupported_format' | 'unprocessable';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: ErrorKind;

@@ -1,8 +1,6 @@
 import * as z from 'zod';
 
-export const formIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a form id is 1-63 lowercase letters, digits or dashes');
+export const formIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a form id is 1-63 lowercase letters, digits or dashes');
 
 /** A landing-page form's configuration, stored in the table and managed through the admin API. */
 export const formSchema = z.object({
@@ -13,7 +11,10 @@ export const formSchema = z.object({
   /** Where a browser form post is sent afterwards (303). Without it the answer is JSON. */
   redirectUrl: z.url().max(2000).optional(),
   /** Hidden field that humans leave empty; bots fill it in. */
-  honeypotField: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/).default('_gotcha'),
+  honeypotField: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/)
+    .default('_gotcha'),
   /** When set, every submission must carry a valid `Leadflow-Signature`. */
   signingSecret: z.string().min(16).max(256).optional(),
 });

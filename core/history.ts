@@ -20,12 +20,6 @@ export function newEntryId(): string {
   return randomBytes(6).toString('hex');
 }
 
-export function historyEntry(
-  leadId: string,
-  type: string,
-  actor: string,
-  at: Date,
-  data: Record<string, unknown> = {},
-): HistoryEntry {
+export function historyEntry(leadId: string, type: string, actor: string, at: Date, data: Record<string, unknown> = {}): HistoryEntry {
   return { leadId, entryId: newEntryId(), at: at.toISOString(), type, actor, data };
 }

@@ -33,10 +33,7 @@ export function requestHash(parts: string[]): string {
 /** A retry must be the same request; reusing a key for a different one is a client bug. */
 export function replay(record: IdempotencyRecord, hash: string): IdempotencyRecord {
   if (record.requestHash !== hash) {
-    throw new UnprocessableError(
-      'idempotency_key_reused',
-      'this Idempotency-Key was already used for a different request',
-    );
+    throw new UnprocessableError('idempotency_key_reused', 'this Idempotency-Key was already used for a different request');
   }
   return record;
 }

@@ -17,45 +17,49 @@ const person = z.object({ name: z.string().min(1), email: z.email() });
  * Everything about timing and guidance is configuration: who owns leads, when follow-ups fire,
  * what a rep is told at each stage. Supplied to the functions as JSON (CDK context `lifecycle`).
  */
-export const lifecycleConfigSchema = z.object({
-  owners: z.array(person).min(1),
-  manager: person,
-  followUps: z.object({
-    /** A qualified lead untouched this long reminds its owner... */
-    qualifiedRemindAfter: duration.default('P1D'),
-    /** ...and this long after qualification escalates to the manager. */
-    qualifiedEscalateAfter: duration.default('P3D'),
-    /** Idle this long in presentation, objection or closing: a check-in to the prospect and a reminder to the owner. */
-    idleCheckInAfter: z
-      .object({ presentation: duration, objection: duration, closing: duration })
-      .default({ presentation: 'P3D', objection: 'P2D', closing: 'P2D' }),
-    /** After the timed follow-ups, an idle lead is looked at again this often (owner reminder). */
-    staleRemindEvery: duration.default('P14D'),
-    /** How often a nurturing lead is re-checked while it waits to be qualified. */
-    nurtureRecheckEvery: duration.default('P30D'),
-  }).default({
-    qualifiedRemindAfter: 'P1D',
-    qualifiedEscalateAfter: 'P3D',
-    idleCheckInAfter: { presentation: 'P3D', objection: 'P2D', closing: 'P2D' },
-    staleRemindEvery: 'P14D',
-    nurtureRecheckEvery: 'P30D',
-  }),
-  retention: z
-    .object({ checkInAfter: duration, surveyAfter: duration, upsellAfter: duration })
-    .default({ checkInAfter: 'P7D', surveyAfter: 'P30D', upsellAfter: 'P90D' }),
-  renurtureAfter: duration.default('P90D'),
-  playbooks: z.record(z.string(), z.array(z.string().min(1))).default({}),
-}).superRefine((config, context) => {
-  // Waits are the gaps between these, so each must come after the one before.
-  const ordered = (earlier: string, later: string, path: string[]) => {
-    if (durationSeconds(later) <= durationSeconds(earlier)) {
-      context.addIssue({ code: 'custom', path, message: `must be longer than ${earlier}` });
-    }
-  };
-  ordered(config.followUps.qualifiedRemindAfter, config.followUps.qualifiedEscalateAfter, ['followUps', 'qualifiedEscalateAfter']);
-  ordered(config.retention.checkInAfter, config.retention.surveyAfter, ['retention', 'surveyAfter']);
-  ordered(config.retention.surveyAfter, config.retention.upsellAfter, ['retention', 'upsellAfter']);
-});
+export const lifecycleConfigSchema = z
+  .object({
+    owners: z.array(person).min(1),
+    manager: person,
+    followUps: z
+      .object({
+        /** A qualified lead untouched this long reminds its owner... */
+        qualifiedRemindAfter: duration.default('P1D'),
+        /** ...and this long after qualification escalates to the manager. */
+        qualifiedEscalateAfter: duration.default('P3D'),
+        /** Idle this long in presentation, objection or closing: a check-in to the prospect and a reminder to the owner. */
+        idleCheckInAfter: z
+          .object({ presentation: duration, objection: duration, closing: duration })
+          .default({ presentation: 'P3D', objection: 'P2D', closing: 'P2D' }),
+        /** After the timed follow-ups, an idle lead is looked at again this often (owner reminder). */
+        staleRemindEvery: duration.default('P14D'),
+        /** How often a nurturing lead is re-checked while it waits to be qualified. */
+        nurtureRecheckEvery: duration.default('P30D'),
+      })
+      .default({
+        qualifiedRemindAfter: 'P1D',
+        qualifiedEscalateAfter: 'P3D',
+        idleCheckInAfter: { presentation: 'P3D', objection: 'P2D', closing: 'P2D' },
+        staleRemindEvery: 'P14D',
+        nurtureRecheckEvery: 'P30D',
+      }),
+    retention: z
+      .object({ checkInAfter: duration, surveyAfter: duration, upsellAfter: duration })
+      .default({ checkInAfter: 'P7D', surveyAfter: 'P30D', upsellAfter: 'P90D' }),
+    renurtureAfter: duration.default('P90D'),
+    playbooks: z.record(z.string(), z.array(z.string().min(1))).default({}),
+  })
+  .superRefine((config, context) => {
+    // Waits are the gaps between these, so each must come after the one before.
+    const ordered = (earlier: string, later: string, path: string[]) => {
+      if (durationSeconds(later) <= durationSeconds(earlier)) {
+        context.addIssue({ code: 'custom', path, message: `must be longer than ${earlier}` });
+      }
+    };
+    ordered(config.followUps.qualifiedRemindAfter, config.followUps.qualifiedEscalateAfter, ['followUps', 'qualifiedEscalateAfter']);
+    ordered(config.retention.checkInAfter, config.retention.surveyAfter, ['retention', 'surveyAfter']);
+    ordered(config.retention.surveyAfter, config.retention.upsellAfter, ['retention', 'upsellAfter']);
+  });
 export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
 
 /** Guidance from the sales process, handed to the rep at the moment it helps. */
@@ -135,7 +139,8 @@ export function planStep(stage: Stage, followUpsSent: number, config: LifecycleC
     case 'nurturing':
       return { ...base, next: 'await', timeoutSeconds: seconds(f.nurtureRecheckEvery), onTimeout: ['nurture-recheck'] };
     case 'qualified':
-      if (followUpsSent === 0) return { ...base, next: 'await', timeoutSeconds: seconds(f.qualifiedRemindAfter), onTimeout: ['remind-owner'] };
+      if (followUpsSent === 0)
+        return { ...base, next: 'await', timeoutSeconds: seconds(f.qualifiedRemindAfter), onTimeout: ['remind-owner'] };
       if (followUpsSent === 1) {
         return {
           ...base,
@@ -149,7 +154,12 @@ export function planStep(stage: Stage, followUpsSent: number, config: LifecycleC
     case 'objection':
     case 'closing':
       if (followUpsSent === 0) {
-        return { ...base, next: 'await', timeoutSeconds: seconds(f.idleCheckInAfter[stage]), onTimeout: ['check-in-prospect', 'remind-owner'] };
+        return {
+          ...base,
+          next: 'await',
+          timeoutSeconds: seconds(f.idleCheckInAfter[stage]),
+          onTimeout: ['check-in-prospect', 'remind-owner'],
+        };
       }
       return stale;
   }

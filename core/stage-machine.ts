@@ -30,7 +30,10 @@ export const stageMoveSchema = z
     stage: z.enum(stages),
     reason: z.string().trim().min(1).max(1000).optional(),
     dealValue: z.number().positive().max(1e12).optional(),
-    currency: z.string().regex(/^[A-Z]{3}$/).default('USD'),
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/)
+      .default('USD'),
     objection: z.object({ type: z.enum(objectionTypes), note: z.string().trim().max(2000).optional() }).optional(),
   })
   .strict();

@@ -501,8 +501,7 @@ function functionSpec(resolver: TemplateResolver, logicalId: string, assemblyDir
   if (typeof assetPath !== 'string') {
     throw new UnresolvableError(`${logicalId}: no bundle in the assembly (synthesize with asset metadata enabled)`);
   }
-  const variables = (resolver.resolve(props.Environment, `${where}.Environment`) as { Variables?: Record<string, unknown> })
-    ?.Variables;
+  const variables = (resolver.resolve(props.Environment, `${where}.Environment`) as { Variables?: Record<string, unknown> })?.Variables;
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(variables ?? {})) {
     environment[name] = resolver.resolveString(value, `${where}.Environment.Variables.${name}`);
@@ -513,7 +512,11 @@ function functionSpec(resolver: TemplateResolver, logicalId: string, assemblyDir
     logicalId,
     constructPath:
       typeof constructPath === 'string'
-        ? constructPath.split('/').slice(1).filter((part) => part !== 'Resource').join('/')
+        ? constructPath
+            .split('/')
+            .slice(1)
+            .filter((part) => part !== 'Resource')
+            .join('/')
         : undefined,
     name,
     arn: resolver.resolveString({ 'Fn::GetAtt': [logicalId, 'Arn'] }, logicalId),
@@ -551,12 +554,7 @@ function httpApiSpec(resolver: TemplateResolver, apiId: string, functions: Funct
   return { logicalId: apiId, routes };
 }
 
-function integrationFunction(
-  resolver: TemplateResolver,
-  integrationId: string,
-  functions: FunctionSpec[],
-  routeKey: string,
-): string {
+function integrationFunction(resolver: TemplateResolver, integrationId: string, functions: FunctionSpec[], routeKey: string): string {
   const where = `${integrationId}.Properties`;
   const integration = resolver.resource(integrationId, routeKey).Properties ?? {};
   const type = resolver.resolve(integration.IntegrationType, `${where}.IntegrationType`);

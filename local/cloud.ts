@@ -116,7 +116,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const [table] = assembly.tables;
     const [api] = assembly.httpApis;
     if (assembly.tables.length !== 1 || !table) throw new Error(`expected one table in ${STACK_NAME}, found ${assembly.tables.length}`);
-    if (assembly.httpApis.length !== 1 || !api) throw new Error(`expected one HTTP API in ${STACK_NAME}, found ${assembly.httpApis.length}`);
+    if (assembly.httpApis.length !== 1 || !api)
+      throw new Error(`expected one HTTP API in ${STACK_NAME}, found ${assembly.httpApis.length}`);
     await ensureTables(dynamo.client, assembly.tables, log);
     const timeScale = options.timeScale ?? Number(process.env.LEADFLOW_TIME_SCALE ?? 1);
     if (!(timeScale > 0)) throw new Error(`the time scale must be a positive number, not ${timeScale}`);
@@ -150,8 +151,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const endpoints = { DYNAMODB: dynamo.endpoint, SFN: sfnServer.endpoint, SESV2: sesProxy.url };
     for (const spec of assembly.functions) {
       // DynamoDB Local updates indexes synchronously, but a writer stamps `ingestedAt` before its write lands: keep a short lag.
-      const environment: Record<string, string> = 'METRICS_CONSISTENCY_LAG_SECONDS' in spec.environment ? { METRICS_CONSISTENCY_LAG_SECONDS: '2' } : {};
-      functions.set(spec.logicalId, new LocalFunction({ ...spec, environment: { ...spec.environment, ...environment } }, { endpoints, log }));
+      const environment: Record<string, string> =
+        'METRICS_CONSISTENCY_LAG_SECONDS' in spec.environment ? { METRICS_CONSISTENCY_LAG_SECONDS: '2' } : {};
+      functions.set(
+        spec.logicalId,
+        new LocalFunction({ ...spec, environment: { ...spec.environment, ...environment } }, { endpoints, log }),
+      );
     }
     stops.push(async () => void (await Promise.all([...functions.values()].map((fn) => fn.stop()))));
 
@@ -189,7 +194,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const apiServer = await startHttpApi({
       api,
-      pages: { '/dashboard': async () => (await readFile(path.join(repoRoot, 'web', 'dashboard', 'index.html'), 'utf8')).replaceAll('{{API_URL}}', apiServer.url) },
+      pages: {
+        '/dashboard': async () =>
+          (await readFile(path.join(repoRoot, 'web', 'dashboard', 'index.html'), 'utf8')).replaceAll('{{API_URL}}', apiServer.url),
+      },
       port: options.apiPort ?? 3000,
       invoke: (logicalId, event) => functions.get(logicalId)!.invoke(event),
       log,
@@ -198,9 +206,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const site = await startSite({ port: options.sitePort ?? 3001, apiUrl: apiServer.url });
     stops.push(site.close);
     const adminKey = await seed(dynamo.client, { tableName: table.name, siteUrl: site.url, adminKeyFile });
-    const stateMachines = Object.fromEntries(
-      assembly.stateMachines.map((machine) => [machine.constructId, machine.arn]),
-    );
+    const stateMachines = Object.fromEntries(assembly.stateMachines.map((machine) => [machine.constructId, machine.arn]));
     const control = await startControl({
       stepFunctions,
       stateMachines: assembly.stateMachines,

@@ -120,10 +120,14 @@ export function javaProblem(probe: JavaProbe): string | undefined {
   if (probe.spawnError === 'ENOENT') return `${JAVA_NEEDED} (there is no java on PATH): ${JAVA_INSTALL}`;
   if (probe.spawnError) return `${JAVA_NEEDED} (java -version did not run: ${probe.spawnError}): ${JAVA_INSTALL}`;
   const major = parseJavaMajorVersion(probe.output);
-  if (major !== undefined) return major >= MIN_JAVA_VERSION ? undefined : `${JAVA_NEEDED} (the java on PATH is Java ${major}): ${JAVA_INSTALL}`;
+  if (major !== undefined)
+    return major >= MIN_JAVA_VERSION ? undefined : `${JAVA_NEEDED} (the java on PATH is Java ${major}): ${JAVA_INSTALL}`;
   // An unfamiliar version format from a working java: let DynamoDB Local try.
   if (probe.exitCode === 0) return undefined;
-  const said = probe.output.split('\n').map((line) => line.trim()).find(Boolean);
+  const said = probe.output
+    .split('\n')
+    .map((line) => line.trim())
+    .find(Boolean);
   return `${JAVA_NEEDED} (java -version failed${said ? `: ${said}` : ''}): ${JAVA_INSTALL}`;
 }
 

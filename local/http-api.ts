@@ -51,11 +51,19 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningServ
       if (!body) return { ...gatewayAnswer(413, 'Request Entity Too Large'), headers: { ...JSON_TYPE, connection: 'close' } };
       const page = options.pages?.[rawPath.replace(/\/$/, '')];
       if (!match && page && req.method === 'GET') {
-        return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: Buffer.from(await page()) };
+        return {
+          statusCode: 200,
+          headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+          body: Buffer.from(await page()),
+        };
       }
       const reference = !match && req.method === 'GET' ? await apiReferenceFile(rawPath) : undefined;
       if (reference) {
-        return { statusCode: 200, headers: { 'content-type': reference.contentType, 'cache-control': reference.cacheControl }, body: reference.body };
+        return {
+          statusCode: 200,
+          headers: { 'content-type': reference.contentType, 'cache-control': reference.cacheControl },
+          body: reference.body,
+        };
       }
       if (!match) return gatewayAnswer(404, 'Not Found');
       const event = toEvent(
@@ -82,7 +90,9 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningServ
       }
     };
     // A failure here means the client went away mid-request (or sent what cannot be answered).
-    respond().then(reply).catch(() => res.destroy());
+    respond()
+      .then(reply)
+      .catch(() => res.destroy());
   };
   const server = http.createServer(handle);
   // A client that asks first (`Expect: 100-continue`) gets its 413 before it sends a body too large.
@@ -115,7 +125,12 @@ export function toEvent(request: IncomingRequest, match: RouteMatch<string>): AP
     const name = request.rawHeaders[i]!.toLowerCase();
     const value = request.rawHeaders[i + 1]!;
     if (name === 'cookie') {
-      cookies.push(...value.split(';').map((cookie) => cookie.trim()).filter(Boolean));
+      cookies.push(
+        ...value
+          .split(';')
+          .map((cookie) => cookie.trim())
+          .filter(Boolean),
+      );
     } else {
       headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
     }

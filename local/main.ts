@@ -66,5 +66,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 function formatDay(timeScale: number): string {
   const seconds = 86_400 / timeScale;
-  return seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : seconds >= 60 ? `${(seconds / 60).toFixed(1)} min` : `${seconds.toFixed(1)} s`;
+  return seconds >= 3600
+    ? `${(seconds / 3600).toFixed(1)} h`
+    : seconds >= 60
+      ? `${(seconds / 60).toFixed(1)} min`
+      : `${seconds.toFixed(1)} s`;
 }

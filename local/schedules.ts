@@ -78,10 +78,13 @@ export function startSchedules({ rules, timeScale, log, minPeriodMs = 1000 }: Sc
   }
 
   function arm(delayMs: number, onFire: () => void): void {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (!stopped) onFire();
-    }, Math.max(delayMs, minPeriodMs));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        if (!stopped) onFire();
+      },
+      Math.max(delayMs, minPeriodMs),
+    );
     timers.add(timer);
   }
 
@@ -95,8 +98,7 @@ export function startSchedules({ rules, timeScale, log, minPeriodMs = 1000 }: Sc
 
   function scheduleNext(name: string): void {
     const { schedule } = states.get(name)!;
-    const delayMs =
-      schedule.kind === 'rate' ? schedule.periodMs / timeScale : (schedule.next(virtualNow()) - virtualNow()) / timeScale;
+    const delayMs = schedule.kind === 'rate' ? schedule.periodMs / timeScale : (schedule.next(virtualNow()) - virtualNow()) / timeScale;
     arm(delayMs, () => {
       fire(name);
       scheduleNext(name);

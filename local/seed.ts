@@ -27,9 +27,7 @@ export async function seed(client: DynamoDBClient, options: SeedOptions): Promis
     redirectUrl: `${options.siteUrl}/thanks.html`,
     honeypotField: '_gotcha',
   });
-  await documents.send(
-    new PutCommand({ TableName: options.tableName, Item: { ...keys.form(form.formId), ...form, updatedAt: now } }),
-  );
+  await documents.send(new PutCommand({ TableName: options.tableName, Item: { ...keys.form(form.formId), ...form, updatedAt: now } }));
 
   const adminKey = existsSync(options.adminKeyFile) ? readFileSync(options.adminKeyFile, 'utf8').trim() : generateApiKey();
   writeFileSync(options.adminKeyFile, `${adminKey}\n`, { mode: 0o600 });

@@ -25,7 +25,8 @@ export async function startSite(options: { port: number; apiUrl: string }): Prom
     const file = path.join(siteDir, pathname === '/' ? 'index.html' : pathname);
     const type = contentTypes[path.extname(file)];
     const inside = file.startsWith(siteDir + path.sep);
-    const content = inside && type && (req.method === 'GET' || req.method === 'HEAD') ? await readFile(file).catch(() => undefined) : undefined;
+    const content =
+      inside && type && (req.method === 'GET' || req.method === 'HEAD') ? await readFile(file).catch(() => undefined) : undefined;
     if (!content || !type) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found');
       return;

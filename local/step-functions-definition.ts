@@ -208,9 +208,7 @@ function rewriteState(name: string, state: JsonObject, walk: Walk): JsonObject {
       const processorKey = 'ItemProcessor' in state ? 'ItemProcessor' : 'Iterator';
       const processor = state[processorKey];
       // A DISTRIBUTED processor runs inline here: the library ignores ProcessorConfig.
-      return isObject(processor) && isObject(processor.States)
-        ? { ...scaled, [processorKey]: rewriteMachine(processor, walk) }
-        : scaled;
+      return isObject(processor) && isObject(processor.States) ? { ...scaled, [processorKey]: rewriteMachine(processor, walk) } : scaled;
     }
     case 'Pass':
     case 'Choice':
@@ -285,9 +283,7 @@ function rewriteWait(name: string, state: JsonObject, walk: Walk): JsonObject {
   };
 }
 
-type ParsedResource =
-  | Pick<LocalTask, 'target' | 'waitForTaskToken' | 'resourceType' | 'resourceName'>
-  | { problem: string };
+type ParsedResource = Pick<LocalTask, 'target' | 'waitForTaskToken' | 'resourceType' | 'resourceName'> | { problem: string };
 
 function parseResource(resource: string, integrations: ReadonlySet<string>): ParsedResource {
   const lambdaArn = /^arn:[\w-]+:lambda:[\w-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/;

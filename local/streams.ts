@@ -398,7 +398,10 @@ async function writeCheckpoint(file: string, streamArn: string, shards: Map<stri
   const checkpoint: Checkpoint = {
     streamArn,
     shards: Object.fromEntries(
-      [...shards.values()].map((shard) => [shard.id, { ...(shard.after && { after: shard.after }), ...(shard.finished && { finished: true }) }]),
+      [...shards.values()].map((shard) => [
+        shard.id,
+        { ...(shard.after && { after: shard.after }), ...(shard.finished && { finished: true }) },
+      ]),
     ),
   };
   // Write then rename, so a crash never leaves half a checkpoint.

@@ -37,7 +37,13 @@ export function rescoreDefinition(scope: Construct, fns: RescoreFunctions): Defi
     // (`TaskInput.fromJsonPathAt('$')` rendered `"Parameters": "$"`, a literal string, not the state.)
   });
   page.addRetry({
-    errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException', 'TransactionCanceledException'],
+    errors: [
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+      'TransactionCanceledException',
+    ],
     interval: Duration.seconds(2),
     maxAttempts: 6,
     backoffRate: 2,
@@ -49,7 +55,10 @@ export function rescoreDefinition(scope: Construct, fns: RescoreFunctions): Defi
     payloadResponseOnly: true,
     payload: TaskInput.fromObject({ jobId: JsonPath.stringAt('$.jobId'), failure: JsonPath.objectAt('$.failure') }),
   });
-  page.addCatch(recordFailure.next(new Fail(scope, 'RescoreFailed', { error: 'RescoreFailed' })), { errors: [Errors.ALL], resultPath: '$.failure' });
+  page.addCatch(recordFailure.next(new Fail(scope, 'RescoreFailed', { error: 'RescoreFailed' })), {
+    errors: [Errors.ALL],
+    resultPath: '$.failure',
+  });
   const loop = new Choice(scope, 'MoreLeads')
     .when(Condition.booleanEquals('$.done', false), page)
     .otherwise(new Succeed(scope, 'Rescored'));

@@ -76,7 +76,8 @@ function pathsOf(routes: readonly ApiRoute[]): ZodOpenApiPathsObject {
 }
 
 function operationOf(route: ApiRoute): ZodOpenApiOperationObject {
-  const needs = route.access === 'public' ? 'Public.' : `Needs the \`${route.access}\` scope${route.access === 'admin' ? '' : ' (or `admin`)'}.`;
+  const needs =
+    route.access === 'public' ? 'Public.' : `Needs the \`${route.access}\` scope${route.access === 'admin' ? '' : ' (or `admin`)'}.`;
   return {
     operationId: route.operationId,
     summary: route.summary,
@@ -86,7 +87,11 @@ function operationOf(route: ApiRoute): ZodOpenApiOperationObject {
     security: route.access === 'public' ? [] : [{ [API_KEY_SCHEME]: [route.access] }],
     ...(route.params && { requestParams: route.params }),
     ...(route.body && {
-      requestBody: { required: true, ...(route.body.description && { description: route.body.description }), content: contentOf(route.body.content) },
+      requestBody: {
+        required: true,
+        ...(route.body.description && { description: route.body.description }),
+        content: contentOf(route.body.content),
+      },
     }),
     responses: responsesOf(route),
   };

@@ -13,7 +13,13 @@ import { submissionSchema, MAX_CUSTOM_FIELDS } from '../submission';
 
 export const leadPathSchema = z.object({ leadId: leadIdSchema.meta({ examples: ['ld_2rVd0sCqS3eUq7m1n8Xw4A'] }) });
 export const formPathSchema = z.object({ formId: formIdSchema.meta({ examples: ['default'] }) });
-export const rescoreJobPathSchema = z.object({ jobId: z.string().min(1).max(64).meta({ examples: ['rescore-0b7f6c1e-5d4a-4f0e-9a53-3f1f0c6f3e2a'] }) });
+export const rescoreJobPathSchema = z.object({
+  jobId: z
+    .string()
+    .min(1)
+    .max(64)
+    .meta({ examples: ['rescore-0b7f6c1e-5d4a-4f0e-9a53-3f1f0c6f3e2a'] }),
+});
 
 export const idempotencyHeaderSchema = z.object({
   'Idempotency-Key': idempotencyKeySchema.optional().meta({
@@ -22,9 +28,12 @@ export const idempotencyHeaderSchema = z.object({
 });
 
 export const captureHeadersSchema = idempotencyHeaderSchema.extend({
-  [SIGNATURE_HEADER]: z.string().optional().meta({
-    description: `Required when the form has a signing secret: \`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>\`, at most ${SIGNATURE_TOLERANCE_SECONDS} s old.`,
-  }),
+  [SIGNATURE_HEADER]: z
+    .string()
+    .optional()
+    .meta({
+      description: `Required when the form has a signing secret: \`t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>\`, at most ${SIGNATURE_TOLERANCE_SECONDS} s old.`,
+    }),
 });
 
 /**

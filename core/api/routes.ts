@@ -115,7 +115,7 @@ export const apiRoutes: readonly ApiRoute[] = [
       'Captures a lead from a plain HTML form post (urlencoded) or a JSON object. A second submission for a known address ' +
       'updates the same lead and is recorded as a touch; a filled-in honeypot is dropped silently with the same answer. ' +
       'A form with a signing secret requires `leadflow-signature`. Browser form posts (`Accept: text/html`) to a form with ' +
-      'a redirect URL are answered `303`. Browsers posting with fetch get CORS for the form\'s allowed origins.',
+      "a redirect URL are answered `303`. Browsers posting with fetch get CORS for the form's allowed origins.",
     tag: 'Capture',
     access: 'public',
     params: { path: formPathSchema, header: captureHeadersSchema },
@@ -126,7 +126,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     responses: {
       202: answer('Captured (or recognized as spam and dropped: the answer is the same).', captureAnswerSchema),
       303: {
-        description: "A browser form post to a form with a redirect URL: on to it, with `leadId` added to its query.",
+        description: 'A browser form post to a form with a redirect URL: on to it, with `leadId` added to its query.',
         headers: z.object({ location: z.url() }),
       },
       400: error('Invalid fields, or a malformed Idempotency-Key (`validation_failed`); `details` name each field.'),
@@ -181,7 +181,7 @@ export const apiRoutes: readonly ApiRoute[] = [
       400: error('An invalid move body (`validation_failed`).'),
       ...keyErrors,
       404: noSuchLead,
-      409: error('The move is not allowed from the lead\'s stage (`invalid_stage_move`); `details` list the allowed stages.'),
+      409: error("The move is not allowed from the lead's stage (`invalid_stage_move`); `details` list the allowed stages."),
       ...jsonBodyErrors,
       422: idempotencyReused,
     },

@@ -34,9 +34,7 @@ export interface FoldWindow {
  */
 export function planCommits(events: readonly MetricEvent[], window: FoldWindow): FoldCommit[] {
   if (window.upTo <= window.watermark) return [];
-  const pending = events
-    .filter((event) => event.position > window.watermark && event.position <= window.upTo)
-    .sort(byPosition);
+  const pending = events.filter((event) => event.position > window.watermark && event.position <= window.upTo).sort(byPosition);
 
   const commits: FoldCommit[] = [];
   let deltas = new Map<string, AggregateDelta>();

@@ -23,7 +23,8 @@ export function parseMetricsQuery(query: Record<string, string | undefined>, tod
   const details: ErrorDetail[] = [];
   for (const name of ['from', 'to'] as const) {
     const value = raw[name];
-    if (value !== undefined && !isDay(value)) details.push({ path: name, message: `must be a calendar date as YYYY-MM-DD (got ${JSON.stringify(value.slice(0, 40))})` });
+    if (value !== undefined && !isDay(value))
+      details.push({ path: name, message: `must be a calendar date as YYYY-MM-DD (got ${JSON.stringify(value.slice(0, 40))})` });
   }
   const groupBy = raw.groupBy ?? 'day';
   if (!(groupBys as readonly string[]).includes(groupBy)) {

@@ -13,7 +13,10 @@ import { groupBys } from './query';
 const count = z.number().int().min(0);
 /** A ratio is null when its denominator is empty: an empty range has no rate, never NaN. */
 const ratio = z.number().min(0).nullable();
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).meta({ description: 'A UTC calendar day, YYYY-MM-DD.', examples: ['2025-03-01'] });
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/)
+  .meta({ description: 'A UTC calendar day, YYYY-MM-DD.', examples: ['2025-03-01'] });
 
 export const funnelStageKpisSchema = z.object({
   stage: z.enum(funnelStages),
@@ -42,17 +45,17 @@ export const emailKpisSchema = z.object({
 });
 
 export const kpisSchema = z.object({
-    leads: count,
-    qualified: count.meta({ description: 'Moves into qualified (from new or from nurturing).' }),
-    qualificationRate: ratio.meta({ description: 'qualified / leads of the same range (a flow ratio; it can exceed 1).' }),
-    funnel: z.array(funnelStageKpisSchema),
-    won: count,
-    lost: count,
-    winRate: ratio.meta({ description: 'won / (won + lost)' }),
-    deals: z.object({ count, totalValue: z.number().min(0), averageValue: z.number().nullable() }),
-    salesCycleDays: salesCycleSchema.meta({ description: 'Capture to won, in days, per deal won in the range.' }),
-    averageDaysInStage: z.record(z.enum(stages), z.number().nullable()),
-    email: emailKpisSchema,
+  leads: count,
+  qualified: count.meta({ description: 'Moves into qualified (from new or from nurturing).' }),
+  qualificationRate: ratio.meta({ description: 'qualified / leads of the same range (a flow ratio; it can exceed 1).' }),
+  funnel: z.array(funnelStageKpisSchema),
+  won: count,
+  lost: count,
+  winRate: ratio.meta({ description: 'won / (won + lost)' }),
+  deals: z.object({ count, totalValue: z.number().min(0), averageValue: z.number().nullable() }),
+  salesCycleDays: salesCycleSchema.meta({ description: 'Capture to won, in days, per deal won in the range.' }),
+  averageDaysInStage: z.record(z.enum(stages), z.number().nullable()),
+  email: emailKpisSchema,
 });
 
 export const weakestStageSchema = z.object({
@@ -62,18 +65,20 @@ export const weakestStageSchema = z.object({
 });
 
 export const metricsReportSchema = z.object({
-    from: day,
-    to: day,
-    days: z.number().int().positive(),
-    groupBy: z.enum(groupBys),
-    totals: kpisSchema,
-    weakestStage: weakestStageSchema.nullable().meta({ description: 'The funnel stage with the lowest conversion, and what that points at.' }),
-    leadsBySource: z.array(z.object({ source: z.string(), leads: count })),
-    leadsByCampaign: z.array(z.object({ campaign: z.string(), leads: count })),
-    owners: z.array(z.object({ owner: z.string(), won: count, lost: count, winRate: ratio, salesCycleDays: salesCycleSchema })),
-    groups: z
-      .array(z.object({ group: z.string(), kpis: kpisSchema }))
-      .meta({ description: 'One row per day of the range (days without events are zeros), or per source, or per owner.' }),
+  from: day,
+  to: day,
+  days: z.number().int().positive(),
+  groupBy: z.enum(groupBys),
+  totals: kpisSchema,
+  weakestStage: weakestStageSchema
+    .nullable()
+    .meta({ description: 'The funnel stage with the lowest conversion, and what that points at.' }),
+  leadsBySource: z.array(z.object({ source: z.string(), leads: count })),
+  leadsByCampaign: z.array(z.object({ campaign: z.string(), leads: count })),
+  owners: z.array(z.object({ owner: z.string(), won: count, lost: count, winRate: ratio, salesCycleDays: salesCycleSchema })),
+  groups: z
+    .array(z.object({ group: z.string(), kpis: kpisSchema }))
+    .meta({ description: 'One row per day of the range (days without events are zeros), or per source, or per owner.' }),
 });
 
 /** `?from&to&groupBy`, as parseMetricsQuery reads it (both days inclusive). */

@@ -25,10 +25,7 @@ export interface EngagementLine {
   reason: string;
 }
 
-export type EngagementScorer = (
-  events: readonly EngagementEvent[],
-  now: Date,
-) => EngagementLine[];
+export type EngagementScorer = (events: readonly EngagementEvent[], now: Date) => EngagementLine[];
 
 /** Indexes the event rules by event type once per rules document. */
 export function compileEventRules(rules: readonly EventRule[]): EngagementScorer {
@@ -53,9 +50,7 @@ export function compileEventRules(rules: readonly EventRule[]): EngagementScorer
         if (where && !propertyMatches(event, where.property, where.pattern)) continue;
         const tally = tallies.get(rule) ?? { events: 0, decayedMicro: 0 };
         tally.events += 1;
-        tally.decayedMicro += Math.round(
-          rule.pointsPerEvent * MICRO_PER_POINT * decayFactor(age, rule.halfLifeDays),
-        );
+        tally.decayedMicro += Math.round(rule.pointsPerEvent * MICRO_PER_POINT * decayFactor(age, rule.halfLifeDays));
         tallies.set(rule, tally);
       }
     }

@@ -44,12 +44,7 @@ function compile(rules: ScoringRules): CompiledRules {
  * Every line's points are multiples of 0.1 and the lines of each category add up exactly to
  * its value: a clamp is a line of its own (`cap:fit`, `floor:engagement`, ...).
  */
-export function scoreLead(
-  lead: ScorableLead,
-  events: readonly EngagementEvent[],
-  rules: ScoringRules,
-  now: Date,
-): Score {
+export function scoreLead(lead: ScorableLead, events: readonly EngagementEvent[], rules: ScoringRules, now: Date): Score {
   if (Number.isNaN(now.getTime())) {
     throw new ValidationError('cannot score at an invalid time', [{ path: 'now', message: 'is not a valid date' }]);
   }
@@ -81,11 +76,7 @@ export function scoreLead(
   }));
   const engagementTenths = closeCategory(engagementLines, 'engagement');
 
-  const totalTenths = clamp(
-    roundHalfUp(fitTenths * rules.weights.fit + engagementTenths * rules.weights.engagement),
-    0,
-    MAX_TENTHS,
-  );
+  const totalTenths = clamp(roundHalfUp(fitTenths * rules.weights.fit + engagementTenths * rules.weights.engagement), 0, MAX_TENTHS);
   const total = fromTenths(totalTenths);
   return {
     rulesVersion: rules.version,

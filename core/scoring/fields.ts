@@ -2,8 +2,7 @@ import type { Lead } from '../lead';
 import { profileFields } from '../profile';
 
 /** What the engine needs of a lead; a full `Lead` qualifies. */
-export type ScorableLead = Pick<Lead, 'email' | 'profile'> &
-  Partial<Pick<Lead, 'customFields' | 'source'>>;
+export type ScorableLead = Pick<Lead, 'email' | 'profile'> & Partial<Pick<Lead, 'customFields' | 'source'>>;
 
 /**
  * A rule names the lead value it reads: `email`, `emailDomain` (the part after the last "@"),
@@ -14,8 +13,7 @@ export type FieldRef = string;
 const topLevelFields = new Set(['email', 'emailDomain', 'source']);
 const knownProfileFields = new Set<string>(profileFields);
 
-export const fieldRefRule =
-  'must be email, emailDomain, source, profile.<field> or customFields.<name>';
+export const fieldRefRule = 'must be email, emailDomain, source, profile.<field> or customFields.<name>';
 
 export function isFieldRef(ref: string): boolean {
   if (topLevelFields.has(ref)) return true;

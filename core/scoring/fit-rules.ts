@@ -45,9 +45,7 @@ export function compileFitRule(rule: FitRule): FitMatcher {
         };
       };
     case 'enum': {
-      const pointsByValue = new Map(
-        Object.entries(rule.pointsByValue).map(([value, points]) => [normalizeText(value), points]),
-      );
+      const pointsByValue = new Map(Object.entries(rule.pointsByValue).map(([value, points]) => [normalizeText(value), points]));
       return (lead) => {
         const raw = readField(lead, rule.field);
         const points = raw === undefined ? undefined : pointsByValue.get(normalizeText(raw));
@@ -96,9 +94,7 @@ export function compileFitRule(rule: FitRule): FitMatcher {
         const listed = domain === undefined ? undefined : listedParentDomain(domain, domains);
         if (listed === undefined) return undefined;
         const evidence =
-          listed === domain
-            ? `email domain is ${quote(domain)}`
-            : `email domain ${quote(domain!)} is under ${quote(listed)}`;
+          listed === domain ? `email domain is ${quote(domain)}` : `email domain ${quote(domain!)} is under ${quote(listed)}`;
         return { points: rule.points, evidence };
       };
     }

@@ -21,16 +21,7 @@ export {
   type EngagementEvent,
   type EngagementEventType,
 } from './events';
-export {
-  scoreSchema,
-  scoreLineSchema,
-  gradeSchema,
-  grades,
-  type Score,
-  type ScoreLine,
-  type Grade,
-  type ScoreCategory,
-} from './score';
+export { scoreSchema, scoreLineSchema, gradeSchema, grades, type Score, type ScoreLine, type Grade, type ScoreCategory } from './score';
 export { decayFactor, decayedPoints, ageInDays } from './decay';
 export { sumPoints } from './points';
 export type { ScorableLead } from './fields';

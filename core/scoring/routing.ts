@@ -16,9 +16,7 @@ export type RoutingDecision = z.infer<typeof routingDecisionSchema>;
  * Fired rules are looked up by id in `rules`, so pass the rules the score was made with.
  */
 export function routingDecision(score: Score, rules: ScoringRules): RoutingDecision {
-  const disqualifying = new Set(
-    rules.rules.filter((rule) => rule.kind !== 'event' && rule.disqualifies === true).map((rule) => rule.id),
-  );
+  const disqualifying = new Set(rules.rules.filter((rule) => rule.kind !== 'event' && rule.disqualifies === true).map((rule) => rule.id));
   if (score.breakdown.some((line) => disqualifying.has(line.ruleId))) return 'disqualified';
   const { minTotal, minFit, minEngagement } = rules.routing.qualify;
   if (score.total >= minTotal && score.fit >= minFit && score.engagement >= minEngagement) {

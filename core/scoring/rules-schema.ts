@@ -5,9 +5,7 @@ import { fieldRefRule, isFieldRef } from './fields';
 
 const MAX_RULES = 500;
 
-const ruleIdSchema = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 lowercase letters, digits or dashes');
+const ruleIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be 1-64 lowercase letters, digits or dashes');
 
 /** Points one rule may add or take away; the sums are clamped to 0-100 later anyway. */
 const pointsSchema = z.number().min(-100).max(100);
@@ -15,11 +13,7 @@ const capSchema = z.number().positive().max(100);
 
 /** Flags `i` and `u` are always on: titles are matched case-insensitively, as Unicode. */
 export const REGEX_FLAGS = 'iu';
-const patternSchema = z
-  .string()
-  .min(1)
-  .max(500)
-  .refine(isValidPattern, 'is not a valid regular expression (flags i and u are always on)');
+const patternSchema = z.string().min(1).max(500).refine(isValidPattern, 'is not a valid regular expression (flags i and u are always on)');
 
 function isValidPattern(pattern: string): boolean {
   try {
@@ -76,9 +70,7 @@ export const enumRuleSchema = z.strictObject({
   kind: z.literal('enum'),
   ...fitRuleBase,
   field: fieldSchema,
-  pointsByValue: z
-    .record(matchTextSchema, pointsSchema)
-    .refine((map) => Object.keys(map).length > 0, 'needs at least one value'),
+  pointsByValue: z.record(matchTextSchema, pointsSchema).refine((map) => Object.keys(map).length > 0, 'needs at least one value'),
 });
 
 export const listRuleSchema = z.strictObject({
@@ -140,24 +132,13 @@ export const eventRuleSchema = z.strictObject({
   label: z.string().trim().min(1).max(120),
   eventType: engagementEventTypeSchema,
   /** Only events whose property matches the pattern count, e.g. page visits to /pricing. */
-  where: z
-    .strictObject({ property: z.string().min(1).max(64), matches: patternSchema })
-    .optional(),
+  where: z.strictObject({ property: z.string().min(1).max(64), matches: patternSchema }).optional(),
   pointsPerEvent: pointsSchema.refine((points) => points !== 0, 'must not be 0'),
   halfLifeDays: z.number().positive().max(3650),
   maxPoints: capSchema,
 });
 
-export const ruleKinds = [
-  'compare',
-  'range',
-  'enum',
-  'list',
-  'regex',
-  'keywords',
-  'emailDomain',
-  'event',
-] as const;
+export const ruleKinds = ['compare', 'range', 'enum', 'list', 'regex', 'keywords', 'emailDomain', 'event'] as const;
 
 export const ruleSchema = z.discriminatedUnion(
   'kind',
@@ -180,9 +161,7 @@ const thresholdSchema = z.number().min(0).max(100);
 export const scoringRulesSchema = z
   .strictObject({
     /** Stamped on every score, so a score can always be traced to the rules that made it. */
-    version: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dots, dashes or underscores'),
+    version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dots, dashes or underscores'),
     description: z.string().max(2000).optional(),
     /** total = fit * weights.fit + engagement * weights.engagement; they add up to 1. */
     weights: z
@@ -192,11 +171,9 @@ export const scoringRulesSchema = z
         path: ['engagement'],
       }),
     /** Lowest total for each grade; below C is D. */
-    grades: z
-      .strictObject({ A: bandSchema, B: bandSchema, C: bandSchema })
-      .refine((grades) => grades.A > grades.B && grades.B > grades.C, {
-        message: 'grade bands must be strictly descending: A > B > C',
-      }),
+    grades: z.strictObject({ A: bandSchema, B: bandSchema, C: bandSchema }).refine((grades) => grades.A > grades.B && grades.B > grades.C, {
+      message: 'grade bands must be strictly descending: A > B > C',
+    }),
     /** The lifecycle branches on `routingDecision`; its thresholds live here and only here. */
     routing: z.strictObject({
       qualify: z.strictObject({
@@ -256,10 +233,7 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function detailFor(
-  issue: { path: ReadonlyArray<PropertyKey>; message: string },
-  doc: unknown,
-): RuleErrorDetail {
+function detailFor(issue: { path: ReadonlyArray<PropertyKey>; message: string }, doc: unknown): RuleErrorDetail {
   const path = issue.path.map(String).join('.') || '(document)';
   const [section, index] = issue.path;
   if (section !== 'rules' || typeof index !== 'number') return { path, message: issue.message };

@@ -42,7 +42,9 @@ export class Lifecycle extends Construct {
       routeLead: workflowStep('RouteLead', 'route-lead', 'Routes a new lead by its score and assigns an owner'),
       awaitRepMove: workflowStep('AwaitRepMove', 'await-rep-move', "Parks a lead's workflow until a rep moves it"),
       sendFollowUp: workflowStep('SendFollowUp', 'send-follow-up', 'Sends timed follow-ups when a lead waits too long', { sends: true }),
-      sendRetentionEmail: workflowStep('SendRetentionEmail', 'send-retention-email', 'Sends the retention emails after a win', { sends: true }),
+      sendRetentionEmail: workflowStep('SendRetentionEmail', 'send-retention-email', 'Sends the retention emails after a win', {
+        sends: true,
+      }),
       renurtureLead: workflowStep('RenurtureLead', 'renurture-lead', 'Returns a lost lead to nurturing'),
       recordFailure: workflowStep('RecordFailure', 'record-workflow-failure', "Records a failed workflow step on the lead's history"),
     };
@@ -105,7 +107,12 @@ export class Lifecycle extends Construct {
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(failedStarts),
         // Lead items only: new leads and changed ones (a resubmission is a change).
-        filters: [FilterCriteria.filter({ eventName: FilterRule.or('INSERT', 'MODIFY'), dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') } } } })],
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.or('INSERT', 'MODIFY'),
+            dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') } } },
+          }),
+        ],
       }),
     );
 

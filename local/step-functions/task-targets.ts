@@ -63,11 +63,7 @@ function functionError(error: unknown): StatesError {
     : {};
   const errorType = String(document.errorType ?? document.name ?? 'Lambda.Unknown');
   const errorMessage = String(document.errorMessage ?? document.message ?? '');
-  const trace = Array.isArray(document.trace)
-    ? document.trace
-    : typeof document.stack === 'string'
-      ? document.stack.split('\n')
-      : [];
+  const trace = Array.isArray(document.trace) ? document.trace : typeof document.stack === 'string' ? document.stack.split('\n') : [];
   return new StatesError(errorType, JSON.stringify({ errorType, errorMessage, trace }));
 }
 

@@ -25,8 +25,14 @@ const DEBIAN_CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
  * `--disable-gpu`.
  */
 const chromiumFlags = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
 ];
 
 export interface FoundChromium {
@@ -82,7 +88,9 @@ export function useBrowser(): { current: Browser } {
 async function packagedChromium(): Promise<FoundChromium> {
   const { default: packaged, inflate } = await import('@sparticuz/chromium');
   const packageDir = path.dirname(path.dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')));
-  const expectedMajor = (JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string }).version.split('.')[0];
+  const expectedMajor = (JSON.parse(readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version: string }).version.split(
+    '.',
+  )[0];
   const source = `@sparticuz/chromium ${expectedMajor}`;
 
   const extract = () =>
@@ -124,12 +132,17 @@ interface VersionProbe {
 /** `chromium --version` (about 20 ms): proves the binary is whole and its libraries load. */
 function versionOf(executablePath: string, env: Record<string, string>): Promise<VersionProbe> {
   return new Promise((resolve) => {
-    execFile(executablePath, ['--version'], { env: { ...definedEntries(process.env), ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
-      const output = `${stderr}\n${stdout}`.trim();
-      if (!error && /^Chromium \d+\./m.test(stdout)) return resolve({ version: stdout.trim() });
-      const problem = output.split('\n').find(Boolean) ?? error?.message ?? 'no version printed';
-      resolve({ missingLibrary: output.includes('error while loading shared libraries'), problem });
-    });
+    execFile(
+      executablePath,
+      ['--version'],
+      { env: { ...definedEntries(process.env), ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const output = `${stderr}\n${stdout}`.trim();
+        if (!error && /^Chromium \d+\./m.test(stdout)) return resolve({ version: stdout.trim() });
+        const problem = output.split('\n').find(Boolean) ?? error?.message ?? 'no version printed';
+        resolve({ missingLibrary: output.includes('error while loading shared libraries'), problem });
+      },
+    );
   });
 }
 

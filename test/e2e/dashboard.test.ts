@@ -33,9 +33,18 @@ const show = {
 /** A lead the default rules qualify (as in lifecycle.test.ts). */
 function qualifiedLead(email: string, firstName: string) {
   return {
-    email, firstName, lastName: 'Hopper', company: `${firstName} Systems`, jobTitle: 'VP Engineering',
-    companySize: '201-1000', industry: 'Software', country: 'United States', budget: '$25k-$100k',
-    timeline: 'This quarter', message: 'Our pipeline reporting is manual; we need forecasting.', utm_source: SOURCE,
+    email,
+    firstName,
+    lastName: 'Hopper',
+    company: `${firstName} Systems`,
+    jobTitle: 'VP Engineering',
+    companySize: '201-1000',
+    industry: 'Software',
+    country: 'United States',
+    budget: '$25k-$100k',
+    timeline: 'This quarter',
+    message: 'Our pipeline reporting is manual; we need forecasting.',
+    utm_source: SOURCE,
   };
 }
 
@@ -111,7 +120,9 @@ async function displayed(page: Page): Promise<View> {
   return page.evaluate(() => {
     const text = (selector: string, root: Node = document) => root.querySelector(selector)?.textContent?.trim() ?? '';
     const all = (selector: string, root: Node = document): Node[] => [...root.querySelectorAll(selector)];
-    const tiles = Object.fromEntries(all('.tile').map((tile) => [tile.dataset.kpi, { value: text('.value', tile), hint: text('.hint', tile) }]));
+    const tiles = Object.fromEntries(
+      all('.tile').map((tile) => [tile.dataset.kpi, { value: text('.value', tile), hint: text('.hint', tile) }]),
+    );
     const funnel = all('#funnel .row').map((row) => ({
       stage: row.dataset.stage,
       label: text('.stage', row),
@@ -148,7 +159,10 @@ function expectedView(report: any) {
       leads: { value: show.count(t.leads), hint: 'captured in the range' },
       'qualification-rate': { value: show.percent(t.qualificationRate), hint: 'qualified per lead' },
       'win-rate': { value: show.percent(t.winRate), hint: `${t.won} won, ${t.lost} lost` },
-      'average-deal': { value: show.money(t.deals.averageValue), hint: `${t.deals.count} deals, ${show.money(t.deals.totalValue)} in total` },
+      'average-deal': {
+        value: show.money(t.deals.averageValue),
+        hint: `${t.deals.count} deals, ${show.money(t.deals.totalValue)} in total`,
+      },
       'median-cycle': { value: show.days(t.salesCycleDays.median), hint: `mean ${show.days(t.salesCycleDays.mean)}` },
       'open-rate': { value: show.percent(t.email.openRate), hint: `${show.count(t.email.sent)} emails sent` },
     },
@@ -168,9 +182,15 @@ function expectedView(report: any) {
       ? report.leadsBySource.map((row: { source: string; leads: number }) => [row.source, show.count(row.leads)])
       : [['None in this range']],
     owners: report.owners.length
-      ? report.owners.map((o: { owner: string; won: number; lost: number; winRate: number | null; salesCycleDays: { median: number | null } }) => [
-          o.owner, show.count(o.won), show.count(o.lost), show.percent(o.winRate), show.days(o.salesCycleDays.median),
-        ])
+      ? report.owners.map(
+          (o: { owner: string; won: number; lost: number; winRate: number | null; salesCycleDays: { median: number | null } }) => [
+            o.owner,
+            show.count(o.won),
+            show.count(o.lost),
+            show.percent(o.winRate),
+            show.days(o.salesCycleDays.median),
+          ],
+        )
       : [['None in this range']],
     trend: `Daily leads and won deals: ${sum(report.groups, 'leads')} leads and ${sum(report.groups, 'won')} won over ${report.groups.length} days`,
     trendPoints: [report.groups.length, report.groups.length],
@@ -186,7 +206,11 @@ describe('metrics dashboard in headless Chromium', () => {
     // Seed: two strong leads (both qualify) and a student (disqualified); one deal won.
     const strong = await Promise.all(['Dana', 'Dora'].map((name) => capture(qualifiedLead(uniqueEmail('dashboard'), name))));
     const student = await capture({
-      email: `dashboard-student-${randomUUID()}@gmail.com`, firstName: 'Stu', lastName: 'Dent', jobTitle: 'Student', utm_source: SOURCE,
+      email: `dashboard-student-${randomUUID()}@gmail.com`,
+      firstName: 'Stu',
+      lastName: 'Dent',
+      jobTitle: 'Student',
+      utm_source: SOURCE,
     });
     expect(await Promise.all([...strong, student].map(routedTo))).toEqual(['qualified', 'qualified', 'disqualified']);
     await Promise.all([...strong, student].map((leadId) => captureTouches(leadId, 1)));
@@ -201,7 +225,8 @@ describe('metrics dashboard in headless Chromium', () => {
     page.on('pageerror', (error) => pageErrors.push(error.message));
     const outside: string[] = [];
     page.on('request', (request) => {
-      if (!request.url().startsWith(apiUrl()) && !request.url().startsWith('data:') && !request.url().startsWith('blob:')) outside.push(request.url());
+      if (!request.url().startsWith(apiUrl()) && !request.url().startsWith('data:') && !request.url().startsWith('blob:'))
+        outside.push(request.url());
     });
     await page.goto(`${apiUrl()}/dashboard`);
     await expect.poll(() => page.textContent('#status')).toContain('Paste an API key');

@@ -46,7 +46,9 @@ describe('metrics', () => {
   });
 
   it('takes another rate', () => {
-    metricsTemplate({ aggregationRate: Duration.minutes(5) }).hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    metricsTemplate({ aggregationRate: Duration.minutes(5) }).hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+    });
   });
 
   it('routes the metrics query, its CORS preflight and the on-demand aggregation', () => {

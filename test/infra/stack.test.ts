@@ -19,14 +19,18 @@ beforeAll(() => {
 
 /** The logical id of the CloudFormation resource at a construct path under the stack (`Leads/GetLead/Function`). */
 function logicalIdAt(constructPath: string): string {
-  const resource = stack.node.findChild(constructPath.split('/')[0]!).node.findAll()
+  const resource = stack.node
+    .findChild(constructPath.split('/')[0]!)
+    .node.findAll()
     .find((c) => c.node.path === `${stack.node.path}/${constructPath}/Resource`);
   if (!(resource instanceof CfnResource)) throw new Error(`no resource at ${constructPath}`);
   return stack.resolve(resource.logicalId) as string;
 }
 
 /** Parses a state machine's ASL; function ARNs are tokens in the template, placeholders keep the JSON parseable. */
-function definitionOf(machineLogicalId: string): { StartAt: string; States: Record<string, Record<string, unknown>> } & Record<string, unknown> {
+function definitionOf(
+  machineLogicalId: string,
+): { StartAt: string; States: Record<string, Record<string, unknown>> } & Record<string, unknown> {
   const machine = template.findResources('AWS::StepFunctions::StateMachine')[machineLogicalId];
   expect(machine, machineLogicalId).toBeDefined();
   const parts = machine!.Properties.DefinitionString['Fn::Join'][1] as unknown[];
@@ -55,10 +59,7 @@ describe('storage', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: Match.objectLike({ SSEEnabled: true }),
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-        GlobalSecondaryIndexes: [
-          Match.objectLike({ IndexName: 'byStage' }),
-          Match.objectLike({ IndexName: 'byDay' }),
-        ],
+        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byStage' }), Match.objectLike({ IndexName: 'byDay' })],
       }),
     });
   });
@@ -76,7 +77,9 @@ describe('storage', () => {
   });
 
   it.each(['LeadsGetLeadRole', 'LeadsGetLeadHistoryRole'])('gives the read-only function %s no write actions', (rolePrefix) => {
-    const readers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) => id.startsWith(`${rolePrefix}DefaultPolicy`));
+    const readers = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
+      id.startsWith(`${rolePrefix}DefaultPolicy`),
+    );
     expect(readers).toHaveLength(1);
     const actions = JSON.stringify(readers[0]![1].Properties.PolicyDocument.Statement);
     expect(actions).toMatch(/dynamodb:(GetItem|Query)/);
@@ -100,11 +103,15 @@ describe('lead lifecycle state machine', () => {
   const definition = () => definitionOf(logicalIdAt('Lifecycle/LeadLifecycle'));
 
   it('is a Standard machine in JSONPath with logging and tracing', () => {
-    template.resourcePropertiesCountIs('AWS::StepFunctions::StateMachine', {
-      StateMachineType: 'STANDARD',
-      TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
-    }, 2);
+    template.resourcePropertiesCountIs(
+      'AWS::StepFunctions::StateMachine',
+      {
+        StateMachineType: 'STANDARD',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+      },
+      2,
+    );
     const asl = definition();
     expect(asl.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
     expect(JSON.stringify(asl)).not.toMatch(/"(Assign|Arguments|Output|HeartbeatSeconds)"/);
@@ -141,7 +148,9 @@ describe('lead lifecycle state machine', () => {
 
   it('starts executions from the table stream, lead items only, with a failure queue', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: ['LEAD'] } } } }) }] },
+      FilterCriteria: {
+        Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: ['LEAD'] } } } }) }],
+      },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
       DestinationConfig: { OnFailure: Match.anyValue() },
@@ -165,7 +174,14 @@ describe('rescore state machine', () => {
 
   it('waits out the rules caches, then pages through the leads until the page function says done', () => {
     const { StartAt, States } = definition();
-    expect(Object.keys(States).sort()).toEqual(['LetRulesCachesExpire', 'MoreLeads', 'RecordRescoreFailure', 'RescoreFailed', 'RescorePage', 'Rescored']);
+    expect(Object.keys(States).sort()).toEqual([
+      'LetRulesCachesExpire',
+      'MoreLeads',
+      'RecordRescoreFailure',
+      'RescoreFailed',
+      'RescorePage',
+      'Rescored',
+    ]);
     expect(StartAt).toBe('LetRulesCachesExpire');
     expect(States.LetRulesCachesExpire).toMatchObject({ Type: 'Wait', Seconds: 15, Next: 'RescorePage' });
     expect(States.RescorePage).toMatchObject({ Type: 'Task', Resource: 'TOKEN', Next: 'MoreLeads' });
@@ -181,10 +197,18 @@ describe('rescore state machine', () => {
   it('retries transient page failures with jitter, then closes the job as failed', () => {
     const { States } = definition();
     expect(States.RescorePage!.Retry).toEqual([
-      expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException', 'TransactionCanceledException']), MaxAttempts: 6, BackoffRate: 2, JitterStrategy: 'FULL' }),
+      expect.objectContaining({
+        ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException', 'TransactionCanceledException']),
+        MaxAttempts: 6,
+        BackoffRate: 2,
+        JitterStrategy: 'FULL',
+      }),
     ]);
     expect(States.RescorePage!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RecordRescoreFailure' }]);
-    expect(States.RecordRescoreFailure).toMatchObject({ Parameters: { 'jobId.$': '$.jobId', 'failure.$': '$.failure' }, Next: 'RescoreFailed' });
+    expect(States.RecordRescoreFailure).toMatchObject({
+      Parameters: { 'jobId.$': '$.jobId', 'failure.$': '$.failure' },
+      Next: 'RescoreFailed',
+    });
     expect(States.RescoreFailed).toEqual({ Type: 'Fail', Error: 'RescoreFailed' });
   });
 });

@@ -25,8 +25,14 @@ describe('capture over HTTP', () => {
     const response = await postForm(
       'default',
       new URLSearchParams({
-        email, first_name: 'Ada', last_name: 'Lovelace', company: 'Analytical Engines', job_title: 'CTO',
-        utm_source: 'LinkedIn', utm_campaign: 'launch', _gotcha: '',
+        email,
+        first_name: 'Ada',
+        last_name: 'Lovelace',
+        company: 'Analytical Engines',
+        job_title: 'CTO',
+        utm_source: 'LinkedIn',
+        utm_campaign: 'launch',
+        _gotcha: '',
       }).toString(),
     );
     expect(response.status).toBe(202);
@@ -35,7 +41,10 @@ describe('capture over HTTP', () => {
 
     const lead = await leadOf(body.leadId);
     expect(lead).toMatchObject({
-      email, stage: 'new', source: 'linkedin', touches: 1,
+      email,
+      stage: 'new',
+      source: 'linkedin',
+      touches: 1,
       profile: { firstName: 'Ada', lastName: 'Lovelace', company: 'Analytical Engines', jobTitle: 'CTO' },
       attribution: { firstTouch: { source: 'linkedin', campaign: 'launch', formId: 'default' } },
     });
@@ -67,9 +76,7 @@ describe('capture over HTTP', () => {
     const email = uniqueEmail('idem');
     const body = new URLSearchParams({ email, company: 'Retry Inc' }).toString();
     const key = randomUUID();
-    const responses = await Promise.all(
-      Array.from({ length: 20 }, () => postForm('default', body, { 'idempotency-key': key })),
-    );
+    const responses = await Promise.all(Array.from({ length: 20 }, () => postForm('default', body, { 'idempotency-key': key })));
     const answers = await Promise.all(responses.map((response) => json(response)));
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(202));
     expect(new Set(answers.map((answer) => JSON.stringify(answer)))).toEqual(
@@ -137,47 +144,97 @@ describe('bad input gets a 4xx JSON error and stores nothing', () => {
     { name: 'no email', status: 400, code: 'validation_failed', send: () => postForm('default', 'first_name=Ada') },
     { name: 'a bad email', status: 400, code: 'validation_failed', send: () => postForm('default', 'email=ada%40') },
     {
-      name: 'a body over 64 KiB', status: 413, code: 'payload_too_large',
+      name: 'a body over 64 KiB',
+      status: 413,
+      code: 'payload_too_large',
       send: (email) => postForm('default', new URLSearchParams({ email, message: 'x'.repeat(70_000) }).toString()),
     },
     {
-      name: 'another media type', status: 415, code: 'unsupported_media_type',
+      name: 'another media type',
+      status: 415,
+      code: 'unsupported_media_type',
       send: (email) => postForm('default', `email=${email}`, { 'content-type': 'text/plain' }),
     },
     {
-      name: 'multipart form data', status: 415, code: 'unsupported_media_type',
-      send: (email) => postForm('default', `--x\r\nContent-Disposition: form-data; name="email"\r\n\r\n${email}\r\n--x--`, { 'content-type': 'multipart/form-data; boundary=x' }),
+      name: 'multipart form data',
+      status: 415,
+      code: 'unsupported_media_type',
+      send: (email) =>
+        postForm('default', `--x\r\nContent-Disposition: form-data; name="email"\r\n\r\n${email}\r\n--x--`, {
+          'content-type': 'multipart/form-data; boundary=x',
+        }),
     },
-    { name: 'broken JSON', status: 400, code: 'validation_failed', send: (email) => postForm('default', `{"email":"${email}"`, { 'content-type': 'application/json' }) },
+    {
+      name: 'broken JSON',
+      status: 400,
+      code: 'validation_failed',
+      send: (email) => postForm('default', `{"email":"${email}"`, { 'content-type': 'application/json' }),
+    },
     { name: 'an unknown form', status: 404, code: 'not_found', send: (email) => postJson('no-such-form', { email }) },
     {
-      name: 'a missing signature', status: 401, code: 'invalid_signature',
+      name: 'a missing signature',
+      status: 401,
+      code: 'invalid_signature',
       send: (email) => postJson(signedForm, { email }),
     },
     {
-      name: 'a wrong signature', status: 401, code: 'invalid_signature',
+      name: 'a wrong signature',
+      status: 401,
+      code: 'invalid_signature',
       send: (email) => {
         const body = JSON.stringify({ email });
-        return postForm(signedForm, body, { 'content-type': 'application/json', 'leadflow-signature': signPayload('not-the-secret-at-all', body, now()) });
+        return postForm(signedForm, body, {
+          'content-type': 'application/json',
+          'leadflow-signature': signPayload('not-the-secret-at-all', body, now()),
+        });
       },
     },
     {
-      name: 'a stale signature', status: 401, code: 'invalid_signature',
+      name: 'a stale signature',
+      status: 401,
+      code: 'invalid_signature',
       send: (email) => {
         const body = JSON.stringify({ email });
-        return postForm(signedForm, body, { 'content-type': 'application/json', 'leadflow-signature': signPayload(secret, body, now() - 301) });
+        return postForm(signedForm, body, {
+          'content-type': 'application/json',
+          'leadflow-signature': signPayload(secret, body, now() - 301),
+        });
       },
     },
     {
-      name: 'a 10,000-character field', status: 400, code: 'validation_failed',
+      name: 'a 10,000-character field',
+      status: 400,
+      code: 'validation_failed',
       send: (email) => postJson('default', { email, company: 'x'.repeat(10_000) }),
     },
-    { name: 'NUL bytes', status: 400, code: 'validation_failed', send: (email) => postForm('default', `email=${encodeURIComponent(email)}&company=Ac%00me`) },
-    { name: 'a JSON array body', status: 400, code: 'validation_failed', send: (email) => postForm('default', JSON.stringify([{ email }]), { 'content-type': 'application/json' }) },
-    { name: 'a duplicated field', status: 400, code: 'validation_failed', send: (email) => postForm('default', `email=${encodeURIComponent(email)}&email=other%40example.com`) },
-    { name: 'a nested JSON value', status: 400, code: 'validation_failed', send: (email) => postJson('default', { email, company: { name: 'Acme' } }) },
     {
-      name: 'a malformed Idempotency-Key', status: 400, code: 'validation_failed',
+      name: 'NUL bytes',
+      status: 400,
+      code: 'validation_failed',
+      send: (email) => postForm('default', `email=${encodeURIComponent(email)}&company=Ac%00me`),
+    },
+    {
+      name: 'a JSON array body',
+      status: 400,
+      code: 'validation_failed',
+      send: (email) => postForm('default', JSON.stringify([{ email }]), { 'content-type': 'application/json' }),
+    },
+    {
+      name: 'a duplicated field',
+      status: 400,
+      code: 'validation_failed',
+      send: (email) => postForm('default', `email=${encodeURIComponent(email)}&email=other%40example.com`),
+    },
+    {
+      name: 'a nested JSON value',
+      status: 400,
+      code: 'validation_failed',
+      send: (email) => postJson('default', { email, company: { name: 'Acme' } }),
+    },
+    {
+      name: 'a malformed Idempotency-Key',
+      status: 400,
+      code: 'validation_failed',
       send: (email) => postJson('default', { email }, { 'idempotency-key': 'has spaces in it' }),
     },
   ];

@@ -6,9 +6,17 @@ import { admin, eventually, json, postJson, uniqueEmail } from './helpers';
 /** A lead the default rules qualify (strong BANT and ICP fit). */
 function qualifiedLead(email: string, firstName: string) {
   return {
-    email, firstName, lastName: 'Hopper', company: `${firstName} Systems`, jobTitle: 'VP Engineering',
-    companySize: '201-1000', industry: 'Software', country: 'United States', budget: '$25k-$100k',
-    timeline: 'This quarter', message: 'Our pipeline reporting is manual; we need forecasting.',
+    email,
+    firstName,
+    lastName: 'Hopper',
+    company: `${firstName} Systems`,
+    jobTitle: 'VP Engineering',
+    companySize: '201-1000',
+    industry: 'Software',
+    country: 'United States',
+    budget: '$25k-$100k',
+    timeline: 'This quarter',
+    message: 'Our pipeline reporting is manual; we need forecasting.',
   };
 }
 
@@ -70,12 +78,16 @@ describe('lead lifecycle in the local cloud', () => {
 
     const retention = ['Thank you, Grace!', 'How is it going, Grace?', 'Two minutes for feedback?', 'What is next for Grace Systems?'];
     const arrived: Record<string, number> = {};
-    await waitFor('the four retention emails', async () => {
-      for (const mail of await mailTo(email)) {
-        if (retention.includes(mail.subject)) arrived[mail.subject] ??= Date.now();
-      }
-      return Object.keys(arrived).length === retention.length ? true : undefined;
-    }, 60_000);
+    await waitFor(
+      'the four retention emails',
+      async () => {
+        for (const mail of await mailTo(email)) {
+          if (retention.includes(mail.subject)) arrived[mail.subject] ??= Date.now();
+        }
+        return Object.keys(arrived).length === retention.length ? true : undefined;
+      },
+      60_000,
+    );
     const order = retention.map((subject) => arrived[subject]!);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     // Days scale to milliseconds: the upsell comes 90 scaled days after the win, the check-in 7.
@@ -83,11 +95,15 @@ describe('lead lifecycle in the local cloud', () => {
     expect(order[3]! - order[0]!).toBeGreaterThanOrEqual(80 * day);
     expect(order[1]! - order[0]!).toBeGreaterThanOrEqual(6 * day);
 
-    const executionArn = await waitFor('the execution to finish', async () => {
-      const arn = `${inject('lifecycleStateMachineArn').replace(':stateMachine:', ':execution:')}:${leadId}`;
-      const description = await sfn().send(new DescribeExecutionCommand({ executionArn: arn }));
-      return description.status === 'SUCCEEDED' ? arn : undefined;
-    }, 30_000);
+    const executionArn = await waitFor(
+      'the execution to finish',
+      async () => {
+        const arn = `${inject('lifecycleStateMachineArn').replace(':stateMachine:', ':execution:')}:${leadId}`;
+        const description = await sfn().send(new DescribeExecutionCommand({ executionArn: arn }));
+        return description.status === 'SUCCEEDED' ? arn : undefined;
+      },
+      30_000,
+    );
     const events = (await sfn().send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events ?? [];
     const entered = events.filter((event) => event.type?.endsWith('StateEntered')).map((event) => event.stateEnteredEventDetails?.name);
     // A follow-up that fired while the test polled adds FollowUp -> StageDecision -> AwaitRepMove;
@@ -99,7 +115,9 @@ describe('lead lifecycle in the local cloud', () => {
     const moves = trail.filter((entry) => entry.type === 'stage_changed').map((entry) => `${entry.data.from}->${entry.data.to}`);
     expect(moves).toEqual(['new->qualified', 'qualified->presentation', 'presentation->objection', 'objection->closing', 'closing->won']);
     expect(trail[0]!.type).toBe('captured');
-    const sent = trail.filter((entry) => entry.type === 'email_sent' && entry.data.recipient === 'prospect').map((entry) => entry.data.template);
+    const sent = trail
+      .filter((entry) => entry.type === 'email_sent' && entry.data.recipient === 'prospect')
+      .map((entry) => entry.data.template);
     expect(sent.slice(-4)).toEqual(['thank-you', 'retention-check-in', 'satisfaction-survey', 'upsell-referral']);
     const times = trail.map((entry) => entry.at);
     expect([...times].sort()).toEqual(times);
@@ -137,7 +155,10 @@ describe('lead lifecycle in the local cloud', () => {
     const leadId = await capture(qualifiedLead(uniqueEmail('twice'), 'Tom'));
     await untilStage(leadId, 'qualified');
     const key = `move-${leadId}`;
-    const [first, second] = [await move(leadId, { stage: 'presentation' }, { 'idempotency-key': key }), await move(leadId, { stage: 'presentation' }, { 'idempotency-key': key })];
+    const [first, second] = [
+      await move(leadId, { stage: 'presentation' }, { 'idempotency-key': key }),
+      await move(leadId, { stage: 'presentation' }, { 'idempotency-key': key }),
+    ];
     expect(first.status).toBe(200);
     expect(second.status).toBe(200);
     expect(await json(second)).toEqual(await json(first));
@@ -150,7 +171,12 @@ describe('lead lifecycle in the local cloud', () => {
   it('rejects bad move bodies with 400 and changes nothing', async () => {
     const leadId = await capture(qualifiedLead(uniqueEmail('badmove'), 'Bea'));
     await untilStage(leadId, 'qualified');
-    for (const body of [{ stage: 'sideways' }, { stage: 'lost' }, { stage: 'presentation', dealValue: -5 }, { stage: 'presentation', extra: true }]) {
+    for (const body of [
+      { stage: 'sideways' },
+      { stage: 'lost' },
+      { stage: 'presentation', dealValue: -5 },
+      { stage: 'presentation', extra: true },
+    ]) {
       expect((await move(leadId, body)).status).toBe(400);
     }
     expect((await lead(leadId)).stage).toBe('qualified');

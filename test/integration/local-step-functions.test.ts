@@ -216,9 +216,9 @@ describe('local Step Functions over the AWS JSON protocol', () => {
     await expect(
       client.send(new DescribeExecutionCommand({ executionArn: `${ARN.replace('stateMachine', 'execution')}lifecycle:none` })),
     ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
-    await expect(
-      client.send(new StartExecutionCommand({ stateMachineArn: `${ARN}missing`, input: '{}' })),
-    ).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
+    await expect(client.send(new StartExecutionCommand({ stateMachineArn: `${ARN}missing`, input: '{}' }))).rejects.toMatchObject({
+      name: 'StateMachineDoesNotExist',
+    });
   });
 
   it('surfaces function and integration errors under the names AWS uses', async () => {

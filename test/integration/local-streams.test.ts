@@ -23,7 +23,12 @@ describe('DynamoDB stream to function, against DynamoDB Local', () => {
     java = spawn({ port, sharedDb: true });
     endpoint = `http://127.0.0.1:${port}`;
     client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    await until(() => client.send(new ListTablesCommand({})).then(() => true, () => false));
+    await until(() =>
+      client.send(new ListTablesCommand({})).then(
+        () => true,
+        () => false,
+      ),
+    );
     dir = await mkdtemp(path.join(tmpdir(), 'leadflow-streams-'));
   });
 

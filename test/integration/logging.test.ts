@@ -51,15 +51,26 @@ describe('function logs', () => {
     const captured = await postJson('default', qualified);
     expect(captured.status).toBe(202);
     const { leadId } = await json(captured);
-    const form = new URLSearchParams({ email: nurtured.email, firstName: nurtured.firstName, phone: nurtured.phone, message: nurtured.message });
+    const form = new URLSearchParams({
+      email: nurtured.email,
+      firstName: nurtured.firstName,
+      phone: nurtured.phone,
+      message: nurtured.message,
+    });
     expect((await postForm('default', form.toString())).status).toBe(202);
     expect((await postJson('default', invalid)).status).toBe(400);
     expect((await postJson('default', spam)).status).toBe(202);
     expect((await postJson('default', { ...qualified, firstName: `${qualified.firstName}Again` })).status).toBe(202);
-    expect((await admin('POST', `/v1/leads/${leadId}/events`, { type: 'email_click', properties: { note: qualified.email } })).status).toBe(202);
+    expect((await admin('POST', `/v1/leads/${leadId}/events`, { type: 'email_click', properties: { note: qualified.email } })).status).toBe(
+      202,
+    );
 
     // Through the workflow to a win: routing, rep moves, the thank-you email.
-    await eventually('routing', async () => ((await json(admin('GET', `/v1/leads/${leadId}`))).stage === 'qualified' ? true : undefined), 45_000);
+    await eventually(
+      'routing',
+      async () => ((await json(admin('GET', `/v1/leads/${leadId}`))).stage === 'qualified' ? true : undefined),
+      45_000,
+    );
     for (const body of [{ stage: 'presentation' }, { stage: 'closing' }, { stage: 'won', dealValue: 5000 }]) {
       expect((await admin('POST', `/v1/leads/${leadId}/stage`, body)).status).toBe(200);
     }
@@ -85,7 +96,9 @@ describe('function logs', () => {
     const metricNames = new Set(
       structured.flatMap((line) => {
         const aws = line.entry?._aws as { CloudWatchMetrics?: Array<{ Namespace: string; Metrics: Array<{ Name: string }> }> } | undefined;
-        return (aws?.CloudWatchMetrics ?? []).filter((m) => m.Namespace === 'Leadflow').flatMap((m) => m.Metrics.map((metric) => metric.Name));
+        return (aws?.CloudWatchMetrics ?? [])
+          .filter((m) => m.Namespace === 'Leadflow')
+          .flatMap((m) => m.Metrics.map((metric) => metric.Name));
       }),
     );
     for (const name of ['LeadsCaptured', 'DuplicateSubmissions', 'SpamSubmissions', 'StageMoves', 'EmailsSent', 'EngagementEvents']) {

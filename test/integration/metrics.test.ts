@@ -74,9 +74,17 @@ const EXPECTED_FUNNEL = [
 /** A lead the default rules qualify (strong BANT and ICP fit), as in lifecycle.test.ts. */
 function qualifiedLead(email: string, firstName: string) {
   return {
-    email, firstName, lastName: 'Hopper', company: `${firstName} Systems`, jobTitle: 'VP Engineering',
-    companySize: '201-1000', industry: 'Software', country: 'United States', budget: '$25k-$100k',
-    timeline: 'This quarter', message: 'Our pipeline reporting is manual; we need forecasting.',
+    email,
+    firstName,
+    lastName: 'Hopper',
+    company: `${firstName} Systems`,
+    jobTitle: 'VP Engineering',
+    companySize: '201-1000',
+    industry: 'Software',
+    country: 'United States',
+    budget: '$25k-$100k',
+    timeline: 'This quarter',
+    message: 'Our pipeline reporting is manual; we need forecasting.',
   };
 }
 
@@ -102,10 +110,14 @@ type Lead = { stage: string; stageChangedAt: string; createdAt: string; owner?: 
 const lead = (leadId: string): Promise<Lead> => json(admin('GET', `/v1/leads/${leadId}`));
 
 async function untilStage(leadId: string, stage: string, timeoutMs = 30_000): Promise<Lead> {
-  return eventually(`lead ${leadId} in ${stage}`, async () => {
-    const current = await lead(leadId);
-    return current.stage === stage ? current : undefined;
-  }, timeoutMs);
+  return eventually(
+    `lead ${leadId} in ${stage}`,
+    async () => {
+      const current = await lead(leadId);
+      return current.stage === stage ? current : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 async function capture(name: string, body: Record<string, unknown>): Promise<Scripted> {
@@ -227,8 +239,12 @@ describe('funnel metrics in the local cloud', () => {
     const captured = await Promise.all([
       ...strong.map((name) => capture(name, qualifiedLead(uniqueEmail(`metrics-${name.toLowerCase()}`), `Metrics${name}`))),
       capture('H', {
-        email: `metrics-student-${randomUUID()}@gmail.com`, firstName: 'Sam', lastName: 'Student', jobTitle: 'Student',
-        company: 'State University', message: 'Homework for my thesis on sales funnels.',
+        email: `metrics-student-${randomUUID()}@gmail.com`,
+        firstName: 'Sam',
+        lastName: 'Student',
+        jobTitle: 'Student',
+        company: 'State University',
+        message: 'Homework for my thesis on sales funnels.',
       }),
     ]);
     await Promise.all(captured.map(routed));
@@ -335,8 +351,19 @@ describe('funnel metrics in the local cloud', () => {
 
     // Email events carry no source: nothing to rate in a source group.
     expect(kpis.email).toEqual({
-      sent: 0, delivered: 0, opened: 0, clicked: 0, bounced: 0, complained: 0, unsubscribed: 0,
-      deliveryRate: null, openRate: null, clickRate: null, bounceRate: null, complaintRate: null, unsubscribeRate: null,
+      sent: 0,
+      delivered: 0,
+      opened: 0,
+      clicked: 0,
+      bounced: 0,
+      complained: 0,
+      unsubscribed: 0,
+      deliveryRate: null,
+      openRate: null,
+      clickRate: null,
+      bounceRate: null,
+      complaintRate: null,
+      unsubscribeRate: null,
     });
 
     expect(body.leadsBySource).toContainEqual({ source: SOURCE, leads: 8 });
@@ -347,14 +374,25 @@ describe('funnel metrics in the local cloud', () => {
     // Per owner: the wins and losses this run added to each owner (no other file moves leads to
     // won or lost while this one runs).
     const expectedDelta = new Map<string, { won: number; lost: number }>();
-    for (const [name, outcome] of [['A', 'won'], ['B', 'won'], ['C', 'won'], ['D', 'lost'], ['F', 'lost']] as const) {
+    for (const [name, outcome] of [
+      ['A', 'won'],
+      ['B', 'won'],
+      ['C', 'won'],
+      ['D', 'lost'],
+      ['F', 'lost'],
+    ] as const) {
       const owner = leads[name]!.owner;
       expect(owner, `${name} has an owner`).toBeDefined();
       const delta = expectedDelta.get(owner!) ?? { won: 0, lost: 0 };
       delta[outcome]++;
       expectedDelta.set(owner!, delta);
     }
-    const ownersAfter = (await report({ from: FROM, to: TO, groupBy: 'owner' })).owners as Array<{ owner: string; won: number; lost: number; winRate: number | null }>;
+    const ownersAfter = (await report({ from: FROM, to: TO, groupBy: 'owner' })).owners as Array<{
+      owner: string;
+      won: number;
+      lost: number;
+      winRate: number | null;
+    }>;
     for (const [owner, delta] of expectedDelta) {
       const before = ownersBefore.find((row) => row.owner === owner) ?? { won: 0, lost: 0 };
       const after = ownersAfter.find((row) => row.owner === owner);
@@ -444,7 +482,9 @@ describe('funnel metrics in the local cloud', () => {
       email_unsubscribe_rate: '',
     });
     // JSON stays the default, and wins a tie.
-    expect((await getMetrics({ from: FROM, to: TO }, { accept: 'text/csv;q=0.5, application/json' })).headers.get('content-type')).toMatch(/json/);
+    expect((await getMetrics({ from: FROM, to: TO }, { accept: 'text/csv;q=0.5, application/json' })).headers.get('content-type')).toMatch(
+      /json/,
+    );
   });
 
   it('answers bad ranges with a 400 that says why', async () => {
@@ -463,7 +503,10 @@ describe('funnel metrics in the local cloud', () => {
       expect(response.status, JSON.stringify(params)).toBe(400);
       expect(body.error.code).toBe('validation_failed');
       expect(body.error.message, JSON.stringify(params)).toMatch(message);
-      expect(body.error.details.map((detail: { path: string }) => detail.path), JSON.stringify(params)).toContain(path);
+      expect(
+        body.error.details.map((detail: { path: string }) => detail.path),
+        JSON.stringify(params),
+      ).toContain(path);
       expect(body.error.details.every((detail: { message: string }) => detail.message.length > 0)).toBe(true);
     }
     const calendar = await json(getMetrics({ from: '2026-02-30', to: '2026-03-01' }));
@@ -527,7 +570,11 @@ describe('funnel metrics in the local cloud', () => {
     expect(late, `a ${SOURCE} group on ${lateDay}`).toBeDefined();
     expect(late.kpis).toMatchObject({ leads: 0, qualified: 0, qualificationRate: null, won: 0, lost: 0, winRate: null });
     expect(late.kpis.funnel.find((row: { stage: string }) => row.stage === 'qualified')).toEqual({
-      stage: 'qualified', reached: 0, left: 1, advanced: 1, conversion: 1,
+      stage: 'qualified',
+      reached: 0,
+      left: 1,
+      advanced: 1,
+      conversion: 1,
     });
     expect(late.kpis.funnel.find((row: { stage: string }) => row.stage === 'presentation')).toMatchObject({ reached: 1, left: 0 });
     expect(late.kpis.averageDaysInStage.qualified).toBeCloseTo(7200 / SECONDS_PER_DAY, 12);

@@ -18,15 +18,29 @@ type Entry = { entryId: string; type: string; actor: string; at: string; data: R
 
 /** Strong BANT and ICP fit: fit 97 under the default rules. */
 const strongProfile = {
-  firstName: 'Grace', lastName: 'Hopper', company: 'Hopper Systems', jobTitle: 'VP Engineering',
-  companySize: '201-1000', industry: 'Software', country: 'United States', budget: '$25k-$100k',
-  timeline: 'This quarter', message: 'Our pipeline reporting is manual; we need forecasting.',
+  firstName: 'Grace',
+  lastName: 'Hopper',
+  company: 'Hopper Systems',
+  jobTitle: 'VP Engineering',
+  companySize: '201-1000',
+  industry: 'Software',
+  country: 'United States',
+  budget: '$25k-$100k',
+  timeline: 'This quarter',
+  message: 'Our pipeline reporting is manual; we need forecasting.',
 };
 /** Middling fit, far from the caps, so engagement and rule changes move it exactly: fit 56, total 39.2. */
 const middleProfile = {
-  firstName: 'Max', lastName: 'Mustermann', company: 'Muster GmbH', jobTitle: 'Sales Manager',
-  companySize: '51-200', industry: 'Software', country: 'Germany', budget: '$5k-$25k',
-  timeline: 'This year', message: 'We need a CRM',
+  firstName: 'Max',
+  lastName: 'Mustermann',
+  company: 'Muster GmbH',
+  jobTitle: 'Sales Manager',
+  companySize: '51-200',
+  industry: 'Software',
+  country: 'Germany',
+  budget: '$5k-$25k',
+  timeline: 'This year',
+  message: 'We need a CRM',
 };
 
 /** Every lead this file creates, so the rescore can be checked to have covered them. */
@@ -61,7 +75,12 @@ async function scoringHistory(leadId: string): Promise<Entry[]> {
 }
 
 /** POST /v1/leads/{leadId}/events; `key` null sends no Authorization header. */
-function postEvent(leadId: string, body: unknown, headers: Record<string, string> = {}, key: string | null = adminKey()): Promise<Response> {
+function postEvent(
+  leadId: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  key: string | null = adminKey(),
+): Promise<Response> {
   return fetch(`${apiUrl()}/v1/leads/${leadId}/events`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...headers },
@@ -71,14 +90,21 @@ function postEvent(leadId: string, body: unknown, headers: Record<string, string
 
 /** The route-lead step changes a new lead's stage; wait for it so nothing else writes the lead later. */
 async function routed(leadId: string): Promise<Lead> {
-  return eventually(`lead ${leadId} routed`, async () => {
-    const lead = await getLead(leadId);
-    return lead.stage !== 'new' ? lead : undefined;
-  }, 45_000);
+  return eventually(
+    `lead ${leadId} routed`,
+    async () => {
+      const lead = await getLead(leadId);
+      return lead.stage !== 'new' ? lead : undefined;
+    },
+    45_000,
+  );
 }
 
 /** The invariants every stored score must hold, whatever the rules. */
-function expectExplainable(score: Score, rules: { grades: typeof defaultScoringRules.grades; weights: typeof defaultScoringRules.weights }) {
+function expectExplainable(
+  score: Score,
+  rules: { grades: typeof defaultScoringRules.grades; weights: typeof defaultScoringRules.weights },
+) {
   const lines = (category: ScoreLine['category']) => score.breakdown.filter((line) => line.category === category);
   expect(sumPoints(lines('fit').map((line) => line.points))).toBe(score.fit);
   expect(sumPoints(lines('engagement').map((line) => line.points))).toBe(score.engagement);
@@ -88,7 +114,9 @@ function expectExplainable(score: Score, rules: { grades: typeof defaultScoringR
   }
   // total = fit * weights.fit + engagement * weights.engagement, rounded to 0.1.
   expect(score.weights).toEqual(rules.weights);
-  expect(Math.abs(score.total - (score.fit * rules.weights.fit + score.engagement * rules.weights.engagement))).toBeLessThanOrEqual(0.05 + 1e-9);
+  expect(Math.abs(score.total - (score.fit * rules.weights.fit + score.engagement * rules.weights.engagement))).toBeLessThanOrEqual(
+    0.05 + 1e-9,
+  );
   expect(grades).toContain(score.grade);
   expect(score.grade).toBe(gradeFor(score.total, rules.grades));
   for (const line of score.breakdown) {
@@ -131,7 +159,9 @@ describe('an explainable score at capture', () => {
 
   it('explains a low score too: negative rules and the floor line bring fit back to 0, grade D', async () => {
     const leadId = await capture({
-      email: `student-${randomUUID()}@gmail.com`, jobTitle: 'Student', message: 'Is there an internship? It is for my thesis.',
+      email: `student-${randomUUID()}@gmail.com`,
+      jobTitle: 'Student',
+      message: 'Is there an internship? It is for my thesis.',
     });
     const { score } = await getLead(leadId);
     expect(score.rulesVersion).toBe(defaultScoringRules.version);
@@ -171,7 +201,10 @@ describe('engagement events', () => {
     expect(lead.score.rulesVersion).toBe(defaultScoringRules.version);
     expectExplainable(lead.score, defaultScoringRules);
     const engagementLines = lead.score.breakdown.filter((line) => line.category === 'engagement');
-    expect(engagementLines.map((line) => [line.ruleId, line.points])).toEqual([['email-clicks', 5], ['meetings', 25]]);
+    expect(engagementLines.map((line) => [line.ruleId, line.points])).toEqual([
+      ['email-clicks', 5],
+      ['meetings', 25],
+    ]);
     expect(engagementLines[0]!.reason).toBe('Email clicks: 1 × email_click at 5 points each, 5 after 14-day half-life decay');
     expect(engagementLines[1]!.reason).toBe('Meetings: 1 × meeting at 25 points each, 25 after 60-day half-life decay');
     expect(lead.engagement).toHaveLength(2);
@@ -183,7 +216,12 @@ describe('engagement events', () => {
     const changes = trail.filter((entry) => entry.type === 'score_changed');
     expect(changes.map((entry) => entry.actor)).toEqual(['api-key:local-admin', 'api-key:local-admin']);
     expect(changes.map((entry) => entry.data)).toEqual([
-      { from: { total: 39.2, grade: 'C' }, to: { total: 40.7, grade: 'C' }, rulesVersion: defaultScoringRules.version, cause: 'email_click' },
+      {
+        from: { total: 39.2, grade: 'C' },
+        to: { total: 40.7, grade: 'C' },
+        rulesVersion: defaultScoringRules.version,
+        cause: 'email_click',
+      },
       { from: { total: 40.7, grade: 'C' }, to: { total: 48.2, grade: 'C' }, rulesVersion: defaultScoringRules.version, cause: 'meeting' },
     ]);
   });
@@ -252,7 +290,11 @@ describe('engagement events', () => {
       expect(response.status, name).toBe(400);
       const { error } = await json(response);
       expect(error, name).toMatchObject({ code: 'validation_failed', message: expect.any(String), details: expect.any(Array) });
-      if (path) expect(error.details.map((detail: { path: string }) => detail.path), name).toContain(path);
+      if (path)
+        expect(
+          error.details.map((detail: { path: string }) => detail.path),
+          name,
+        ).toContain(path);
       else expect(error.message, name).toMatch(/JSON/);
     }
 
@@ -311,11 +353,36 @@ describe('publishing rules and rescoring', () => {
     // Bad documents: each names the path and the id of the rule at fault.
     const executive = indexOf('authority-executive');
     const bad: Array<{ name: string; doc: unknown; path: string; ruleId?: string }> = [
-      { name: 'points out of range', doc: edited((doc) => (doc.rules[executive].points = 500)), path: `rules.${executive}.points`, ruleId: 'authority-executive' },
-      { name: 'invalid regex', doc: edited((doc) => (doc.rules[executive].pattern = '(unclosed')), path: `rules.${executive}.pattern`, ruleId: 'authority-executive' },
-      { name: 'unknown kind', doc: edited((doc) => (doc.rules[indexOf('timeline')].kind = 'magic')), path: `rules.${indexOf('timeline')}.kind`, ruleId: 'timeline' },
-      { name: 'duplicate id', doc: edited((doc) => (doc.rules[indexOf('need')].id = 'budget')), path: `rules.${indexOf('need')}.id`, ruleId: 'budget' },
-      { name: 'unknown field', doc: edited((doc) => (doc.rules[indexOf('meetings')].points = 5)), path: `rules.${indexOf('meetings')}`, ruleId: 'meetings' },
+      {
+        name: 'points out of range',
+        doc: edited((doc) => (doc.rules[executive].points = 500)),
+        path: `rules.${executive}.points`,
+        ruleId: 'authority-executive',
+      },
+      {
+        name: 'invalid regex',
+        doc: edited((doc) => (doc.rules[executive].pattern = '(unclosed')),
+        path: `rules.${executive}.pattern`,
+        ruleId: 'authority-executive',
+      },
+      {
+        name: 'unknown kind',
+        doc: edited((doc) => (doc.rules[indexOf('timeline')].kind = 'magic')),
+        path: `rules.${indexOf('timeline')}.kind`,
+        ruleId: 'timeline',
+      },
+      {
+        name: 'duplicate id',
+        doc: edited((doc) => (doc.rules[indexOf('need')].id = 'budget')),
+        path: `rules.${indexOf('need')}.id`,
+        ruleId: 'budget',
+      },
+      {
+        name: 'unknown field',
+        doc: edited((doc) => (doc.rules[indexOf('meetings')].points = 5)),
+        path: `rules.${indexOf('meetings')}`,
+        ruleId: 'meetings',
+      },
       { name: 'weights not adding up', doc: edited((doc) => (doc.weights.fit = 0.9)), path: 'weights.engagement' },
     ];
     for (const { name, doc, path, ruleId } of bad) {
@@ -366,12 +433,16 @@ describe('publishing rules and rescoring', () => {
     const { jobId, rulesVersion } = await json(started);
     expect(rulesVersion).toBe(version);
     expect(started.headers.get('location')).toBe(`/v1/scoring/rescore/${jobId}`);
-    const job = await eventually('the rescore job to finish', async () => {
-      const response = await admin('GET', `/v1/scoring/rescore/${jobId}`);
-      expect(response.status).toBe(200);
-      const current = await json(response);
-      return current.status === 'running' ? undefined : current;
-    }, 90_000);
+    const job = await eventually(
+      'the rescore job to finish',
+      async () => {
+        const response = await admin('GET', `/v1/scoring/rescore/${jobId}`);
+        expect(response.status).toBe(200);
+        const current = await json(response);
+        return current.status === 'running' ? undefined : current;
+      },
+      90_000,
+    );
     expect(job).toMatchObject({ jobId, status: 'succeeded', rulesVersion: version, finishedAt: expect.any(String) });
     expect(job.processed).toBeGreaterThanOrEqual(created.length);
     expect(job.rescored).toBeGreaterThanOrEqual(created.length);
@@ -381,7 +452,10 @@ describe('publishing rules and rescoring', () => {
     // The probe lead gained the 4 extra points: fit 60, total 42.
     const probe = await getLead(probeId);
     expect(probe.score).toMatchObject({ rulesVersion: version, fit: 60, engagement: 0, total: 42, grade: 'C' });
-    expect(probe.score.breakdown.find((line) => line.ruleId === 'icp-country')).toMatchObject({ points: 9, reason: 'ICP served market: country "Germany" is listed' });
+    expect(probe.score.breakdown.find((line) => line.ruleId === 'icp-country')).toMatchObject({
+      points: 9,
+      reason: 'ICP served market: country "Germany" is listed',
+    });
     expectExplainable(probe.score, defaultScoringRules);
     const change = (await scoringHistory(probeId)).filter((entry) => entry.type === 'score_changed').at(-1);
     expect(change).toMatchObject({

@@ -40,14 +40,32 @@ describe('planCapture', () => {
   });
 
   it('falls back to the referring host, then direct', () => {
-    const viaReferrer = planCapture(undefined, validateSubmission({ email: 'a@b.co', referrer: 'https://www.google.com/' }), form, first, rules);
+    const viaReferrer = planCapture(
+      undefined,
+      validateSubmission({ email: 'a@b.co', referrer: 'https://www.google.com/' }),
+      form,
+      first,
+      rules,
+    );
     expect(viaReferrer.lead.source).toBe('google.com');
     expect(planCapture(undefined, validateSubmission({ email: 'a@b.co' }), form, first, rules).lead.source).toBe('direct');
   });
 
   it('updates a known lead: newer values win, first touch stays, last touch moves', () => {
-    const created = planCapture(undefined, validateSubmission({ email: 'a@b.co', company: 'Old', jobTitle: 'CTO', utm_source: 'ads' }), form, first, rules).lead;
-    const again = planCapture(created, validateSubmission({ email: 'A@B.co', company: 'New', utm_source: 'newsletter' }), form, later, rules);
+    const created = planCapture(
+      undefined,
+      validateSubmission({ email: 'a@b.co', company: 'Old', jobTitle: 'CTO', utm_source: 'ads' }),
+      form,
+      first,
+      rules,
+    ).lead;
+    const again = planCapture(
+      created,
+      validateSubmission({ email: 'A@B.co', company: 'New', utm_source: 'newsletter' }),
+      form,
+      later,
+      rules,
+    );
     expect(again.duplicate).toBe(true);
     expect(again.lead.leadId).toBe(created.leadId);
     expect(again.lead.profile).toEqual({ company: 'New', jobTitle: 'CTO' });
@@ -71,7 +89,13 @@ describe('touchEntries', () => {
 
   it('records a new lead as captured at its creation', () => {
     expect(touchEntries(undefined, created)).toEqual([
-      expect.objectContaining({ type: 'captured', at: first.toISOString(), entryId: 'touch-000001', actor: 'form:default', data: expect.objectContaining({ source: 'ads' }) }),
+      expect.objectContaining({
+        type: 'captured',
+        at: first.toISOString(),
+        entryId: 'touch-000001',
+        actor: 'form:default',
+        data: expect.objectContaining({ source: 'ads' }),
+      }),
     ]);
   });
 

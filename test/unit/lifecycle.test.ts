@@ -44,7 +44,9 @@ describe('allowed moves', () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConflictError);
       expect((error as ConflictError).kind).toBe('conflict');
-      expect((error as Error).message).toBe('cannot move a lead from qualified to won; allowed: presentation, nurturing, disqualified, lost');
+      expect((error as Error).message).toBe(
+        'cannot move a lead from qualified to won; allowed: presentation, nurturing, disqualified, lost',
+      );
     }
   });
 
@@ -64,33 +66,65 @@ describe('parseStageMove', () => {
   });
 
   it('rejects unknown stages, negative values and unknown fields', () => {
-    for (const body of [{ stage: 'sideways' }, { stage: 'won', dealValue: -1 }, { stage: 'presentation', extra: 1 }, { stage: 'objection', objection: { type: 'mood' } }]) {
+    for (const body of [
+      { stage: 'sideways' },
+      { stage: 'won', dealValue: -1 },
+      { stage: 'presentation', extra: 1 },
+      { stage: 'objection', objection: { type: 'mood' } },
+    ]) {
       expect(() => parseStageMove(body)).toThrow(ValidationError);
     }
   });
 });
 
 describe('moveLead', () => {
-  const captured = planCapture(undefined, validateSubmission({ email: 'a@b.co' }), { formId: 'default' }, new Date('2026-03-01T00:00:00Z'), defaultScoringRules).lead;
+  const captured = planCapture(
+    undefined,
+    validateSubmission({ email: 'a@b.co' }),
+    { formId: 'default' },
+    new Date('2026-03-01T00:00:00Z'),
+    defaultScoringRules,
+  ).lead;
   const qualified = { ...captured, stage: 'qualified' as const, stageChangedAt: '2026-03-01T00:00:00.000Z' };
 
   it('records who, why, and how long the lead sat in its previous stage', () => {
-    const { lead, entry } = moveLead(qualified, parseStageMove({ stage: 'presentation', reason: 'demo booked' }), 'api-key:rep', new Date('2026-03-03T12:00:00Z'));
+    const { lead, entry } = moveLead(
+      qualified,
+      parseStageMove({ stage: 'presentation', reason: 'demo booked' }),
+      'api-key:rep',
+      new Date('2026-03-03T12:00:00Z'),
+    );
     expect(lead).toMatchObject({ stage: 'presentation', stageChangedAt: '2026-03-03T12:00:00.000Z', version: captured.version + 1 });
     expect(entry).toMatchObject({
       type: 'stage_changed',
       actor: 'api-key:rep',
-      data: { from: 'qualified', to: 'presentation', reason: 'demo booked', secondsInPrevious: 2.5 * day, leadCreatedAt: captured.createdAt },
+      data: {
+        from: 'qualified',
+        to: 'presentation',
+        reason: 'demo booked',
+        secondsInPrevious: 2.5 * day,
+        leadCreatedAt: captured.createdAt,
+      },
     });
   });
 
   it('keeps the deal of a win and the objection raised', () => {
     const closing = { ...qualified, stage: 'closing' as const };
-    const won = moveLead(closing, parseStageMove({ stage: 'won', dealValue: 42_000, currency: 'EUR' }), 'rep', new Date('2026-03-05T00:00:00Z'));
+    const won = moveLead(
+      closing,
+      parseStageMove({ stage: 'won', dealValue: 42_000, currency: 'EUR' }),
+      'rep',
+      new Date('2026-03-05T00:00:00Z'),
+    );
     expect(won.lead.deal).toEqual({ value: 42_000, currency: 'EUR', wonAt: '2026-03-05T00:00:00.000Z' });
     expect(won.entry.data).toMatchObject({ dealValue: 42_000, currency: 'EUR' });
     const presentation = { ...qualified, stage: 'presentation' as const };
-    const objection = moveLead(presentation, parseStageMove({ stage: 'objection', objection: { type: 'price', note: 'too high' } }), 'rep', new Date('2026-03-05T00:00:00Z'));
+    const objection = moveLead(
+      presentation,
+      parseStageMove({ stage: 'objection', objection: { type: 'price', note: 'too high' } }),
+      'rep',
+      new Date('2026-03-05T00:00:00Z'),
+    );
     expect(objection.lead.objection).toEqual({ type: 'price', note: 'too high', at: '2026-03-05T00:00:00.000Z' });
   });
 });
@@ -103,7 +137,10 @@ describe('planStep', () => {
   });
 
   it('checks in with the prospect and reminds the owner when a deal idles', () => {
-    expect(planStep('presentation', 0, config)).toMatchObject({ timeoutSeconds: 3 * day, onTimeout: ['check-in-prospect', 'remind-owner'] });
+    expect(planStep('presentation', 0, config)).toMatchObject({
+      timeoutSeconds: 3 * day,
+      onTimeout: ['check-in-prospect', 'remind-owner'],
+    });
     expect(planStep('closing', 0, config)).toMatchObject({ timeoutSeconds: 2 * day });
   });
 
@@ -116,7 +153,10 @@ describe('planStep', () => {
   });
 
   it('refuses a configuration whose chained delays would not move forward', () => {
-    const result = lifecycleConfigSchema.safeParse({ ...config, retention: { checkInAfter: 'P30D', surveyAfter: 'P7D', upsellAfter: 'P90D' } });
+    const result = lifecycleConfigSchema.safeParse({
+      ...config,
+      retention: { checkInAfter: 'P30D', surveyAfter: 'P7D', upsellAfter: 'P90D' },
+    });
     expect(result.success).toBe(false);
     expect(result.error!.issues[0]!.path).toEqual(['retention', 'surveyAfter']);
   });

@@ -211,13 +211,19 @@ describe('route matching', () => {
 
   it('prefers an exact path to a parameter, and a method to ANY', () => {
     expect(match('GET', '/v1/leads/export')?.route.routeKey).toBe('GET /v1/leads/export');
-    expect(match('GET', '/v1/leads/ld_1')).toMatchObject({ route: { routeKey: 'GET /v1/leads/{leadId}' }, pathParameters: { leadId: 'ld_1' } });
+    expect(match('GET', '/v1/leads/ld_1')).toMatchObject({
+      route: { routeKey: 'GET /v1/leads/{leadId}' },
+      pathParameters: { leadId: 'ld_1' },
+    });
     expect(match('DELETE', '/v1/leads/ld_1')?.route.routeKey).toBe('ANY /v1/leads/{leadId}');
   });
 
   it('decodes parameters and lets a greedy variable take the rest of the path', () => {
     expect(match('POST', '/v1/forms/spring%20launch/submissions')?.pathParameters).toEqual({ formId: 'spring launch' });
-    expect(match('GET', '/files/a/b/c.txt')).toMatchObject({ route: { routeKey: 'GET /files/{proxy+}' }, pathParameters: { proxy: 'a/b/c.txt' } });
+    expect(match('GET', '/files/a/b/c.txt')).toMatchObject({
+      route: { routeKey: 'GET /files/{proxy+}' },
+      pathParameters: { proxy: 'a/b/c.txt' },
+    });
   });
 
   it('falls back to $default, and without it matches nothing', () => {
@@ -238,7 +244,18 @@ describe('API Gateway payload format 2.0', () => {
     method: 'POST',
     rawPath: '/v1/forms/default/submissions',
     rawQueryString: 'a=1&a=2&b=x%20y',
-    rawHeaders: ['Content-Type', 'application/x-www-form-urlencoded', 'X-Tag', 'one', 'x-tag', 'two', 'Cookie', 'a=1; b=2', 'Host', '127.0.0.1:3000'],
+    rawHeaders: [
+      'Content-Type',
+      'application/x-www-form-urlencoded',
+      'X-Tag',
+      'one',
+      'x-tag',
+      'two',
+      'Cookie',
+      'a=1; b=2',
+      'Host',
+      '127.0.0.1:3000',
+    ],
     body: Buffer.from('email=ada%40example.com'),
     protocol: 'HTTP/1.1',
     sourceIp: '127.0.0.1',

@@ -45,7 +45,8 @@ describe('javaProblem', () => {
   });
 
   it('quotes the first line of a java that fails, such as macOS stub', () => {
-    const output = 'The operation couldn’t be completed. Unable to locate a Java Runtime.\nPlease visit http://www.java.com for information on installing Java.\n';
+    const output =
+      'The operation couldn’t be completed. Unable to locate a Java Runtime.\nPlease visit http://www.java.com for information on installing Java.\n';
     expect(javaProblem({ exitCode: 1, output })).toBe(
       `DynamoDB Local needs Java 17 or newer (java -version failed: The operation couldn’t be completed. Unable to locate a Java Runtime.): ${INSTALL}`,
     );
@@ -87,7 +88,10 @@ describe('checkJava', () => {
 
   it('throws the one line, without a stack, for a java too old', async () => {
     process.env.PATH = fakeJava('openjdk version "11.0.21" 2023-10-17');
-    const error = await checkJava().then(() => undefined, (thrown: Error) => thrown);
+    const error = await checkJava().then(
+      () => undefined,
+      (thrown: Error) => thrown,
+    );
     expect(error?.message).toBe(`DynamoDB Local needs Java 17 or newer (the java on PATH is Java 11): ${INSTALL}`);
     expect(error?.stack).toBe(`Error: ${error?.message}`);
   });

@@ -36,7 +36,11 @@ describe('prepareDefinition rejects what the emulator cannot run faithfully', ()
       machine({ A: { Type: 'Map', ItemReader: {}, ItemProcessor: machine({ B: { Type: 'Pass', End: true } }), End: true } }),
       'state "A": ItemReader',
     ],
-    ['an activity', machine({ A: { Type: 'Task', Resource: 'arn:aws:states:us-east-1:123456789012:activity:x', End: true } }), 'activities'],
+    [
+      'an activity',
+      machine({ A: { Type: 'Task', Resource: 'arn:aws:states:us-east-1:123456789012:activity:x', End: true } }),
+      'activities',
+    ],
     ['the .sync pattern', machine({ A: { Type: 'Task', Resource: 'arn:aws:states:::states:startExecution.sync:2', End: true } }), '.sync'],
     [
       'an integration without a local handler',
@@ -193,7 +197,10 @@ describe('prepareDefinition accepts and rewrites', () => {
         Fan: {
           Type: 'Map',
           ItemsPath: '$.leads',
-          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, ...machine({ Each: { ...invoke, End: true } }) },
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            ...machine({ Each: { ...invoke, End: true } }),
+          },
           End: true,
         },
       }),

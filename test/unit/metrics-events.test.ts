@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { contributionsOf } from '../../core/metrics/events';
 
 const engagement = (at: string, eventAt: string) => ({
-  leadId: 'ld_x', entryId: 'e1', at, type: 'engagement', actor: 'api-key:crm', position: `${at}#e1`,
+  leadId: 'ld_x',
+  entryId: 'e1',
+  at,
+  type: 'engagement',
+  actor: 'api-key:crm',
+  position: `${at}#e1`,
   data: { type: 'email_open', eventAt },
 });
 

@@ -14,7 +14,12 @@ export function event(type: string, at: string, data: Record<string, unknown>, i
 }
 
 export function captured(at: string, source: string, campaign?: string, ingestedAt?: string): MetricEvent {
-  return event('captured', at, { formId: 'default', source, touch: { at, formId: 'default', source, ...(campaign && { campaign }) } }, ingestedAt);
+  return event(
+    'captured',
+    at,
+    { formId: 'default', source, touch: { at, formId: 'default', source, ...(campaign && { campaign }) } },
+    ingestedAt,
+  );
 }
 
 export function moved(

@@ -8,8 +8,7 @@ import { metricsReport } from '../../core/metrics/report';
 import { keys, shardOf } from '../../core/keys';
 import { AggregateStore, captured, event, moved } from './metrics-fixtures';
 
-const leadsOn = (store: AggregateStore, day: string) =>
-  metricsReport({ from: day, to: day, groupBy: 'day' }, store.all()).totals.leads;
+const leadsOn = (store: AggregateStore, day: string) => metricsReport({ from: day, to: day, groupBy: 'day' }, store.all()).totals.leads;
 
 describe('what an event contributes', () => {
   it('counts a capture for the day total, its source and its campaign', () => {
@@ -24,7 +23,10 @@ describe('what an event contributes', () => {
 
   it('counts a won move with its deal value and the cycle since capture, for the total, source and owner', () => {
     const won = moved('2026-03-05T12:00:00.000Z', 'closing', 'won', 600, {
-      owner: 'Sam@Example.com', source: 'google', dealValue: 2500, leadCreatedAt: '2026-03-01T12:00:00.000Z',
+      owner: 'Sam@Example.com',
+      source: 'google',
+      dealValue: 2500,
+      leadCreatedAt: '2026-03-01T12:00:00.000Z',
     });
     const contributions = contributionsOf(won);
     expect(contributions.map((c) => [c.key.dimension, c.key.value])).toEqual([
@@ -57,10 +59,7 @@ describe('what an event contributes', () => {
 describe('folding past a watermark', () => {
   it('counts nothing twice when the same window is folded again', () => {
     const store = new AggregateStore();
-    const events = [
-      captured('2026-03-02T10:00:00.000Z', 'google'),
-      captured('2026-03-02T11:00:00.000Z', 'google'),
-    ];
+    const events = [captured('2026-03-02T10:00:00.000Z', 'google'), captured('2026-03-02T11:00:00.000Z', 'google')];
     expect(store.fold(events, '2026-03-02T12:00:00.000Z')).toBe(2);
     // A rerun, a retry or an overlapping run reads the same events again (and one new one).
     const rerun = [...events, captured('2026-03-02T12:30:00.000Z', 'google')];
@@ -94,7 +93,10 @@ describe('folding past a watermark', () => {
     );
     const commits = planCommits(events, { watermark: '2026-03-02T00:00:00.000Z', upTo: '2026-03-02T11:00:00.000Z', maxItems: 99 });
     // The day total plus 98 sources fill the first commit; the rest go in the second.
-    expect(commits.map((c) => [c.deltas.length, c.events])).toEqual([[99, 98], [53, 52]]);
+    expect(commits.map((c) => [c.deltas.length, c.events])).toEqual([
+      [99, 98],
+      [53, 52],
+    ]);
     expect(commits[0]!.watermark).toBe(events[97]!.position);
     expect(commits[1]!.watermark).toBe('2026-03-02T11:00:00.000Z');
 

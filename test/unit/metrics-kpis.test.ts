@@ -124,8 +124,19 @@ describe('KPIs of a scripted funnel', () => {
 
   it('rates email engagement per prospect email sent', () => {
     expect(totals.email).toEqual({
-      sent: 4, delivered: 4, opened: 2, clicked: 1, bounced: 0, complained: 0, unsubscribed: 1,
-      deliveryRate: 1, openRate: 0.5, clickRate: 0.25, bounceRate: 0, complaintRate: 0, unsubscribeRate: 0.25,
+      sent: 4,
+      delivered: 4,
+      opened: 2,
+      clicked: 1,
+      bounced: 0,
+      complained: 0,
+      unsubscribed: 1,
+      deliveryRate: 1,
+      openRate: 0.5,
+      clickRate: 0.25,
+      bounceRate: 0,
+      complaintRate: 0,
+      unsubscribeRate: 0.25,
     });
   });
 
@@ -138,8 +149,16 @@ describe('KPIs of a scripted funnel', () => {
 
   it('groups by day with one row for every day of the range, empty days as zeros', () => {
     expect(report.groups.map((g) => g.group)).toEqual([
-      '2026-03-01', '2026-03-02', '2026-03-03', '2026-03-04', '2026-03-05',
-      '2026-03-06', '2026-03-07', '2026-03-08', '2026-03-09', '2026-03-10',
+      '2026-03-01',
+      '2026-03-02',
+      '2026-03-03',
+      '2026-03-04',
+      '2026-03-05',
+      '2026-03-06',
+      '2026-03-07',
+      '2026-03-08',
+      '2026-03-09',
+      '2026-03-10',
     ]);
     const byDay = Object.fromEntries(report.groups.map((g) => [g.group, g.kpis]));
     expect(byDay['2026-03-01']!.leads).toBe(0);
@@ -221,7 +240,13 @@ describe('median, mean and ratio', () => {
 });
 
 describe('weakest stage', () => {
-  const row = (stage: FunnelStageKpis['stage'], conversion: number | null): FunnelStageKpis => ({ stage, reached: 1, left: 1, advanced: 0, conversion });
+  const row = (stage: FunnelStageKpis['stage'], conversion: number | null): FunnelStageKpis => ({
+    stage,
+    reached: 1,
+    left: 1,
+    advanced: 0,
+    conversion,
+  });
 
   it('takes the lowest conversion, the earlier stage on a tie, and skips stages nobody left', () => {
     expect(weakestStage([row('new', 0.5), row('qualified', null), row('presentation', 0.5), row('closing', 0.9)])?.stage).toBe('new');

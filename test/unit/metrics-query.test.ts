@@ -17,7 +17,9 @@ function rejection(query: Record<string, string>): ValidationError {
 describe('metrics query', () => {
   it('takes a range and a grouping', () => {
     expect(parseMetricsQuery({ from: '2026-01-01', to: '2026-01-31', groupBy: 'owner' }, today)).toEqual({
-      from: '2026-01-01', to: '2026-01-31', groupBy: 'owner',
+      from: '2026-01-01',
+      to: '2026-01-31',
+      groupBy: 'owner',
     });
   });
 

@@ -32,7 +32,9 @@ function documentedRoutes(): string[] {
 
 function operations(): Array<[string, OpenAPIV3_1.OperationObject]> {
   return Object.entries(document.paths ?? {}).flatMap(([route, item]) =>
-    methods.flatMap((method) => (item?.[method] ? [[`${method.toUpperCase()} ${route}`, item[method]!] as [string, OpenAPIV3_1.OperationObject]] : [])),
+    methods.flatMap((method) =>
+      item?.[method] ? [[`${method.toUpperCase()} ${route}`, item[method]!] as [string, OpenAPIV3_1.OperationObject]] : [],
+    ),
   );
 }
 
@@ -71,9 +73,15 @@ describe('the OpenAPI document', () => {
   it('gives every operation a tag, a success answer, and the JSON error shape for every error answer', () => {
     const tags = new Set(document.tags?.map((tag) => tag.name));
     for (const [route, operation] of operations()) {
-      expect(operation.tags?.every((tag) => tags.has(tag)), route).toBe(true);
+      expect(
+        operation.tags?.every((tag) => tags.has(tag)),
+        route,
+      ).toBe(true);
       const statuses = Object.keys(operation.responses ?? {});
-      expect(statuses.some((status) => status.startsWith('2')), route).toBe(true);
+      expect(
+        statuses.some((status) => status.startsWith('2')),
+        route,
+      ).toBe(true);
       for (const status of statuses.filter((status) => /^[45]/.test(status))) {
         const response = operation.responses![status] as OpenAPIV3_1.ResponseObject;
         expect(response.content?.['application/json']?.schema, `${route} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
@@ -89,7 +97,13 @@ describe('the documented schemas', () => {
   it('describe the error bodies the domain errors become', () => {
     const errors: DomainError[] = [new NotFoundError('there is no such lead'), new InvalidStageMoveError('new', 'won')];
     try {
-      parseScoringRules({ version: 'v1', weights: { fit: 0.5, engagement: 0.5 }, grades: { A: 80, B: 60, C: 40 }, routing: { qualify: { minTotal: 60 } }, rules: [{ kind: 'list', id: 'x' }] });
+      parseScoringRules({
+        version: 'v1',
+        weights: { fit: 0.5, engagement: 0.5 },
+        grades: { A: 80, B: 60, C: 40 },
+        routing: { qualify: { minTotal: 60 } },
+        rules: [{ kind: 'list', id: 'x' }],
+      });
     } catch (error) {
       errors.push(error as DomainError);
     }
@@ -117,10 +131,15 @@ describe('the document and the deployment', () => {
 
   beforeAll(() => {
     // Routes do not depend on the bundles: skip bundling (`aws:cdk:bundling-stacks` empty) to synth in seconds.
-    const { app, stack } = buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-openapi-')), context: { 'aws:cdk:bundling-stacks': [] } });
+    const { app, stack } = buildApp({
+      outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-openapi-')),
+      context: { 'aws:cdk:bundling-stacks': [] },
+    });
     // synth runs cdk-nag's AwsSolutions checks and throws on any unacknowledged finding.
     const assembly = app.synth();
-    const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, { Type: string; Properties: { RouteKey: string } }> };
+    const template = assembly.getStackByName(stack.stackName).template as {
+      Resources: Record<string, { Type: string; Properties: { RouteKey: string } }>;
+    };
     templateRoutes = Object.values(template.Resources)
       .filter((resource) => resource.Type === 'AWS::ApiGatewayV2::Route')
       .map((resource) => resource.Properties.RouteKey);

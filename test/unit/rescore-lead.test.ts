@@ -17,7 +17,14 @@ const captured = planCapture(
 describe('rescoreLead', () => {
   it('scores an engagement event into the next version and says how the score moved and why', () => {
     const later = new Date(now.getTime() + 60_000);
-    const { lead, scoreChange } = rescoreLead(captured, { type: 'meeting', at: later.toISOString() }, rules, 'api-key:crm', later, 'meeting');
+    const { lead, scoreChange } = rescoreLead(
+      captured,
+      { type: 'meeting', at: later.toISOString() },
+      rules,
+      'api-key:crm',
+      later,
+      'meeting',
+    );
     expect(lead.version).toBe(captured.version + 1);
     expect(lead.updatedAt).toBe(later.toISOString());
     expect(lead.score!.total).toBeGreaterThan(captured.score!.total);
@@ -43,6 +50,10 @@ describe('rescoreLead', () => {
   it('records new rules even when they give the same figures', () => {
     const republished = { ...rules, version: 'same-figures-2' };
     const { scoreChange } = rescoreLead(captured, undefined, republished, 'rescore', now, 'rules published');
-    expect(scoreChange?.data).toMatchObject({ from: { rulesVersion: rules.version }, rulesVersion: 'same-figures-2', cause: 'rules published' });
+    expect(scoreChange?.data).toMatchObject({
+      from: { rulesVersion: rules.version },
+      rulesVersion: 'same-figures-2',
+      cause: 'rules published',
+    });
   });
 });

@@ -21,7 +21,18 @@ describe('half-life decay', () => {
 const engagementOnly = { weights: { fit: 0, engagement: 1 } };
 const clicks = (extra: Record<string, unknown> = {}) =>
   rulesDoc(
-    [{ id: 'clicks', label: 'Clicks', kind: 'event', eventType: 'email_click', pointsPerEvent: 10, halfLifeDays: 10, maxPoints: 30, ...extra }],
+    [
+      {
+        id: 'clicks',
+        label: 'Clicks',
+        kind: 'event',
+        eventType: 'email_click',
+        pointsPerEvent: 10,
+        halfLifeDays: 10,
+        maxPoints: 30,
+        ...extra,
+      },
+    ],
     engagementOnly,
   );
 const click = (at: string, properties?: EngagementEvent['properties']): EngagementEvent =>
@@ -83,7 +94,15 @@ describe('event rules', () => {
       [{ id: 'bounces', label: 'Bounces', kind: 'event', eventType: 'email_open', pointsPerEvent: -8, halfLifeDays: 30, maxPoints: 10 }],
       engagementOnly,
     );
-    const score = scoreLead(leadWith(), [{ type: 'email_open', at: daysAgo(0) }, { type: 'email_open', at: daysAgo(0) }], rules, NOW);
+    const score = scoreLead(
+      leadWith(),
+      [
+        { type: 'email_open', at: daysAgo(0) },
+        { type: 'email_open', at: daysAgo(0) },
+      ],
+      rules,
+      NOW,
+    );
     expect(score.breakdown.map(({ ruleId, points }) => [ruleId, points])).toEqual([
       ['bounces', -10],
       ['floor:engagement', 10],
@@ -106,7 +125,10 @@ describe('event rules', () => {
   it('counts a pricing-page visit as a visit and as a pricing visit', () => {
     const score = scoreLead(
       leadWith(),
-      [{ type: 'page_visit', at: daysAgo(0), properties: { path: '/pricing' } }, { type: 'page_visit', at: daysAgo(0), properties: { path: '/pricing-history' } }],
+      [
+        { type: 'page_visit', at: daysAgo(0), properties: { path: '/pricing' } },
+        { type: 'page_visit', at: daysAgo(0), properties: { path: '/pricing-history' } },
+      ],
       defaultScoringRules,
       NOW,
     );

@@ -41,7 +41,11 @@ describe('default rules', () => {
 
   it('scores need from the message and penalises non-buying inquiries', () => {
     expect(firedBy({ message: 'We need CRM integration and forecasting dashboards' })).toEqual({ need: 15 });
-    expect(firedBy({ message: 'Is there an internship? It is for my thesis on pipeline tools' })).toEqual({ need: 5, 'not-a-buyer': -30, 'floor:fit': 25 });
+    expect(firedBy({ message: 'Is there an internship? It is for my thesis on pipeline tools' })).toEqual({
+      need: 5,
+      'not-a-buyer': -30,
+      'floor:fit': 25,
+    });
   });
 
   it('scores the landing page answers', () => {

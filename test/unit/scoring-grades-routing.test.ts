@@ -7,10 +7,7 @@ function rulesGivingFit(overrides: Record<string, unknown> = {}, extraRules: unk
   const pointsByValue = Object.fromEntries(
     [0, 0.5, 24.9, 25, 39.9, 40, 49.9, 50, 59.9, 60, 74.9, 75, 100].map((points) => [String(points), points]),
   );
-  return rulesDoc(
-    [{ id: 'fit', label: 'Fit', kind: 'enum', field: 'customFields.fit', pointsByValue }, ...extraRules],
-    overrides,
-  );
+  return rulesDoc([{ id: 'fit', label: 'Fit', kind: 'enum', field: 'customFields.fit', pointsByValue }, ...extraRules], overrides);
 }
 const leadWithFit = (fit: number, profile = {}) => leadWith(profile, { customFields: { fit: String(fit) } });
 
@@ -87,7 +84,14 @@ describe('routing decision', () => {
   it('routes the default rules: competitor and student out, a strong fit in', () => {
     const route = (lead: Parameters<typeof scoreLead>[0]) =>
       routingDecision(scoreLead(lead, [], defaultScoringRules, NOW), defaultScoringRules);
-    const strong = { jobTitle: 'Head of Sales', budget: '> $100k', timeline: 'Now', industry: 'Software', companySize: '51-200', country: 'Germany' };
+    const strong = {
+      jobTitle: 'Head of Sales',
+      budget: '> $100k',
+      timeline: 'Now',
+      industry: 'Software',
+      companySize: '51-200',
+      country: 'Germany',
+    };
     expect(route(leadWith(strong, { email: 'jo@acme.example' }))).toBe('qualified');
     expect(route(leadWith(strong, { email: 'jo@sales.competitor.example' }))).toBe('disqualified');
     expect(route(leadWith({ ...strong, jobTitle: 'MBA student' }))).toBe('disqualified');

@@ -27,11 +27,31 @@ const anyText = fc.string({
 
 // Values the default rules know, so the arbitrary leads also fire rules, not just miss them.
 const knownValues = fc.constantFrom(
-  '1-10', '11-50', '51-200', '201-1000', '1000+',
-  '< $5k', '$5k-$25k', '$25k-$100k', '> $100k',
-  'Now', 'This quarter', 'This year', 'Just researching',
-  'Software', 'Financial services', 'Healthcare', 'Education', 'Other', 'United States', 'DE',
-  'VP of Engineering', 'Chief Executive Officer', 'Sales manager', 'Marketing intern', 'PhD candidate',
+  '1-10',
+  '11-50',
+  '51-200',
+  '201-1000',
+  '1000+',
+  '< $5k',
+  '$5k-$25k',
+  '$25k-$100k',
+  '> $100k',
+  'Now',
+  'This quarter',
+  'This year',
+  'Just researching',
+  'Software',
+  'Financial services',
+  'Healthcare',
+  'Education',
+  'Other',
+  'United States',
+  'DE',
+  'VP of Engineering',
+  'Chief Executive Officer',
+  'Sales manager',
+  'Marketing intern',
+  'PhD candidate',
   'We need pipeline reporting, CRM integration, forecasting and automation asap',
   'homework for my thesis',
 );
@@ -65,7 +85,11 @@ const eventArb: fc.Arbitrary<EngagementEvent> = fc.record(
   {
     type: fc.constantFrom(...engagementEventTypes),
     at: fc.oneof({ weight: 9, arbitrary: instantArb.map((date) => date.toISOString()) }, { weight: 1, arbitrary: anyText }),
-    properties: fc.dictionary(fc.constantFrom('path', 'url', 'x'), fc.oneof(fc.constantFrom('/pricing', '/plans/pro', '/blog'), anyText, fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 3 }),
+    properties: fc.dictionary(
+      fc.constantFrom('path', 'url', 'x'),
+      fc.oneof(fc.constantFrom('/pricing', '/plans/pro', '/blog'), anyText, fc.integer(), fc.boolean(), fc.constant(null)),
+      { maxKeys: 3 },
+    ),
   },
   { requiredKeys: ['type', 'at'] },
 );
@@ -78,7 +102,10 @@ const rulesArb: fc.Arbitrary<ScoringRules> = fc
       minLength: defaultScoringRules.rules.length,
       maxLength: defaultScoringRules.rules.length,
     }),
-    caps: fc.array(fc.double({ min: 0.01, max: 100, noNaN: true }), { minLength: defaultScoringRules.rules.length, maxLength: defaultScoringRules.rules.length }),
+    caps: fc.array(fc.double({ min: 0.01, max: 100, noNaN: true }), {
+      minLength: defaultScoringRules.rules.length,
+      maxLength: defaultScoringRules.rules.length,
+    }),
     halfLife: fc.double({ min: 0.01, max: 3650, noNaN: true }),
     fitWeight: fc.double({ min: 0, max: 1, noNaN: true }),
     bands: fc.uniqueArray(fc.integer({ min: 0, max: 1000 }), { minLength: 3, maxLength: 3 }),
@@ -99,7 +126,10 @@ const rulesArb: fc.Arbitrary<ScoringRules> = fc
           case 'keywords':
             return { ...rule, pointsPerKeyword: amount, maxPoints: cap };
           case 'enum':
-            return { ...rule, pointsByValue: Object.fromEntries(Object.keys(rule.pointsByValue).map((value, j) => [value, (amount * (j + 1)) % 100])) };
+            return {
+              ...rule,
+              pointsByValue: Object.fromEntries(Object.keys(rule.pointsByValue).map((value, j) => [value, (amount * (j + 1)) % 100])),
+            };
           default:
             return { ...rule, points: amount };
         }
@@ -122,7 +152,9 @@ function expectExplainable(score: Score, rules: ScoringRules): void {
   const linesOf = (category: string) => score.breakdown.filter((line) => line.category === category).map((line) => line.points);
   expect(sumPoints(linesOf('fit'))).toBe(score.fit);
   expect(sumPoints(linesOf('engagement'))).toBe(score.engagement);
-  expect(Math.abs(score.total - (score.fit * rules.weights.fit + score.engagement * rules.weights.engagement))).toBeLessThanOrEqual(0.05 + 1e-9);
+  expect(Math.abs(score.total - (score.fit * rules.weights.fit + score.engagement * rules.weights.engagement))).toBeLessThanOrEqual(
+    0.05 + 1e-9,
+  );
   expect(score.grade).toBe(gradeFor(score.total, rules.grades));
   const ruleIds = new Set([...rules.rules.map((rule) => rule.id), 'cap:fit', 'floor:fit', 'cap:engagement', 'floor:engagement']);
   const lineIds = score.breakdown.map((line) => line.ruleId);
@@ -152,10 +184,16 @@ describe('scoring properties', () => {
 
   it('stays explainable and in range with very many events', () => {
     fc.assert(
-      fc.property(rulesArb, fc.array(eventArb, { minLength: 1, maxLength: 20 }), fc.integer({ min: 1_000, max: 20_000 }), nowArb, (rules, pattern, count, now) => {
-        const events = Array.from({ length: count }, (_, i) => pattern[i % pattern.length]!);
-        expectExplainable(scoreLead({ email: 'x@acme.example', profile: {} }, events, rules, now), rules);
-      }),
+      fc.property(
+        rulesArb,
+        fc.array(eventArb, { minLength: 1, maxLength: 20 }),
+        fc.integer({ min: 1_000, max: 20_000 }),
+        nowArb,
+        (rules, pattern, count, now) => {
+          const events = Array.from({ length: count }, (_, i) => pattern[i % pattern.length]!);
+          expectExplainable(scoreLead({ email: 'x@acme.example', profile: {} }, events, rules, now), rules);
+        },
+      ),
       { numRuns: 20 },
     );
   });
@@ -164,7 +202,7 @@ describe('scoring properties', () => {
     fc.assert(
       fc.property(leadArb, fc.array(eventArb, { maxLength: 40 }), nowArb, fc.integer(), (lead, events, now, seed) => {
         const first = scoreLead(lead, events, defaultScoringRules, now);
-        const shuffled = [...events].sort((a, b) => (hash(a, seed) - hash(b, seed)));
+        const shuffled = [...events].sort((a, b) => hash(a, seed) - hash(b, seed));
         const reparsedRules = parseScoringRules(JSON.parse(JSON.stringify(defaultScoringRules)));
         expect(scoreLead(structuredClone(lead), shuffled, reparsedRules, new Date(now.getTime()))).toEqual(first);
       }),

@@ -42,18 +42,13 @@ describe('compare rules', () => {
       { kind: 'compare', field: 'customFields.employees', op: 'gte', value: 200, points: 10 },
       leadWith({}, { customFields: { employees: '250' } }),
     );
-    expect(score.breakdown).toEqual([
-      { ruleId: 'r', kind: 'compare', category: 'fit', points: 10, reason: 'Rule: employees "250" ≥ 200' },
-    ]);
+    expect(score.breakdown).toEqual([{ ruleId: 'r', kind: 'compare', category: 'fit', points: 10, reason: 'Rule: employees "250" ≥ 200' }]);
   });
 });
 
 describe('range rules', () => {
   const inRange = (value: string, bounds: Record<string, number>) =>
-    fitOf(
-      { kind: 'range', field: 'customFields.seats', ...bounds, points: 7 },
-      leadWith({}, { customFields: { seats: value } }),
-    ).fit;
+    fitOf({ kind: 'range', field: 'customFields.seats', ...bounds, points: 7 }, leadWith({}, { customFields: { seats: value } })).fit;
 
   it('includes the lower bound and excludes the upper one', () => {
     expect(inRange('49.9', { gte: 50, lt: 200 })).toBe(0);
@@ -110,9 +105,7 @@ describe('list rules', () => {
   });
 
   it('explains the membership', () => {
-    expect(fitOf(rule, leadWith({ industry: 'Software' })).breakdown[0]?.reason).toBe(
-      'Rule: industry "Software" is listed',
-    );
+    expect(fitOf(rule, leadWith({ industry: 'Software' })).breakdown[0]?.reason).toBe('Rule: industry "Software" is listed');
   });
 });
 
@@ -160,9 +153,7 @@ describe('keyword rules', () => {
   it('caps the points at maxPoints and says so', () => {
     const score = need('pipeline, lead scoring, automation and follow-up');
     expect(score.fit).toBe(15);
-    expect(score.breakdown[0]?.reason).toBe(
-      'Rule: message mentions "pipeline", "lead scoring", "automat*", "follow-up" (capped at 15)',
-    );
+    expect(score.breakdown[0]?.reason).toBe('Rule: message mentions "pipeline", "lead scoring", "automat*", "follow-up" (capped at 15)');
   });
 
   it('caps negative keywords by magnitude', () => {
@@ -171,7 +162,15 @@ describe('keyword rules', () => {
       [],
       rulesDoc([
         { id: 'industry', label: 'Industry', kind: 'list', field: 'profile.industry', values: ['Software'], points: 30 },
-        { id: 'junk', label: 'Junk', kind: 'keywords', field: 'profile.message', keywords: ['homework', 'thesis'], pointsPerKeyword: -15, maxPoints: 20 },
+        {
+          id: 'junk',
+          label: 'Junk',
+          kind: 'keywords',
+          field: 'profile.message',
+          keywords: ['homework', 'thesis'],
+          pointsPerKeyword: -15,
+          maxPoints: 20,
+        },
       ]),
       NOW,
     );
@@ -209,7 +208,10 @@ describe('fields', () => {
 
   it('reads the lead source and the email', () => {
     expect(fitOf({ kind: 'list', field: 'source', values: ['partner'], points: 5 }, leadWith({}, { source: 'Partner' })).fit).toBe(5);
-    expect(fitOf({ kind: 'regex', field: 'email', pattern: '^sales@', points: -5 }, leadWith({}, { email: 'sales@x.example' })).breakdown[0]?.points).toBe(-5);
+    expect(
+      fitOf({ kind: 'regex', field: 'email', pattern: '^sales@', points: -5 }, leadWith({}, { email: 'sales@x.example' })).breakdown[0]
+        ?.points,
+    ).toBe(-5);
   });
 });
 

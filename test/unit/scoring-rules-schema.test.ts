@@ -3,7 +3,8 @@ import { ValidationError } from '../../core/errors';
 import { defaultScoringRules, engagementEventSchema, parseScoringRules, scoringRulesSchema } from '../../core/scoring';
 import defaultRulesDocument from '../../core/scoring/default-rules.json';
 
-const validDocument = () => structuredClone(defaultRulesDocument) as unknown as Record<string, unknown> & { rules: Array<Record<string, unknown>> };
+const validDocument = () =>
+  structuredClone(defaultRulesDocument) as unknown as Record<string, unknown> & { rules: Array<Record<string, unknown>> };
 
 function validationErrorOf(doc: unknown): ValidationError {
   try {
@@ -25,7 +26,22 @@ describe('the default rules document', () => {
     const kinds = new Set(defaultScoringRules.rules.map((rule) => rule.kind));
     expect(kinds).toEqual(new Set(['enum', 'regex', 'keywords', 'list', 'emailDomain', 'event']));
     const ids = defaultScoringRules.rules.map((rule) => rule.id);
-    expect(ids).toEqual(expect.arrayContaining(['budget', 'authority-executive', 'need', 'timeline', 'icp-industry-core', 'icp-company-size', 'icp-country', 'free-mail', 'competitor', 'student', 'email-opens', 'email-clicks']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'budget',
+        'authority-executive',
+        'need',
+        'timeline',
+        'icp-industry-core',
+        'icp-company-size',
+        'icp-country',
+        'free-mail',
+        'competitor',
+        'student',
+        'email-opens',
+        'email-clicks',
+      ]),
+    );
   });
 
   it('is frozen, so the engine can cache its compiled form', () => {
@@ -49,7 +65,11 @@ describe('a bad rules document', () => {
     expect(error.name).toBe('ValidationError');
     expect(error.code).toBe('validation_failed');
     expect(error.details).toEqual([
-      { path: 'rules.15.pointsPerEvent', ruleId: 'email-opens', message: 'rule "email-opens": Invalid input: expected number, received string' },
+      {
+        path: 'rules.15.pointsPerEvent',
+        ruleId: 'email-opens',
+        message: 'rule "email-opens": Invalid input: expected number, received string',
+      },
     ]);
   });
 
@@ -71,7 +91,11 @@ describe('a bad rules document', () => {
     const doc = validDocument();
     doc.rules[1] = { ...doc.rules[1], pattern: '(vp|director' };
     expect(validationErrorOf(doc).details).toEqual([
-      { path: 'rules.1.pattern', ruleId: 'authority-executive', message: 'rule "authority-executive": is not a valid regular expression (flags i and u are always on)' },
+      {
+        path: 'rules.1.pattern',
+        ruleId: 'authority-executive',
+        message: 'rule "authority-executive": is not a valid regular expression (flags i and u are always on)',
+      },
     ]);
   });
 
@@ -119,16 +143,27 @@ describe('a bad rules document', () => {
 
 describe('engagement events', () => {
   it('accepts the event types scoring weighs, with an ISO time and scalar properties', () => {
-    const event = { type: 'page_visit', at: '2026-11-26T12:00:00.000Z', properties: { path: '/pricing', seconds: 42, returning: true, ref: null } };
+    const event = {
+      type: 'page_visit',
+      at: '2026-11-26T12:00:00.000Z',
+      properties: { path: '/pricing', seconds: 42, returning: true, ref: null },
+    };
     expect(engagementEventSchema.parse(event)).toEqual(event);
-    expect(engagementEventSchema.parse({ type: 'meeting', at: '2026-11-26T13:00:00+01:00' })).toEqual({ type: 'meeting', at: '2026-11-26T13:00:00+01:00' });
+    expect(engagementEventSchema.parse({ type: 'meeting', at: '2026-11-26T13:00:00+01:00' })).toEqual({
+      type: 'meeting',
+      at: '2026-11-26T13:00:00+01:00',
+    });
   });
 
   it.each([
     ['an unknown type', { type: 'tweet', at: '2026-11-26T12:00:00Z' }, 'type'],
     ['a time that is not ISO-8601', { type: 'reply', at: 'yesterday' }, 'at'],
     ['a nested property', { type: 'reply', at: '2026-11-26T12:00:00Z', properties: { deep: { a: 1 } } }, 'properties.deep'],
-    ['too many properties', { type: 'reply', at: '2026-11-26T12:00:00Z', properties: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`p${i}`, i])) }, 'properties'],
+    [
+      'too many properties',
+      { type: 'reply', at: '2026-11-26T12:00:00Z', properties: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`p${i}`, i])) },
+      'properties',
+    ],
   ])('rejects %s', (_, event, path) => {
     const result = engagementEventSchema.safeParse(event);
     expect(result.success).toBe(false);

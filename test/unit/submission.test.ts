@@ -14,16 +14,33 @@ function errorOf(fn: () => unknown): ValidationError {
 
 describe('parseFields', () => {
   it('turns scalars into strings', () => {
-    expect(parseFields([['email', 'a@b.co'], ['employees', 42], ['consent', true]])).toEqual({ email: 'a@b.co', employees: '42', consent: 'true' });
+    expect(
+      parseFields([
+        ['email', 'a@b.co'],
+        ['employees', 42],
+        ['consent', true],
+      ]),
+    ).toEqual({ email: 'a@b.co', employees: '42', consent: 'true' });
   });
 
   it('rejects a field given twice', () => {
-    const error = errorOf(() => parseFields([['email', 'a@b.co'], ['email', 'c@d.co']]));
+    const error = errorOf(() =>
+      parseFields([
+        ['email', 'a@b.co'],
+        ['email', 'c@d.co'],
+      ]),
+    );
     expect(error.details).toEqual([{ path: 'email', message: 'is given more than once' }]);
   });
 
   it('rejects NUL bytes and other control characters, in values and names', () => {
-    const error = errorOf(() => parseFields([['email', 'a@b.co'], ['company', 'Ac\u0000me'], ['x\u0007', 'y']]));
+    const error = errorOf(() =>
+      parseFields([
+        ['email', 'a@b.co'],
+        ['company', 'Ac\u0000me'],
+        ['x\u0007', 'y'],
+      ]),
+    );
     expect(error.details).toEqual([
       { path: 'company', message: 'contains control characters' },
       { path: '(field name)', message: 'contains control characters' },
@@ -36,7 +53,14 @@ describe('parseFields', () => {
   });
 
   it('rejects nested values and ignores nulls', () => {
-    const error = errorOf(() => parseFields([['email', 'a@b.co'], ['company', { x: 1 }], ['tags', ['a']], ['phone', null]]));
+    const error = errorOf(() =>
+      parseFields([
+        ['email', 'a@b.co'],
+        ['company', { x: 1 }],
+        ['tags', ['a']],
+        ['phone', null],
+      ]),
+    );
     expect(error.details).toEqual([
       { path: 'company', message: 'must be a string, number or boolean' },
       { path: 'tags', message: 'must be a string, number or boolean' },
@@ -47,7 +71,7 @@ describe('parseFields', () => {
 describe('validateSubmission', () => {
   it('maps field spellings to canonical names and keeps unknown fields as custom fields', () => {
     const submission = validateSubmission({
-      'Email': ' Ada@Example.com ',
+      Email: ' Ada@Example.com ',
       first_name: 'Ada',
       'job-title': 'CTO',
       utmSource: 'LinkedIn',
@@ -63,9 +87,7 @@ describe('validateSubmission', () => {
   });
 
   it('requires an email and says which field is wrong', () => {
-    expect(errorOf(() => validateSubmission({ firstName: 'Ada' })).details).toEqual([
-      { path: 'email', message: 'is required' },
-    ]);
+    expect(errorOf(() => validateSubmission({ firstName: 'Ada' })).details).toEqual([{ path: 'email', message: 'is required' }]);
     expect(errorOf(() => validateSubmission({ email: 'not-an-email' })).details).toEqual([
       { path: 'email', message: 'is not a valid email address' },
     ]);

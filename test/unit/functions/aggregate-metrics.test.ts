@@ -34,7 +34,10 @@ function transactions() {
 }
 
 function byDayQueries() {
-  return dynamo.commandCalls(QueryCommand).map((call) => call.args[0].input).filter((input) => input.IndexName === 'byDay');
+  return dynamo
+    .commandCalls(QueryCommand)
+    .map((call) => call.args[0].input)
+    .filter((input) => input.IndexName === 'byDay');
 }
 
 beforeEach(() => {
@@ -101,7 +104,9 @@ describe('aggregate-metrics', () => {
     givenEvents([capturedItem('ld_AAAAAAAAAAAAAAAAAAAAAA', '2026-03-03T09:00:00.000Z', 'google', '2026-03-10T10:05:00.000Z')]);
 
     expect((await aggregateMetrics(now)).eventsFolded).toBe(1);
-    const keys = transactions()[0]!.filter((item) => item.Update).map((item) => item.Update!.Key);
+    const keys = transactions()[0]!
+      .filter((item) => item.Update)
+      .map((item) => item.Update!.Key);
     expect(keys).toEqual([
       { pk: 'METRICS#DAY#TOTAL', sk: '2026-03-03#all' },
       { pk: 'METRICS#DAY#SOURCE', sk: '2026-03-03#google' },
@@ -131,7 +136,10 @@ describe('aggregate-metrics', () => {
     expect(result).toEqual({ eventsFolded: 0, watermark: cutoff });
     // 31 days back plus today, 8 shards each.
     expect(byDayQueries()).toHaveLength(32 * 8);
-    expect(transactions()[0]!.at(-1)!.Put).toMatchObject({ Item: { position: '2026-02-08T00:00:00.000Z' }, ConditionExpression: 'attribute_not_exists(pk)' });
+    expect(transactions()[0]!.at(-1)!.Put).toMatchObject({
+      Item: { position: '2026-02-08T00:00:00.000Z' },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    });
   });
 
   it('follows a shard page by page', async () => {
@@ -166,7 +174,11 @@ describe('aggregate-metrics', () => {
   it('stops without counting when another run moved the watermark, and the schedule does not fail', async () => {
     givenWatermark('2026-03-10T10:00:00.000Z');
     dynamo.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({ message: 'cancelled', $metadata: {}, CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }] }),
+      new TransactionCanceledException({
+        message: 'cancelled',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }],
+      }),
     );
 
     await expect(aggregateMetrics(now)).rejects.toMatchObject({ name: 'WatermarkMovedError', kind: 'conflict' });
@@ -188,7 +200,10 @@ describe('aggregate-metrics', () => {
     }
 
     function post(key: string) {
-      return handler(httpEvent('POST /v1/metrics/aggregate', { headers: { authorization: `Bearer ${key}` } }), lambdaContext()) as Promise<{ statusCode: number; body: string }>;
+      return handler(httpEvent('POST /v1/metrics/aggregate', { headers: { authorization: `Bearer ${key}` } }), lambdaContext()) as Promise<{
+        statusCode: number;
+        body: string;
+      }>;
     }
 
     it('runs an aggregation for an admin key and answers what it folded', async () => {

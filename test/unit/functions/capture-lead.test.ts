@@ -14,7 +14,15 @@ let formCounter = 0;
 let formId: string;
 
 function formItem(extra: Record<string, unknown> = {}) {
-  return { pk: `FORM#${formId}`, sk: 'FORM', formId, name: 'Test', allowedOrigins: ['https://www.acme.test'], honeypotField: '_gotcha', ...extra };
+  return {
+    pk: `FORM#${formId}`,
+    sk: 'FORM',
+    formId,
+    name: 'Test',
+    allowedOrigins: ['https://www.acme.test'],
+    honeypotField: '_gotcha',
+    ...extra,
+  };
 }
 
 function post(body: string, headers: Record<string, string> = urlencoded) {
@@ -62,12 +70,27 @@ describe('capture-lead', () => {
 
   it('updates the existing lead when the email is known and says duplicate', async () => {
     const existing = {
-      pk: 'LEAD#x', sk: 'LEAD', leadId: 'ld_AAAAAAAAAAAAAAAAAAAAAA', email: 'ada@example.com', profile: { company: 'Old' },
-      customFields: {}, consent: false, stage: 'qualified', source: 'ads',
+      pk: 'LEAD#x',
+      sk: 'LEAD',
+      leadId: 'ld_AAAAAAAAAAAAAAAAAAAAAA',
+      email: 'ada@example.com',
+      profile: { company: 'Old' },
+      customFields: {},
+      consent: false,
+      stage: 'qualified',
+      source: 'ads',
       attribution: { firstTouch: { at: 't', formId, source: 'ads' }, lastTouch: { at: 't', formId, source: 'ads' } },
-      touches: 1, engagement: [], stageChangedAt: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', version: 3,
+      touches: 1,
+      engagement: [],
+      stageChangedAt: '2026-01-01T00:00:00.000Z',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      version: 3,
     };
-    dynamo.on(PutCommand).rejectsOnce(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} })).resolves({});
+    dynamo
+      .on(PutCommand)
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }))
+      .resolves({});
     dynamo.on(GetCommand, { ConsistentRead: true }).resolves({ Item: existing });
 
     const result = await post('email=ada%40example.com&company=New');
@@ -145,10 +168,16 @@ describe('capture-lead', () => {
   });
 
   it('answers CORS preflight for allowed origins only', async () => {
-    const allowed = await handler(httpEvent('OPTIONS /v1/forms/{formId}/submissions', { pathParameters: { formId }, headers: { origin: 'https://www.acme.test' } }), lambdaContext());
+    const allowed = await handler(
+      httpEvent('OPTIONS /v1/forms/{formId}/submissions', { pathParameters: { formId }, headers: { origin: 'https://www.acme.test' } }),
+      lambdaContext(),
+    );
     expect(allowed.statusCode).toBe(204);
     expect(allowed.headers?.['access-control-allow-origin']).toBe('https://www.acme.test');
-    const other = await handler(httpEvent('OPTIONS /v1/forms/{formId}/submissions', { pathParameters: { formId }, headers: { origin: 'https://evil.test' } }), lambdaContext());
+    const other = await handler(
+      httpEvent('OPTIONS /v1/forms/{formId}/submissions', { pathParameters: { formId }, headers: { origin: 'https://evil.test' } }),
+      lambdaContext(),
+    );
     expect(other.headers?.['access-control-allow-origin']).toBeUndefined();
   });
 
@@ -167,7 +196,10 @@ describe('capture-lead', () => {
   });
 
   it('answers 404 for an unknown form and 400 with details for a bad email, writing nothing', async () => {
-    const unknown = await handler(httpEvent(route, { pathParameters: { formId: 'nope' }, headers: urlencoded, body: 'email=a%40b.co' }), lambdaContext());
+    const unknown = await handler(
+      httpEvent(route, { pathParameters: { formId: 'nope' }, headers: urlencoded, body: 'email=a%40b.co' }),
+      lambdaContext(),
+    );
     expect(unknown.statusCode).toBe(404);
     const bad = await post('email=nope');
     expect(bad.statusCode).toBe(400);

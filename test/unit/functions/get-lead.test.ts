@@ -8,16 +8,33 @@ import { httpEvent, lambdaContext } from './events';
 const dynamo = mockClient(DynamoDBDocumentClient);
 const leadId = 'ld_AAAAAAAAAAAAAAAAAAAAAA';
 const lead = {
-  leadId, email: 'ada@example.com', profile: { firstName: 'Ada' }, customFields: {}, consent: true, stage: 'new',
-  source: 'direct', attribution: { firstTouch: { at: 't', formId: 'default', source: 'direct' }, lastTouch: { at: 't', formId: 'default', source: 'direct' } },
-  touches: 1, engagement: [], stageChangedAt: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z', version: 1,
+  leadId,
+  email: 'ada@example.com',
+  profile: { firstName: 'Ada' },
+  customFields: {},
+  consent: true,
+  stage: 'new',
+  source: 'direct',
+  attribution: {
+    firstTouch: { at: 't', formId: 'default', source: 'direct' },
+    lastTouch: { at: 't', formId: 'default', source: 'direct' },
+  },
+  touches: 1,
+  engagement: [],
+  stageChangedAt: '2026-01-01T00:00:00.000Z',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  version: 1,
 };
 
 function get(key: string | undefined, id = leadId) {
-  return handler(httpEvent('GET /v1/leads/{leadId}', {
-    pathParameters: { leadId: id },
-    headers: key ? { authorization: `Bearer ${key}` } : {},
-  }), lambdaContext());
+  return handler(
+    httpEvent('GET /v1/leads/{leadId}', {
+      pathParameters: { leadId: id },
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+    }),
+    lambdaContext(),
+  );
 }
 
 function keyWith(scopes: string[]): string {
@@ -30,7 +47,9 @@ function keyWith(scopes: string[]): string {
 
 beforeEach(() => {
   dynamo.on(GetCommand).resolves({});
-  dynamo.on(GetCommand, { Key: { pk: `LEAD#${leadId}`, sk: 'LEAD' } }).resolves({ Item: { pk: `LEAD#${leadId}`, sk: 'LEAD', gsi1pk: 'STAGE#new', gsi1sk: 'x', ...lead } });
+  dynamo
+    .on(GetCommand, { Key: { pk: `LEAD#${leadId}`, sk: 'LEAD' } })
+    .resolves({ Item: { pk: `LEAD#${leadId}`, sk: 'LEAD', gsi1pk: 'STAGE#new', gsi1sk: 'x', ...lead } });
 });
 
 afterEach(() => {

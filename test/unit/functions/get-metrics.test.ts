@@ -45,13 +45,25 @@ beforeEach(() => {
   key = keyWith(['metrics:read']);
   givenAggregates('TOTAL', [
     aggregateItem('total', '2026-03-02', 'all', { leads: 4, moves_new_qualified: 2, moves_new_nurturing: 1, secondsIn_new: 7200 }),
-    aggregateItem('total', '2026-03-05', 'all', { moves_closing_won: 2, moves_closing_lost: 2, deals: 2, dealValue: 5000, cycleSeconds: [86_400, 3 * 86_400] }),
+    aggregateItem('total', '2026-03-05', 'all', {
+      moves_closing_won: 2,
+      moves_closing_lost: 2,
+      deals: 2,
+      dealValue: 5000,
+      cycleSeconds: [86_400, 3 * 86_400],
+    }),
   ]);
   givenAggregates('SOURCE', [
     aggregateItem('source', '2026-03-02', 'google', { leads: 3 }),
     aggregateItem('source', '2026-03-02', 'news, "weekly"', { leads: 1 }),
   ]);
-  givenAggregates('OWNER', [aggregateItem('owner', '2026-03-05', 'sam@example.com', { moves_closing_won: 2, moves_closing_lost: 2, cycleSeconds: [86_400, 3 * 86_400] })]);
+  givenAggregates('OWNER', [
+    aggregateItem('owner', '2026-03-05', 'sam@example.com', {
+      moves_closing_won: 2,
+      moves_closing_lost: 2,
+      cycleSeconds: [86_400, 3 * 86_400],
+    }),
+  ]);
 });
 
 afterEach(() => {
@@ -66,19 +78,36 @@ describe('get-metrics', () => {
     expect(result.headers!['content-type']).toMatch(/^application\/json/);
     const report = JSON.parse(result.body!);
     expect(report).toMatchObject({
-      from: '2026-03-01', to: '2026-03-07', days: 7, groupBy: 'day',
+      from: '2026-03-01',
+      to: '2026-03-07',
+      days: 7,
+      groupBy: 'day',
       totals: {
-        leads: 4, qualified: 2, qualificationRate: 0.5, won: 2, lost: 2, winRate: 0.5,
+        leads: 4,
+        qualified: 2,
+        qualificationRate: 0.5,
+        won: 2,
+        lost: 2,
+        winRate: 0.5,
         deals: { count: 2, totalValue: 5000, averageValue: 2500 },
         salesCycleDays: { deals: 2, mean: 2, median: 2 },
       },
       weakestStage: { stage: 'closing', conversion: 0.5 },
-      leadsBySource: [{ source: 'google', leads: 3 }, { source: 'news, "weekly"', leads: 1 }],
+      leadsBySource: [
+        { source: 'google', leads: 3 },
+        { source: 'news, "weekly"', leads: 1 },
+      ],
       owners: [{ owner: 'sam@example.com', won: 2, lost: 2, winRate: 0.5 }],
     });
     expect(report.groups).toHaveLength(7);
     // One sort-key range per dimension, nothing else.
-    expect(aggregateQueries().map((q) => [q.ExpressionAttributeValues![':pk'], q.ExpressionAttributeValues![':low'], q.ExpressionAttributeValues![':high']])).toEqual([
+    expect(
+      aggregateQueries().map((q) => [
+        q.ExpressionAttributeValues![':pk'],
+        q.ExpressionAttributeValues![':low'],
+        q.ExpressionAttributeValues![':high'],
+      ]),
+    ).toEqual([
       ['METRICS#DAY#TOTAL', '2026-03-01#', '2026-03-07#\uffff'],
       ['METRICS#DAY#SOURCE', '2026-03-01#', '2026-03-07#\uffff'],
       ['METRICS#DAY#CAMPAIGN', '2026-03-01#', '2026-03-07#\uffff'],
@@ -89,7 +118,10 @@ describe('get-metrics', () => {
   it('answers a year with a read per page of aggregates, following pages', async () => {
     dynamo
       .on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'METRICS#DAY#TOTAL' } })
-      .resolvesOnce({ Items: [aggregateItem('total', '2025-06-01', 'all', { leads: 1 })], LastEvaluatedKey: { pk: 'METRICS#DAY#TOTAL', sk: '2025-06-01#all' } })
+      .resolvesOnce({
+        Items: [aggregateItem('total', '2025-06-01', 'all', { leads: 1 })],
+        LastEvaluatedKey: { pk: 'METRICS#DAY#TOTAL', sk: '2025-06-01#all' },
+      })
       .resolves({ Items: [aggregateItem('total', '2026-01-01', 'all', { leads: 2 })] });
 
     const result = await get({ from: '2025-03-08', to: '2026-03-07' }, { authorization: `Bearer ${key}` });
@@ -102,7 +134,10 @@ describe('get-metrics', () => {
   });
 
   it('answers CSV for Accept: text/csv, as a named attachment', async () => {
-    const result = await get({ from: '2026-03-01', to: '2026-03-07', groupBy: 'source' }, { authorization: `Bearer ${key}`, accept: 'text/csv' });
+    const result = await get(
+      { from: '2026-03-01', to: '2026-03-07', groupBy: 'source' },
+      { authorization: `Bearer ${key}`, accept: 'text/csv' },
+    );
 
     expect(result.statusCode).toBe(200);
     expect(result.headers).toMatchObject({
@@ -141,7 +176,10 @@ describe('get-metrics', () => {
 
   describe('CORS for the dashboard', () => {
     it('answers the preflight of a dashboard origin', async () => {
-      const result = await handler(httpEvent('OPTIONS /v1/metrics', { headers: { origin: dashboard, 'access-control-request-headers': 'authorization' } }), lambdaContext());
+      const result = await handler(
+        httpEvent('OPTIONS /v1/metrics', { headers: { origin: dashboard, 'access-control-request-headers': 'authorization' } }),
+        lambdaContext(),
+      );
       expect(result.statusCode).toBe(204);
       expect(result.headers).toMatchObject({
         'access-control-allow-origin': dashboard,
@@ -153,7 +191,10 @@ describe('get-metrics', () => {
 
     it('lets the dashboard read answers and errors, and exposes the CSV file name', async () => {
       const ok = await get({}, { authorization: `Bearer ${key}`, origin: dashboard });
-      expect(ok.headers).toMatchObject({ 'access-control-allow-origin': dashboard, 'access-control-expose-headers': 'content-disposition' });
+      expect(ok.headers).toMatchObject({
+        'access-control-allow-origin': dashboard,
+        'access-control-expose-headers': 'content-disposition',
+      });
       const unauthorized = await get({}, { origin: 'http://localhost:4000' });
       expect(unauthorized.statusCode).toBe(401);
       expect(unauthorized.headers!['access-control-allow-origin']).toBe('http://localhost:4000');

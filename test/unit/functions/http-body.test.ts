@@ -15,13 +15,28 @@ async function submitted(contentType: string | undefined, body: string, options:
     body: options.base64 ? Buffer.from(body).toString('base64') : body,
   }) as ParsedBodyEvent;
   event.isBase64Encoded = options.base64 ?? false;
-  await bodyParser('form', MAX_BODY_BYTES).before!({ event, context: lambdaContext(), response: undefined, error: undefined, internal: {} } as unknown as middy.Request);
+  await bodyParser('form', MAX_BODY_BYTES).before!({
+    event,
+    context: lambdaContext(),
+    response: undefined,
+    error: undefined,
+    internal: {},
+  } as unknown as middy.Request);
   return { event, fields: () => parseFields(event.formFields ?? []) };
 }
 
 async function adminBody(contentType: string | undefined, body: string, method = 'PUT') {
-  const event = httpEvent(`${method} /v1/forms/{formId}`, { headers: contentType === undefined ? {} : { 'content-type': contentType }, body }) as ParsedBodyEvent;
-  await bodyParser('json').before!({ event, context: lambdaContext(), response: undefined, error: undefined, internal: {} } as unknown as middy.Request);
+  const event = httpEvent(`${method} /v1/forms/{formId}`, {
+    headers: contentType === undefined ? {} : { 'content-type': contentType },
+    body,
+  }) as ParsedBodyEvent;
+  await bodyParser('json').before!({
+    event,
+    context: lambdaContext(),
+    response: undefined,
+    error: undefined,
+    internal: {},
+  } as unknown as middy.Request);
   return event;
 }
 
@@ -109,6 +124,8 @@ describe('JSON bodies (admin routes)', () => {
   });
 
   it('answers 413 over 256 KiB', async () => {
-    expect(await failure(adminBody('application/json', JSON.stringify({ x: 'y'.repeat(256 * 1024) })))).toBeInstanceOf(PayloadTooLargeError);
+    expect(await failure(adminBody('application/json', JSON.stringify({ x: 'y'.repeat(256 * 1024) })))).toBeInstanceOf(
+      PayloadTooLargeError,
+    );
   });
 });

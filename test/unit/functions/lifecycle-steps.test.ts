@@ -18,7 +18,10 @@ let moveLeadStage: typeof import('../../../functions/move-lead-stage').handler;
 let sendRetentionEmail: typeof import('../../../functions/send-retention-email').handler;
 
 beforeAll(async () => {
-  vi.stubEnv('LIFECYCLE_CONFIG', JSON.stringify({ owners: [{ name: 'Sam', email: 'sam@example.com' }], manager: { name: 'Morgan', email: 'morgan@example.com' } }));
+  vi.stubEnv(
+    'LIFECYCLE_CONFIG',
+    JSON.stringify({ owners: [{ name: 'Sam', email: 'sam@example.com' }], manager: { name: 'Morgan', email: 'morgan@example.com' } }),
+  );
   vi.stubEnv('SENDER_EMAIL', 'sales@example.com');
   vi.stubEnv('CONFIGURATION_SET_NAME', 'leadflow');
   vi.stubEnv('EMAIL_TEMPLATES', JSON.stringify({ 'thank-you': 'LeadflowThankYou' }));
@@ -26,13 +29,21 @@ beforeAll(async () => {
   ({ handler: sendRetentionEmail } = await import('../../../functions/send-retention-email'));
 });
 
-const captured = planCapture(undefined, validateSubmission({ email: 'ada@example.com', firstName: 'Ada' }), { formId: 'default' }, new Date('2026-03-01T00:00:00Z'), defaultScoringRules).lead;
+const captured = planCapture(
+  undefined,
+  validateSubmission({ email: 'ada@example.com', firstName: 'Ada' }),
+  { formId: 'default' },
+  new Date('2026-03-01T00:00:00Z'),
+  defaultScoringRules,
+).lead;
 const qualified = { ...captured, stage: 'qualified' as const, owner: { name: 'Sam', email: 'sam@example.com' }, version: 2 };
 const won = { ...qualified, stage: 'won' as const, deal: { value: 100, currency: 'USD', wonAt: '2026-03-09T00:00:00.000Z' }, version: 5 };
 const key = generateApiKey();
 
 function leadIs(lead: object) {
-  dynamo.on(GetCommand, { Key: { pk: `LEAD#${captured.leadId}`, sk: 'LEAD' } }).resolves({ Item: { pk: `LEAD#${captured.leadId}`, sk: 'LEAD', ...lead } });
+  dynamo
+    .on(GetCommand, { Key: { pk: `LEAD#${captured.leadId}`, sk: 'LEAD' } })
+    .resolves({ Item: { pk: `LEAD#${captured.leadId}`, sk: 'LEAD', ...lead } });
 }
 
 function move(body: object, headers: Record<string, string> = {}) {
@@ -41,13 +52,16 @@ function move(body: object, headers: Record<string, string> = {}) {
       pathParameters: { leadId: captured.leadId },
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
-    }), lambdaContext()
+    }),
+    lambdaContext(),
   );
 }
 
 beforeEach(() => {
   dynamo.on(GetCommand).resolves({});
-  dynamo.on(GetCommand, { Key: { pk: `APIKEY#${hashApiKey(key)}`, sk: 'APIKEY' } }).resolves({ Item: { name: 'rep', scopes: ['leads:write'], createdAt: '' } });
+  dynamo
+    .on(GetCommand, { Key: { pk: `APIKEY#${hashApiKey(key)}`, sk: 'APIKEY' } })
+    .resolves({ Item: { name: 'rep', scopes: ['leads:write'], createdAt: '' } });
 });
 
 afterEach(() => {
@@ -59,7 +73,9 @@ afterEach(() => {
 describe('move-lead-stage', () => {
   it('records the move with a version check, then resumes the waiting workflow with the next step', async () => {
     leadIs(qualified);
-    dynamo.on(GetCommand, { Key: { pk: `LEAD#${captured.leadId}`, sk: 'WORKFLOW' } }).resolves({ Item: { taskToken: 'token-1', stage: 'qualified' } });
+    dynamo
+      .on(GetCommand, { Key: { pk: `LEAD#${captured.leadId}`, sk: 'WORKFLOW' } })
+      .resolves({ Item: { taskToken: 'token-1', stage: 'qualified' } });
     dynamo.on(TransactWriteCommand).resolves({});
     sfn.on(SendTaskSuccessCommand).resolves({});
 
@@ -69,7 +85,11 @@ describe('move-lead-stage', () => {
     expect(JSON.parse(result.body!)).toMatchObject({ from: 'qualified', stage: 'presentation' });
     const [leadPut, historyPut] = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
     expect(leadPut!.Put).toMatchObject({ ConditionExpression: 'version = :previous', Item: { stage: 'presentation', version: 3 } });
-    expect(historyPut!.Put!.Item).toMatchObject({ type: 'stage_changed', actor: 'api-key:rep', data: { from: 'qualified', to: 'presentation', reason: 'demo booked' } });
+    expect(historyPut!.Put!.Item).toMatchObject({
+      type: 'stage_changed',
+      actor: 'api-key:rep',
+      data: { from: 'qualified', to: 'presentation', reason: 'demo booked' },
+    });
     const resumed = sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input;
     expect(resumed.taskToken).toBe('token-1');
     expect(JSON.parse(resumed.output!)).toMatchObject({ stage: 'presentation', next: 'await', timeoutSeconds: 3 * 86_400 });
@@ -86,7 +106,9 @@ describe('move-lead-stage', () => {
 
   it('is fine when the workflow token was already used (the workflow re-reads the stage)', async () => {
     leadIs(qualified);
-    dynamo.on(GetCommand, { Key: { pk: `LEAD#${captured.leadId}`, sk: 'WORKFLOW' } }).resolves({ Item: { taskToken: 'old', stage: 'new' } });
+    dynamo
+      .on(GetCommand, { Key: { pk: `LEAD#${captured.leadId}`, sk: 'WORKFLOW' } })
+      .resolves({ Item: { taskToken: 'old', stage: 'new' } });
     dynamo.on(TransactWriteCommand).resolves({});
     sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'done', $metadata: {} }));
     expect((await move({ stage: 'presentation' })).statusCode).toBe(200);
@@ -97,7 +119,13 @@ describe('move-lead-stage', () => {
     dynamo.on(GetCommand).callsFake(async (input) => {
       if (String(input.Key.pk).startsWith('IDEMPOTENCY#')) {
         const { requestHash } = await import('../../../core/idempotency');
-        return { Item: { requestHash: requestHash([captured.leadId, JSON.stringify({ stage: 'presentation' })]), status: 200, body: { leadId: captured.leadId, from: 'qualified', stage: 'presentation' } } };
+        return {
+          Item: {
+            requestHash: requestHash([captured.leadId, JSON.stringify({ stage: 'presentation' })]),
+            status: 200,
+            body: { leadId: captured.leadId, from: 'qualified', stage: 'presentation' },
+          },
+        };
       }
       if (String(input.Key.pk).startsWith('APIKEY#')) return { Item: { name: 'rep', scopes: ['leads:write'], createdAt: '' } };
       return {};
@@ -130,7 +158,13 @@ describe('send-retention-email', () => {
 
   it('sends nothing when a retried step finds the email already claimed', async () => {
     leadIs(won);
-    dynamo.on(TransactWriteCommand).rejects(new TransactionCanceledException({ message: 'x', $metadata: {}, CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }] }));
+    dynamo.on(TransactWriteCommand).rejects(
+      new TransactionCanceledException({
+        message: 'x',
+        $metadata: {},
+        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
+      }),
+    );
     expect(await sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' }, lambdaContext())).toEqual({ sent: false });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });

@@ -24,8 +24,20 @@ afterEach(() => {
   sfn.reset();
 });
 
-const lead = planCapture(undefined, validateSubmission({ email: 'ada@example.com' }), { formId: 'default' }, new Date('2026-03-01T10:00:00Z'), defaultScoringRules).lead;
-const resubmitted = planCapture(lead, validateSubmission({ email: 'ada@example.com' }), { formId: 'default' }, new Date('2026-03-02T10:00:00Z'), defaultScoringRules).lead;
+const lead = planCapture(
+  undefined,
+  validateSubmission({ email: 'ada@example.com' }),
+  { formId: 'default' },
+  new Date('2026-03-01T10:00:00Z'),
+  defaultScoringRules,
+).lead;
+const resubmitted = planCapture(
+  lead,
+  validateSubmission({ email: 'ada@example.com' }),
+  { formId: 'default' },
+  new Date('2026-03-02T10:00:00Z'),
+  defaultScoringRules,
+).lead;
 const image = (value: object) => marshall({ pk: `LEAD#${lead.leadId}`, sk: 'LEAD', ...value }, { removeUndefinedValues: true }) as never;
 
 function streamEvent(...records: Array<{ eventName: 'INSERT' | 'MODIFY'; old?: object; now: object; seq: string }>): DynamoDBStreamEvent {
@@ -46,7 +58,10 @@ describe('process-lead-changes', () => {
       ConditionExpression: 'attribute_not_exists(pk)',
       Item: { type: 'captured', leadId: lead.leadId },
     });
-    expect(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input).toMatchObject({ name: lead.leadId, input: JSON.stringify({ leadId: lead.leadId }) });
+    expect(sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input).toMatchObject({
+      name: lead.leadId,
+      input: JSON.stringify({ leadId: lead.leadId }),
+    });
   });
 
   it('treats an execution that already exists and an entry already written as done (redelivery)', async () => {
@@ -65,7 +80,10 @@ describe('process-lead-changes', () => {
   it('reports the first failed record so the stream retries from there', async () => {
     dynamo.on(PutCommand).resolves({});
     sfn.on(StartExecutionCommand).rejects(new Error('throttled'));
-    const result = await handler(streamEvent({ eventName: 'MODIFY', old: lead, now: resubmitted, seq: '2' }, { eventName: 'INSERT', now: lead, seq: '3' }), lambdaContext());
+    const result = await handler(
+      streamEvent({ eventName: 'MODIFY', old: lead, now: resubmitted, seq: '2' }, { eventName: 'INSERT', now: lead, seq: '3' }),
+      lambdaContext(),
+    );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '3' }] });
   });
 });
