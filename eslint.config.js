@@ -8,11 +8,13 @@ export default tseslint.config(
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['eslint.config.js'] }, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // Numbers read well in messages and keys (`at most ${limit} bytes`); objects and undefined do not.
       '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      // `_name` marks what a destructuring leaves out on purpose (the table keys of an item).
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
   {

@@ -13,8 +13,11 @@ export interface CapturePlan {
 /** A lead keeps its most recent engagement events; older ones have decayed to nothing. */
 export const MAX_ENGAGEMENT_EVENTS = 200;
 
+/** A lead with its score computed. */
+export type ScoredLead = Lead & { score: NonNullable<Lead['score']> };
+
 /** Adds an engagement event (newest last, bounded) and rescores the lead with the given rules. */
-export function withEngagement(lead: Lead, event: EngagementEvent | undefined, rules: ScoringRules, now: Date): Lead {
+export function withEngagement(lead: Lead, event: EngagementEvent | undefined, rules: ScoringRules, now: Date): ScoredLead {
   const engagement = event
     ? [...lead.engagement, event].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).slice(-MAX_ENGAGEMENT_EVENTS)
     : lead.engagement;

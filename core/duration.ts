@@ -13,7 +13,7 @@ export function durationSeconds(duration: string): number {
       { path: 'duration', message: 'use W, D, H, M, S (months and years have no fixed length)' },
     ]);
   }
-  const [weeks, days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0)) as [
+  const [weeks, days, hours, minutes, seconds] = match.slice(1).map((part: string | undefined) => Number(part ?? 0)) as [
     number,
     number,
     number,

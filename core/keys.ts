@@ -75,5 +75,5 @@ export const keys = {
 
 /** Stable shard of a lead's events, so one lead's events stay in one shard of a day. */
 export function shardOf(leadId: string): number {
-  return createHash('sha256').update(leadId).digest()[0]! % EVENT_SHARDS;
+  return createHash('sha256').update(leadId).digest().readUInt8(0) % EVENT_SHARDS;
 }

@@ -121,9 +121,15 @@ export function parseFields(pairs: Iterable<[string, unknown]>): Record<string, 
   return fields;
 }
 
+const allowedControls = new Set([0x09, 0x0a, 0x0d]);
+
 /** NUL and C0/C1 controls other than tab, CR and LF (which a textarea legitimately sends). */
 function hasControlCharacters(value: string): boolean {
-  return /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/.test(value);
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if ((code <= 0x1f || (code >= 0x7f && code <= 0x9f)) && !allowedControls.has(code)) return true;
+  }
+  return false;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { withEngagement } from './capture';
+import { withEngagement, type ScoredLead } from './capture';
 import { historyEntry, type HistoryEntry } from './history';
 import type { EngagementEvent, ScoringRules } from './scoring';
 import type { Lead, Owner } from './lead';
@@ -50,7 +50,7 @@ export function routingMove(decision: Stage, reason: string): StageMove {
 }
 
 export interface Rescored {
-  lead: Lead;
+  lead: ScoredLead;
   /** The `score_changed` entry, when the total, the grade or the rules version changed. */
   scoreChange?: HistoryEntry;
 }
@@ -67,9 +67,9 @@ export function rescoreLead(
   now: Date,
   cause: string,
 ): Rescored {
-  const scored: Lead = { ...withEngagement(lead, event, rules, now), updatedAt: now.toISOString(), version: lead.version + 1 };
+  const scored: ScoredLead = { ...withEngagement(lead, event, rules, now), updatedAt: now.toISOString(), version: lead.version + 1 };
   const before = lead.score;
-  const after = scored.score!;
+  const after = scored.score;
   const changed = !before || before.total !== after.total || before.grade !== after.grade || before.rulesVersion !== after.rulesVersion;
   if (!changed) return { lead: scored };
   const scoreChange = historyEntry(lead.leadId, 'score_changed', actor, now, {

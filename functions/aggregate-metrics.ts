@@ -67,12 +67,7 @@ export async function aggregateMetrics(now = new Date()): Promise<AggregationRes
 }
 
 /** POST /v1/metrics/aggregate (admin): the same run, on demand, answered when it is done. */
-const onDemand = httpHandler(
-  async (request) => {
-    return { status: 200, json: await aggregateMetrics() };
-  },
-  { auth: apiKeyWith('admin') },
-);
+const onDemand = httpHandler(async () => ({ status: 200, json: await aggregateMetrics() }), { auth: apiKeyWith('admin') });
 
 type ScheduledEvent = EventBridgeEvent<'Scheduled Event', unknown>;
 

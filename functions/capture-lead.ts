@@ -47,7 +47,9 @@ export const handler = httpHandler(
     return answer(request, form, result);
   },
   {
-    precondition: async (request) => void (await formOf(request)),
+    precondition: async (request) => {
+      await formOf(request);
+    },
     body: 'form',
     maxBodyBytes: MAX_BODY_BYTES,
     cors: {

@@ -1,3 +1,4 @@
+import * as z from 'zod';
 import { historyQuerySchema } from '../core/api/requests';
 import { NotFoundError, ValidationError, detailsFromIssues } from '../core/errors';
 import { leadIdSchema } from '../core/lead';
@@ -26,12 +27,14 @@ export const handler = httpHandler(
   { auth: apiKeyWith('leads:read') },
 );
 
+const historyKeySchema = z.object({ pk: z.string(), sk: z.string() });
+
 /** A cursor is the last key of the previous page; one for another lead is refused. */
 function decodeCursor(cursor: string | undefined, leadId: string): Record<string, unknown> | undefined {
   if (!cursor) return undefined;
   try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (key?.pk === `LEAD#${leadId}` && typeof key.sk === 'string' && key.sk.startsWith('HISTORY#')) return { pk: key.pk, sk: key.sk };
+    const key = historyKeySchema.safeParse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (key.success && key.data.pk === `LEAD#${leadId}` && key.data.sk.startsWith('HISTORY#')) return key.data;
   } catch {
     // Fall through to the 400.
   }

@@ -5,7 +5,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { touchEntries } from '../core/capture';
 import { leadSchema, type Lead } from '../core/lead';
-import { appendHistory } from './shared/leads-repository';
+import { appendHistory, withoutKeys } from './shared/leads-repository';
 import { logger, observed } from './shared/observability';
 
 const env = z.object({ STATE_MACHINE_ARN: z.string().min(1) }).parse(process.env);
@@ -54,8 +54,7 @@ async function processRecord(record: DynamoDBRecord): Promise<void> {
 
 function leadFrom(image: Record<string, StreamAttributeValue> | undefined): Lead | undefined {
   if (!image) return undefined;
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...item } = unmarshall(image as Record<string, AttributeValue>);
-  return leadSchema.parse(item);
+  return leadSchema.parse(withoutKeys(unmarshall(image as Record<string, AttributeValue>)));
 }
 
 /** The lead's id from a record's keys (the images may be absent or unparseable). */

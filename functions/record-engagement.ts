@@ -35,11 +35,14 @@ export const handler = httpHandler(
           historyEntry(lead.leadId, 'engagement', actor, now, { type: event.type, eventAt: event.at, properties: event.properties }),
           ...(scoreChange ? [scoreChange] : []),
         ];
-        const after = scored.score!;
+        const after = scored.score;
         const score = { total: after.total, grade: after.grade, fit: after.fit, engagement: after.engagement };
         return { lead: scored, entries, body: { leadId: lead.leadId, score } };
       },
-      async () => countMetric('EngagementEvents'),
+      () => {
+        countMetric('EngagementEvents');
+        return Promise.resolve();
+      },
     );
   },
   { auth: apiKeyWith('leads:write'), body: 'json' },

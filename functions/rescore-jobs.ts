@@ -18,7 +18,7 @@ const sfn = new SFNClient({});
 export const handler = httpHandler(
   async (request) => {
     if (request.method === 'GET') {
-      const job = await getJob(String(request.pathParameters.jobId ?? '').slice(0, 64));
+      const job = await getJob((request.pathParameters.jobId ?? '').slice(0, 64));
       if (!job) throw new NotFoundError('there is no such rescore job');
       return { status: 200, json: job };
     }

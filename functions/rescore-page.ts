@@ -5,7 +5,7 @@ import { leadSchema, type Lead } from '../core/lead';
 import type { ScoringRules } from '../core/scoring';
 import { stages } from '../core/stages';
 import { rescoreLead } from '../core/transitions';
-import { LeadChangedError, changeLead, saveLead } from './shared/leads-repository';
+import { LeadChangedError, changeLead, saveLead, withoutKeys } from './shared/leads-repository';
 import { recordProgress } from './shared/jobs-repository';
 import { getActiveRules } from './shared/rules-repository';
 import { documents, tableEnv } from './shared/table';
@@ -58,10 +58,7 @@ export const handler = observed(async (input: PageInput, context: Context): Prom
         ExclusiveStartKey: cursor.startKey,
       }),
     );
-    const leads = (page.Items ?? []).map((item) => {
-      const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...lead } = item;
-      return leadSchema.parse(lead);
-    });
+    const leads = (page.Items ?? []).map((item) => leadSchema.parse(withoutKeys(item)));
     let rescored = 0;
     for (let i = 0; i < leads.length; i += CONCURRENCY) {
       const results = await Promise.all(leads.slice(i, i + CONCURRENCY).map((lead) => rescoreOne(lead, rules)));

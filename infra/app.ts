@@ -34,7 +34,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Lead
   const destroy = app.node.tryGetContext('removalPolicy') === 'destroy';
   const stack = new LeadflowStack(app, STACK_NAME, {
     removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
-    senderEmail: app.node.tryGetContext('senderEmail') ?? 'leadflow@example.com',
+    senderEmail: String(app.node.tryGetContext('senderEmail') ?? 'leadflow@example.com'),
     lifecycle: contextJson(app.node.tryGetContext('lifecycle')) ?? defaultLifecycle,
     description: 'leadflow: serverless sales-process automation',
   });

@@ -33,7 +33,9 @@ const columns: Array<[header: string, value: (kpis: Kpis) => Cell]> = [
 ];
 
 function funnelRow(kpis: Kpis, stage: FunnelStage) {
-  return kpis.funnel.find((row) => row.stage === stage)!;
+  const row = kpis.funnel.find((candidate) => candidate.stage === stage);
+  if (!row) throw new Error(`the funnel has no ${stage} row`);
+  return row;
 }
 
 /**

@@ -32,7 +32,7 @@ export async function* mergeShards(shards: readonly NextPage[]): AsyncGenerator<
     );
     const open = state.filter((shard) => !shard.done);
     if (open.some((shard) => shard.buffer.length === 0)) continue;
-    const readThrough = open.length ? open.map((shard) => shard.buffer.at(-1)!.position).sort()[0] : undefined;
+    const readThrough = open.flatMap((shard) => shard.buffer.at(-1)?.position ?? []).sort()[0];
     const events: MetricEvent[] = [];
     for (const shard of state) {
       const cut = readThrough === undefined ? shard.buffer.length : shard.buffer.findIndex((event) => event.position > readThrough);

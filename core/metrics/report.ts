@@ -42,7 +42,10 @@ export function metricsReport(query: MetricsQuery, aggregates: readonly StoredAg
   const groups = {
     day: () => {
       const byDay = new Map(eachDay(query.from, query.to).map((day) => [day, emptyAggregate()]));
-      for (const { key, aggregate } of of('total')) addInto(byDay.get(key.day)!, aggregate);
+      for (const { key, aggregate } of of('total')) {
+        const day = byDay.get(key.day);
+        if (day) addInto(day, aggregate);
+      }
       return [...byDay].map(([group, aggregate]) => ({ group, kpis: computeKpis(aggregate) }));
     },
     source: () =>

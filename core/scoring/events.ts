@@ -21,7 +21,7 @@ const MAX_EVENT_PROPERTIES = 20;
 export const eventPropertiesSchema = z
   .record(z.string().min(1).max(64), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]))
   .refine((properties) => Object.keys(properties).length <= MAX_EVENT_PROPERTIES, {
-    message: `must have at most ${MAX_EVENT_PROPERTIES} properties`,
+    error: `must have at most ${MAX_EVENT_PROPERTIES} properties`,
   });
 
 export const engagementEventSchema = z.object({

@@ -25,32 +25,35 @@ export function compileFitRule(rule: FitRule): FitMatcher {
     case 'compare':
       return (lead) => {
         const raw = readField(lead, rule.field);
+        if (raw === undefined) return undefined;
         const value = parseNumber(raw);
         if (value === undefined || !compare(value, rule.op, rule.value)) return undefined;
         return {
           points: rule.points,
-          evidence: `${label} ${quote(raw!)} ${opSymbols[rule.op]} ${rule.value}`,
+          evidence: `${label} ${quote(raw)} ${opSymbols[rule.op]} ${rule.value}`,
         };
       };
     case 'range':
       return (lead) => {
         const raw = readField(lead, rule.field);
+        if (raw === undefined) return undefined;
         const value = parseNumber(raw);
         if (value === undefined) return undefined;
         if (rule.gte !== undefined && value < rule.gte) return undefined;
         if (rule.lt !== undefined && value >= rule.lt) return undefined;
         return {
           points: rule.points,
-          evidence: `${label} ${quote(raw!)} is in [${rule.gte ?? '-∞'}, ${rule.lt ?? '∞'})`,
+          evidence: `${label} ${quote(raw)} is in [${rule.gte ?? '-∞'}, ${rule.lt ?? '∞'})`,
         };
       };
     case 'enum': {
       const pointsByValue = new Map(Object.entries(rule.pointsByValue).map(([value, points]) => [normalizeText(value), points]));
       return (lead) => {
         const raw = readField(lead, rule.field);
-        const points = raw === undefined ? undefined : pointsByValue.get(normalizeText(raw));
+        if (raw === undefined) return undefined;
+        const points = pointsByValue.get(normalizeText(raw));
         if (points === undefined) return undefined;
-        return { points, evidence: `${label} is ${quote(raw!)}` };
+        return { points, evidence: `${label} is ${quote(raw)}` };
       };
     }
     case 'list': {
@@ -91,10 +94,10 @@ export function compileFitRule(rule: FitRule): FitMatcher {
       const domains = new Set(rule.domains.map(normalizeDomain));
       return (lead) => {
         const domain = readField(lead, 'emailDomain');
-        const listed = domain === undefined ? undefined : listedParentDomain(domain, domains);
+        if (domain === undefined) return undefined;
+        const listed = listedParentDomain(domain, domains);
         if (listed === undefined) return undefined;
-        const evidence =
-          listed === domain ? `email domain is ${quote(domain)}` : `email domain ${quote(domain!)} is under ${quote(listed)}`;
+        const evidence = listed === domain ? `email domain is ${quote(domain)}` : `email domain ${quote(domain)} is under ${quote(listed)}`;
         return { points: rule.points, evidence };
       };
     }

@@ -57,11 +57,11 @@ export const rangeRuleSchema = z
     points: pointsSchema,
   })
   .refine((rule) => rule.gte !== undefined || rule.lt !== undefined, {
-    message: 'needs gte, lt or both',
+    error: 'needs gte, lt or both',
     path: ['gte'],
   })
   .refine((rule) => rule.gte === undefined || rule.lt === undefined || rule.gte < rule.lt, {
-    message: 'must be greater than gte',
+    error: 'must be greater than gte',
     path: ['lt'],
   });
 
@@ -167,12 +167,12 @@ export const scoringRulesSchema = z
     weights: z
       .strictObject({ fit: z.number().min(0).max(1), engagement: z.number().min(0).max(1) })
       .refine((weights) => Math.abs(weights.fit + weights.engagement - 1) < 1e-9, {
-        message: 'fit and engagement weights must add up to 1',
+        error: 'fit and engagement weights must add up to 1',
         path: ['engagement'],
       }),
     /** Lowest total for each grade; below C is D. */
     grades: z.strictObject({ A: bandSchema, B: bandSchema, C: bandSchema }).refine((grades) => grades.A > grades.B && grades.B > grades.C, {
-      message: 'grade bands must be strictly descending: A > B > C',
+      error: 'grade bands must be strictly descending: A > B > C',
     }),
     /** The lifecycle branches on `routingDecision`; its thresholds live here and only here. */
     routing: z.strictObject({

@@ -23,12 +23,26 @@ export interface ParsedBodyEvent extends APIGatewayProxyEventV2 {
 
 /** The media type without parameters, lowercased (`application/json; charset=utf-8` -> `application/json`). */
 export function mediaTypeOf(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return (contentType ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
 }
 
 const methodsWithoutBody = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
-const jsonParser = httpJsonBodyParser();
-const urlencodedParser = httpUrlencodeBodyParser();
+/** A middy body parser as used here: it reads `headers` and `body`, which HTTP API (v2) events have like v1 ones. */
+interface BodyParser {
+  before?: (request: middy.Request<APIGatewayProxyEventV2>) => unknown;
+}
+// middy's typings name the REST API (v1) event; the parsers read nothing v2 events lack.
+const jsonParser = httpJsonBodyParser() as unknown as BodyParser;
+const urlencodedParser = httpUrlencodeBodyParser() as unknown as BodyParser;
+
+/** Runs a middy body parser on the request; whatever it rejects is answered with `failure()`. */
+async function parseWith(parser: BodyParser, request: middy.Request<APIGatewayProxyEventV2>, failure: () => Error): Promise<void> {
+  try {
+    await parser.before?.(request);
+  } catch {
+    throw failure();
+  }
+}
 
 /**
  * Body parsing by middy's JSON and urlencoded parsers, behind the checks the API promises: a body
@@ -44,28 +58,24 @@ export function bodyParser(kind: BodyKind, maxBytes = DEFAULT_MAX_BODY_BYTES): m
       if (methodsWithoutBody.has(event.requestContext.http.method.toUpperCase())) return;
       if (Buffer.byteLength(raw, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
 
-      const mediaType = mediaTypeOf(event.headers?.['content-type']);
+      const mediaType = mediaTypeOf(event.headers['content-type']);
       const supported = kind === 'json' ? [JSON_MEDIA_TYPE] : [FORM_MEDIA_TYPE, JSON_MEDIA_TYPE];
       if (!supported.includes(mediaType)) throw new UnsupportedMediaTypeError(supported);
       // The parsers read the decoded body under the bare media type.
-      const parsing = {
+      const parsing: middy.Request<APIGatewayProxyEventV2> = {
         ...request,
         event: { ...event, body: raw, isBase64Encoded: false, headers: { ...event.headers, 'content-type': mediaType } },
       };
 
       if (mediaType === FORM_MEDIA_TYPE) {
-        await urlencodedParser.before!(parsing as middy.Request).catch(() => {
-          // A body with no `name=value` pair at all: no form sends that.
-          throw new ValidationError('the body is not a urlencoded form');
-        });
+        // A body with no `name=value` pair at all: no form sends that.
+        await parseWith(urlencodedParser, parsing, () => new ValidationError('the body is not a urlencoded form'));
         event.formFields = Object.entries(parsing.event.body as unknown as Record<string, string | string[]>).flatMap(
           ([name, value]): Array<[string, unknown]> => (Array.isArray(value) ? value.map((one) => [name, one]) : [[name, value]]),
         );
         return;
       }
-      await jsonParser.before!(parsing as middy.Request).catch(() => {
-        throw new ValidationError('the body is not valid JSON');
-      });
+      await parseWith(jsonParser, parsing, () => new ValidationError('the body is not valid JSON'));
       const parsed: unknown = parsing.event.body;
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         throw new ValidationError(kind === 'form' ? 'the body must be a JSON object of fields' : 'the body must be a JSON object');

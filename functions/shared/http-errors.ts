@@ -29,7 +29,7 @@ const internalError = {
  */
 export function httpErrors(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
   return {
-    onError: async (request) => {
+    onError: (request) => {
       const error = request.error;
       let answer = internalError;
       if (error instanceof DomainError) {

@@ -62,7 +62,7 @@ export interface HttpRouteOptions {
   precondition?: (request: HttpRequest) => Promise<void>;
 }
 
-export type HttpHandler = middy.MiddyfiedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>;
+export type HttpHandler = middy.MiddyfiedHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
 /**
  * The one HTTP wrapper every route uses: a middy chain that logs with the request's context,
@@ -72,7 +72,7 @@ export type HttpHandler = middy.MiddyfiedHandler<APIGatewayProxyEventV2, APIGate
  */
 export function httpHandler(handle: (request: HttpRequest) => Promise<HttpResponse>, options: HttpRouteOptions = {}): HttpHandler {
   const chain = observed<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(async (event, context) => {
-    return toResult(await handle(toRequest(event as ParsedBodyEvent, context)));
+    return toResult(await handle(toRequest(event, context)));
   });
   // middy runs `before` in this order and `after`/`onError` in reverse: the error mapping is
   // registered last so that it answers a failure first, and CORS then applies to that answer too.
@@ -95,7 +95,7 @@ export function httpHandler(handle: (request: HttpRequest) => Promise<HttpRespon
     chain.before(async ({ event }) => {
       // A preflight carries no credentials.
       if (event.requestContext.http.method.toUpperCase() === 'OPTIONS') return;
-      (event as AuthorizedEvent).apiKey = await auth(event.headers?.authorization);
+      (event as AuthorizedEvent).apiKey = await auth(event.headers.authorization);
     });
   }
   if (precondition) chain.before(async ({ event, context }) => precondition(toRequest(event, context)));
@@ -120,7 +120,7 @@ function toRequest(event: ParsedBodyEvent, context: Context): HttpRequest {
     routeKey: event.routeKey,
     pathParameters: event.pathParameters ?? {},
     query: event.queryStringParameters ?? {},
-    headers: event.headers ?? {},
+    headers: event.headers,
     rawBody: event.rawBody ?? decodedBody(event),
     body: event.parsedBody ?? {},
     fields: event.formFields ?? [],
@@ -169,7 +169,7 @@ function corsFor(policy: CorsPolicy): middy.MiddlewareObj<APIGatewayProxyEventV2
     return middleware;
   };
   const addHeaders = async (request: middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>) => {
-    const origin = request.event.headers?.origin;
+    const origin = request.event.headers.origin;
     let origins: string[] = [];
     try {
       origins = typeof policy.origins === 'function' ? await policy.origins(toRequest(request.event, request.context)) : policy.origins;
@@ -183,7 +183,7 @@ function corsFor(policy: CorsPolicy): middy.MiddlewareObj<APIGatewayProxyEventV2
       await middlewareFor(origins).after?.(request as middy.Request);
     // Header names in one case, as every other header the API sends; caches keep answers to different origins apart.
     const headers = Object.fromEntries(Object.entries(response.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
-    headers.vary ??= 'Origin';
+    if (!('vary' in headers)) headers.vary = 'Origin';
     response.headers = headers;
   };
   return { after: addHeaders, onError: addHeaders };

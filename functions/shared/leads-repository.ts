@@ -41,15 +41,18 @@ export class WriteConflictError extends Error {
   }
 }
 
-const leadKeyAttributes = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
+/** A lead item without its table keys: the lead itself. */
+export function withoutKeys(item: Record<string, unknown>): Record<string, unknown> {
+  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...lead } = item;
+  return lead;
+}
 
 export async function getLead(leadId: string, consistent = false): Promise<Lead | undefined> {
   const { Item } = await documents.send(
     new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.lead(leadId), ConsistentRead: consistent }),
   );
   if (!Item) return undefined;
-  for (const attribute of leadKeyAttributes) delete Item[attribute];
-  return leadSchema.parse(Item);
+  return leadSchema.parse(withoutKeys(Item));
 }
 
 export function leadItem(lead: Lead): Record<string, unknown> {

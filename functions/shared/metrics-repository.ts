@@ -49,7 +49,7 @@ export function eventPages(gsi2pk: string, after: string, upTo: string): NextPag
     startKey = page.LastEvaluatedKey;
     const events: MetricEvent[] = [];
     for (const item of page.Items ?? []) {
-      const event = metricEventSchema.safeParse({ ...item, position: item[tableKeys.byDay.sortKey] });
+      const event = metricEventSchema.safeParse({ ...item, position: item[tableKeys.byDay.sortKey] as unknown });
       if (event.success) events.push(event.data);
     }
     return { events, done: !startKey };

@@ -40,7 +40,7 @@ export function correlate(keys: { leadId?: string; executionName?: string }): vo
  * middleware it stays silent when an invocation counted nothing (a read, say), which is most of them.
  */
 function publishMetrics(): middy.MiddlewareObj {
-  const flush = async () => {
+  const flush = () => {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   };
   return { after: flush, onError: flush };
@@ -49,8 +49,8 @@ function publishMetrics(): middy.MiddlewareObj {
 /** Logging (with the Lambda context and reset correlation keys per invocation) and metrics. */
 export function observed<TEvent, TResult>(
   handle: (event: TEvent, context: Context) => Promise<TResult>,
-): middy.MiddyfiedHandler<TEvent, TResult, Error, Context> {
-  return middy<TEvent, TResult, Error, Context>()
+): middy.MiddyfiedHandler<TEvent, TResult> {
+  return middy<TEvent, TResult>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(publishMetrics())
     .before(({ event }) => {

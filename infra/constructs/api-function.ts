@@ -16,6 +16,8 @@ export interface LeadflowFunctionProps {
   timeout?: Duration;
   memorySize?: number;
   environment?: Record<string, string>;
+  /** Commands run after esbuild, in the bundle's directory: files the function ships beside its code. */
+  afterBundling?: (inputDir: string, outputDir: string) => string[];
   /** Powertools log level (`DEBUG`, `INFO`, `WARN`, `ERROR`); default INFO. */
   logLevel?: string;
 }
@@ -65,6 +67,11 @@ export class LeadflowFunction extends Construct {
         // Some bundled CommonJS dependencies call require(); ESM output needs it defined.
         banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
         metafile: false,
+        commandHooks: props.afterBundling && {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: props.afterBundling,
+        },
       },
     });
   }

@@ -40,7 +40,8 @@ export class Email extends Construct {
     fn.addEnvironment('CONFIGURATION_SET_NAME', this.configurationSet.configurationSetName);
     fn.addEnvironment('EMAIL_TEMPLATES', stack.toJsonString(this.templateNames));
     const arn = (resource: string) => stack.formatArn({ service: 'ses', resource });
-    const domain = this.senderEmail.split('@')[1]!;
+    const domain = this.senderEmail.split('@')[1];
+    if (!domain) throw new Error(`the sender ${this.senderEmail} is not an email address`);
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ['ses:SendEmail'],

@@ -73,8 +73,10 @@ export class Lifecycle extends Construct {
 
     // A separate policy, not the function's default one: the machine already depends on the
     // function, so the function must not depend on the machine.
+    const awaitRepMoveRole = fns.awaitRepMove.role;
+    if (!awaitRepMoveRole) throw new Error('the AwaitRepMove function has no role to grant to');
     new Policy(this, 'AwaitRepMoveResumes', {
-      roles: [fns.awaitRepMove.role!],
+      roles: [awaitRepMoveRole],
       statements: [new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] })],
     });
 
@@ -110,7 +112,7 @@ export class Lifecycle extends Construct {
         filters: [
           FilterCriteria.filter({
             eventName: FilterRule.or('INSERT', 'MODIFY'),
-            dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') } } },
+            dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') as unknown } } },
           }),
         ],
       }),
