@@ -18,8 +18,6 @@ export interface LeadflowFunctionProps {
   environment?: Record<string, string>;
   /** Commands run after esbuild, in the bundle's directory: files the function ships beside its code. */
   afterBundling?: (inputDir: string, outputDir: string) => string[];
-  /** Powertools log level (`DEBUG`, `INFO`, `WARN`, `ERROR`); default INFO. */
-  logLevel?: string;
 }
 
 /**
@@ -53,7 +51,7 @@ export class LeadflowFunction extends Construct {
       depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        POWERTOOLS_LOG_LEVEL: logLevelOf(this),
         ...props.environment,
       },
       bundling: {
@@ -75,4 +73,13 @@ export class LeadflowFunction extends Construct {
       },
     });
   }
+}
+
+const logLevels = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+/** The functions' log level: CDK context `logLevel` (DEBUG, INFO, WARN, ERROR), INFO by default. */
+function logLevelOf(scope: Construct): string {
+  const level = String(scope.node.tryGetContext('logLevel') ?? 'INFO').toUpperCase();
+  if (!logLevels.includes(level)) throw new Error(`logLevel must be one of ${logLevels.join(', ')} (got ${level})`);
+  return level;
 }
