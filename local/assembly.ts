@@ -106,7 +106,9 @@ export class TemplateResolver {
 
   /** Logical ids of the resources of one type, in template order. */
   logicalIdsOf(type: string): string[] {
-    return Object.keys(this.resources).filter((id) => this.resources[id]!.Type === type);
+    return Object.entries(this.resources)
+      .filter(([, resource]) => resource.Type === type)
+      .map(([id]) => id);
   }
 
   resource(logicalId: string, where = logicalId): CfnResource {
@@ -172,18 +174,18 @@ export class TemplateResolver {
         return this.getAtt(id, attribute, where);
       }
       case 'Fn::Join': {
-        const [delimiter, list] = Array.isArray(args) ? args : [];
+        const [delimiter, list] = listOf(args);
         const items = this.resolve(list, where);
         if (typeof delimiter !== 'string' || !Array.isArray(items)) throw malformed();
         return items.map((item, index) => this.resolveString(item, `${where}[${index}]`)).join(delimiter);
       }
       case 'Fn::Sub': {
-        const [text, variables = {}] = typeof args === 'string' ? [args] : Array.isArray(args) ? args : [];
+        const [text, variables = {}] = typeof args === 'string' ? [args] : listOf(args);
         if (typeof text !== 'string' || typeof variables !== 'object' || variables === null) throw malformed();
         return this.sub(text, variables as Record<string, unknown>, where);
       }
       case 'Fn::Select': {
-        const [index, list] = Array.isArray(args) ? args : [];
+        const [index, list] = listOf(args);
         const items = this.resolve(list, where);
         const position = Number(this.resolve(index, where));
         if (!Array.isArray(items) || !Number.isInteger(position) || position < 0 || position >= items.length) {
@@ -192,7 +194,7 @@ export class TemplateResolver {
         return items[position];
       }
       case 'Fn::Split': {
-        const [delimiter, source] = Array.isArray(args) ? args : [];
+        const [delimiter, source] = listOf(args);
         if (typeof delimiter !== 'string') throw malformed();
         return this.resolveString(source, where).split(delimiter);
       }
@@ -246,6 +248,11 @@ export class TemplateResolver {
 function splitOnce(text: string, separator: string): [string, string | undefined] {
   const at = text.indexOf(separator);
   return at === -1 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+/** An intrinsic's argument list; anything else has no arguments. */
+function listOf(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
 }
 
 export interface TableSpec {
@@ -422,7 +429,7 @@ function scheduleSpec(resolver: TemplateResolver, logicalId: string, functions: 
       scheduleExpression: props.ScheduleExpression,
       targets: (props.Targets ?? []).map((target, index) => ({
         functionLogicalId: functionOf(functions, target.Arn, `${where}.Targets[${index}].Arn`),
-        input: target.Input === undefined ? scheduledEventFor(logicalId) : JSON.parse(target.Input),
+        input: target.Input === undefined ? scheduledEventFor(logicalId) : (JSON.parse(target.Input) as unknown),
       })),
     },
   ];
@@ -464,7 +471,8 @@ function tableSpec(resolver: TemplateResolver, logicalId: string): TableSpec {
   const props = (resolver.resolve(resolver.resource(logicalId).Properties, `${logicalId}.Properties`) ?? {}) as CfnTableProperties;
   const name = resolver.localName(logicalId);
   // Only the request's own members: CloudFormation adds some (ContributorInsights...) the API does not take.
-  const index = <T extends GlobalSecondaryIndex>({ IndexName, KeySchema, Projection, ProvisionedThroughput }: T) => ({
+  // Local secondary indexes too: the same members, less the throughput.
+  const index = ({ IndexName, KeySchema, Projection, ProvisionedThroughput }: GlobalSecondaryIndex) => ({
     IndexName,
     KeySchema,
     Projection,
@@ -501,7 +509,8 @@ function functionSpec(resolver: TemplateResolver, logicalId: string, assemblyDir
   if (typeof assetPath !== 'string') {
     throw new UnresolvableError(`${logicalId}: no bundle in the assembly (synthesize with asset metadata enabled)`);
   }
-  const variables = (resolver.resolve(props.Environment, `${where}.Environment`) as { Variables?: Record<string, unknown> })?.Variables;
+  const variables = (resolver.resolve(props.Environment, `${where}.Environment`) as { Variables?: Record<string, unknown> } | undefined)
+    ?.Variables;
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(variables ?? {})) {
     environment[name] = resolver.resolveString(value, `${where}.Environment.Variables.${name}`);
@@ -532,7 +541,7 @@ function functionSpec(resolver: TemplateResolver, logicalId: string, assemblyDir
 
 function httpApiSpec(resolver: TemplateResolver, apiId: string, functions: FunctionSpec[]): HttpApiSpec {
   const api = resolver.resource(apiId).Properties ?? {};
-  if (api.ProtocolType !== 'HTTP') throw new UnresolvableError(`${apiId}: only HTTP APIs run locally (got ${api.ProtocolType})`);
+  if (api.ProtocolType !== 'HTTP') throw new UnresolvableError(`${apiId}: only HTTP APIs run locally (got ${String(api.ProtocolType)})`);
   if (api.CorsConfiguration) throw new UnresolvableError(`${apiId}: API-level CorsConfiguration is not supported locally`);
   const apiRef = resolver.resolve({ Ref: apiId }, apiId);
 
@@ -542,9 +551,9 @@ function httpApiSpec(resolver: TemplateResolver, apiId: string, functions: Funct
     const route = resolver.resource(routeId).Properties ?? {};
     if (resolver.resolve(route.ApiId, `${where}.ApiId`) !== apiRef) continue;
     const routeKey = resolver.resolveString(route.RouteKey, `${where}.RouteKey`);
-    const authorization = resolver.resolve(route.AuthorizationType, `${where}.AuthorizationType`) ?? 'NONE';
+    const authorization: unknown = resolver.resolve(route.AuthorizationType, `${where}.AuthorizationType`) ?? 'NONE';
     if (authorization !== 'NONE') {
-      throw new UnresolvableError(`${routeId} (${routeKey}): authorization type ${authorization} is not enforced locally`);
+      throw new UnresolvableError(`${routeId} (${routeKey}): authorization type ${String(authorization)} is not enforced locally`);
     }
     const target = resolver.resolveString(route.Target, `${where}.Target`);
     const integrationId = /^integrations\/(.+)$/.exec(target)?.[1];

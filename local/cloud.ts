@@ -92,7 +92,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // What is running, stopped in reverse order: servers, then functions, then DynamoDB Local.
   const stops: Array<() => Promise<void>> = [];
   const stop = async () => {
-    for (const stopOne of stops.splice(0).reverse()) await stopOne().catch((error) => log(`stop: ${error}`));
+    for (const stopOne of stops.splice(0).reverse()) {
+      await stopOne().catch((error: unknown) => {
+        log(`stop: ${String(error)}`);
+      });
+    }
   };
 
   try {
@@ -103,7 +107,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         return dir;
       }),
       startDynamoDb({ port: options.dynamoPort ?? 8000, dataDir: options.inMemory ? undefined : dynamoDir }).then((db) => {
-        stops.push(db.stop);
+        stops.push(() => db.stop());
         log(`DynamoDB Local answered in ${secondsSince(started)}`);
         return db;
       }),
@@ -124,16 +128,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     // SES local, reached by the functions through the fault-injecting proxy.
     const ses = await startSes({ port: 0 });
-    stops.push(ses.stop);
+    stops.push(() => ses.stop());
     await createEmailTemplates(ses.endpoint, assembly.emailTemplates);
     const sesFaults = new SesFaults();
     const sesProxy = await sesFaults.startProxy(ses.endpoint);
-    stops.push(sesProxy.close);
+    stops.push(() => sesProxy.close());
 
     const functions = new Map<string, LocalFunction>();
     const byArnOrName = (reference: string) => {
       const fn = [...functions.values()].find((candidate) => candidate.spec.arn === reference || candidate.spec.name === reference);
       if (!fn) throw new Error(`no local function ${reference}`);
+      return fn;
+    };
+    const byLogicalId = (logicalId: string) => {
+      const fn = functions.get(logicalId);
+      if (!fn) throw new Error(`no local function ${logicalId}`);
       return fn;
     };
     const stepFunctions = new LocalStepFunctions({
@@ -146,7 +155,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
     stops.push(() => stepFunctions.stop());
     const sfnServer = await stepFunctions.listen(0);
-    stops.push(sfnServer.close);
+    stops.push(() => sfnServer.close());
 
     const endpoints = { DYNAMODB: dynamo.endpoint, SFN: sfnServer.endpoint, SESV2: sesProxy.url };
     for (const spec of assembly.functions) {
@@ -158,15 +167,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         new LocalFunction({ ...spec, environment: { ...spec.environment, ...environment } }, { endpoints, log }),
       );
     }
-    stops.push(async () => void (await Promise.all([...functions.values()].map((fn) => fn.stop()))));
+    stops.push(async () => {
+      await Promise.all([...functions.values()].map((fn) => fn.stop()));
+    });
 
     // Event source mappings: the table's stream feeds its functions (new leads start workflows).
     for (const mapping of options.eventSources === false ? [] : assembly.streamMappings) {
-      const tableName = assembly.tables.find((candidate) => candidate.logicalId === mapping.tableLogicalId)!.name;
-      const target = functions.get(mapping.functionLogicalId)!;
+      const streamTable = assembly.tables.find((candidate) => candidate.logicalId === mapping.tableLogicalId);
+      if (!streamTable) throw new Error(`${mapping.logicalId}: no table ${mapping.tableLogicalId} in ${STACK_NAME}`);
+      const target = byLogicalId(mapping.functionLogicalId);
       const poller = await startStreamPoller({
         endpoint: dynamo.endpoint,
-        tableName,
+        tableName: streamTable.name,
         invoke: (event) => target.invoke(event),
         filterPatterns: mapping.filterPatterns,
         batchSize: mapping.batchSize,
@@ -176,7 +188,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         log,
         checkpointFile: options.inMemory ? undefined : path.join(checkpointDir, `${mapping.logicalId}.json`),
       });
-      stops.push(poller.stop);
+      stops.push(() => poller.stop());
     }
 
     const schedules = startSchedules({
@@ -187,10 +199,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       rules: assembly.schedules.map((rule) => ({
         name: rule.logicalId,
         scheduleExpression: rule.scheduleExpression,
-        invoke: () => Promise.all(rule.targets.map((target) => functions.get(target.functionLogicalId)!.invoke(target.input))),
+        invoke: () => Promise.all(rule.targets.map((target) => byLogicalId(target.functionLogicalId).invoke(target.input))),
       })),
     });
-    stops.push(schedules.stop);
+    stops.push(() => schedules.stop());
 
     const apiServer = await startHttpApi({
       api,
@@ -199,12 +211,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           (await readFile(path.join(repoRoot, 'web', 'dashboard', 'index.html'), 'utf8')).replaceAll('{{API_URL}}', apiServer.url),
       },
       port: options.apiPort ?? 3000,
-      invoke: (logicalId, event) => functions.get(logicalId)!.invoke(event),
+      invoke: (logicalId, event) => byLogicalId(logicalId).invoke(event),
       log,
     });
-    stops.push(apiServer.close);
+    stops.push(() => apiServer.close());
     const site = await startSite({ port: options.sitePort ?? 3001, apiUrl: apiServer.url });
-    stops.push(site.close);
+    stops.push(() => site.close());
     const adminKey = await seed(dynamo.client, { tableName: table.name, siteUrl: site.url, adminKeyFile });
     const stateMachines = Object.fromEntries(assembly.stateMachines.map((machine) => [machine.constructId, machine.arn]));
     const control = await startControl({
@@ -213,7 +225,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       triggerSchedule: (name) => schedules.trigger(name),
       sesFaults,
     });
-    stops.push(control.close);
+    stops.push(() => control.close());
 
     log(`local cloud ready in ${secondsSince(started)}`);
     return {
@@ -245,7 +257,8 @@ function findFunction(functions: Map<string, LocalFunction>, name: string): Loca
   const exact = functions.get(name);
   if (exact) return exact;
   const matches = [...functions.values()].filter((fn) => fn.spec.constructPath && `/${fn.spec.constructPath}/`.includes(`/${name}/`));
-  if (matches.length === 1) return matches[0]!;
+  const [only] = matches;
+  if (only && matches.length === 1) return only;
   const known = [...functions.values()].map((fn) => fn.label).join(', ');
   throw new Error(
     matches.length === 0

@@ -20,7 +20,9 @@ export interface ControlPlane {
 
 export async function startControl(plane: ControlPlane, port = 0): Promise<RunningServer> {
   const server = createServer((req, res) => {
-    handle(plane, req, res).catch((error: Error) => send(res, 500, { message: error.message }));
+    handle(plane, req, res).catch((error: unknown) => {
+      send(res, 500, { message: error instanceof Error ? error.message : String(error) });
+    });
   });
   return listen(server, port, 'control plane');
 }
@@ -34,20 +36,26 @@ async function handle(plane: ControlPlane, req: IncomingMessage, res: ServerResp
         .listExecutions({ stateMachineArn: machine.arn, statusFilter: status as never })
         .map((execution) => ({ stateMachine: machine.name, ...execution })),
     );
-    return send(res, 200, { executions });
+    send(res, 200, { executions });
+    return;
   }
-  const schedule = /^\/schedules\/([^/]+)$/.exec(url.pathname);
-  if (req.method === 'POST' && schedule) {
-    return send(res, 200, { result: await plane.triggerSchedule(decodeURIComponent(schedule[1]!)) });
+  const [, schedule] = /^\/schedules\/([^/]+)$/.exec(url.pathname) ?? [];
+  if (req.method === 'POST' && schedule !== undefined) {
+    send(res, 200, { result: await plane.triggerSchedule(decodeURIComponent(schedule)) });
+    return;
   }
   if (url.pathname === '/faults/ses') {
-    if (req.method === 'GET') return send(res, 200, { failed: plane.sesFaults.failedFor(url.searchParams.get('recipient') ?? '') });
+    if (req.method === 'GET') {
+      send(res, 200, { failed: plane.sesFaults.failedFor(url.searchParams.get('recipient') ?? '') });
+      return;
+    }
     if (req.method === 'POST') {
       const body = JSON.parse(await readText(req)) as { recipient?: string; failures?: number };
-      if (typeof body.recipient !== 'string' || !Number.isInteger(body.failures)) {
-        return send(res, 400, { message: 'send {"recipient": "<address>", "failures": <count>}' });
+      if (typeof body.recipient !== 'string' || typeof body.failures !== 'number' || !Number.isInteger(body.failures)) {
+        send(res, 400, { message: 'send {"recipient": "<address>", "failures": <count>}' });
+        return;
       }
-      plane.sesFaults.arm(body.recipient, body.failures!);
+      plane.sesFaults.arm(body.recipient, body.failures);
       res.writeHead(204).end();
       return;
     }

@@ -54,7 +54,11 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDyna
   java.stderr?.on('data', keep);
   let spawnError: Error | undefined;
   java.once('error', (error) => (spawnError = error));
-  const exited = new Promise<void>((resolve) => java.once('close', () => resolve()));
+  const exited = new Promise<void>((resolve) => {
+    java.once('close', () => {
+      resolve();
+    });
+  });
   const guard = java.pid === undefined ? undefined : watchdog(java.pid);
 
   const endpoint = `http://127.0.0.1:${port}`;
@@ -72,7 +76,7 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDyna
 
   const probe = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   try {
-    for (const deadline = Date.now() + START_TIMEOUT_MS; ; await sleep(100)) {
+    for (const deadline = Date.now() + START_TIMEOUT_MS; ;) {
       if (spawnError) throw new Error(`${JAVA_NEEDED} (java did not start: ${spawnError.message}): ${JAVA_INSTALL}`);
       if (java.exitCode !== null) throw new Error(`DynamoDB Local exited with code ${java.exitCode}:\n${output.join('\n')}`);
       if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer within ${START_TIMEOUT_MS / 1000} s`);
@@ -82,6 +86,7 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDyna
       } catch {
         // not listening yet
       }
+      await sleep(100);
     }
   } catch (error) {
     await stop();
@@ -170,9 +175,9 @@ function watchdog(pid: number): ChildProcess {
 async function reservePort(port: number): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: choose another port for DynamoDB Local`) : error),
-    );
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is in use: choose another port for DynamoDB Local`) : error);
+    });
     server.listen(port, resolve);
   });
   const { port: free } = server.address() as net.AddressInfo;

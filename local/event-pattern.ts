@@ -54,7 +54,7 @@ function matchesOne(matcher: Matcher, actual: unknown): boolean {
     case 'equals-ignore-case':
       return typeof actual === 'string' && actual.toLowerCase() === (operand as string).toLowerCase();
     case 'anything-but':
-      if (isRecord(operand)) return !matchesOne(operand as Matcher, actual);
+      if (isRecord(operand)) return !matchesOne(operand, actual);
       return !(Array.isArray(operand) ? operand : [operand]).includes(actual);
     case 'numeric':
       return typeof actual === 'number' && numericMatches(operand as Array<string | number>, actual);

@@ -39,7 +39,7 @@ export class SesFaults {
 
   /** The proxy: forwards everything to `target`, except the sends a fault is armed for. */
   async startProxy(target: string): Promise<RunningServer> {
-    const server = createServer(async (req, res) => {
+    const serve = async (req: IncomingMessage, res: ServerResponse) => {
       const body = await readBody(req);
       if (req.method === 'POST' && req.url?.startsWith('/v2/email/outbound-emails') && this.shouldFail(recipientsOf(body))) {
         res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'MessageRejected' });
@@ -47,6 +47,9 @@ export class SesFaults {
         return;
       }
       pipe(target, req, body, res);
+    };
+    const server = createServer((req, res) => {
+      void serve(req, res);
     });
     return listen(server, 0, 'SES fault proxy');
   }

@@ -36,7 +36,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningServ
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const started = performance.now();
     const requestId = randomBytes(10).toString('base64');
-    const [rawPath = '/', rawQueryString = ''] = splitOnce(req.url ?? '/', '?');
+    const [rawPath, rawQueryString = ''] = splitOnce(req.url ?? '/', '?');
     const match = matchRoute(routes, req.method ?? 'GET', rawPath);
     const reply = (result: HttpResult) => {
       res.writeHead(result.statusCode, { ...result.headers, 'content-length': result.body.length, 'apigw-requestid': requestId });
@@ -85,7 +85,9 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningServ
       } catch (error) {
         // A function error is in the function's log already; anything else (a malformed response) goes here.
         // The client learns nothing more, as from API Gateway.
-        if (!(error instanceof LambdaError)) options.log(`${match.route.routeKey}: ${error instanceof Error ? error.message : error}`);
+        if (!(error instanceof LambdaError)) {
+          options.log(`${match.route.routeKey}: ${error instanceof Error ? error.message : String(error)}`);
+        }
         return gatewayAnswer(500, 'Internal Server Error');
       }
     };
@@ -122,8 +124,9 @@ export function toEvent(request: IncomingRequest, match: RouteMatch<string>): AP
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
-    const name = request.rawHeaders[i]!.toLowerCase();
-    const value = request.rawHeaders[i + 1]!;
+    const name = request.rawHeaders[i]?.toLowerCase();
+    const value = request.rawHeaders[i + 1];
+    if (name === undefined || value === undefined) continue;
     if (name === 'cookie') {
       cookies.push(
         ...value
@@ -155,7 +158,7 @@ export function toEvent(request: IncomingRequest, match: RouteMatch<string>): AP
       accountId: LOCAL_ACCOUNT,
       apiId: 'local',
       domainName,
-      domainPrefix: domainName.split('.')[0]!,
+      domainPrefix: domainName.split('.')[0] ?? domainName,
       http: {
         method: request.method,
         path: request.rawPath,
@@ -208,7 +211,7 @@ function gatewayAnswer(statusCode: number, message: string): HttpResult {
 
 /** Bodies API Gateway passes as text; any other body is base64-encoded. */
 function isText(contentType: string | undefined): boolean {
-  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   return (
     mediaType.startsWith('text/') ||
     mediaType === 'application/json' ||
@@ -234,14 +237,18 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | un
       resolve(undefined);
     };
     req.on('data', collect);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('end', () => {
+      resolve(Buffer.concat(chunks));
+    });
     req.once('error', reject);
   });
 }
 
 /** `12/Mar/2020:19:03:58 +0000`, API Gateway's requestContext.time. */
 function accessLogTime(date: Date): string {
-  const [, day, month, year, time] = /^\w+, (\d+) (\w+) (\d+) ([\d:]+)/.exec(date.toUTCString())!;
+  const parts = /^\w+, (\d+) (\w+) (\d+) ([\d:]+)/.exec(date.toUTCString());
+  if (!parts) throw new Error(`unexpected UTC date format: ${date.toUTCString()}`);
+  const [, day, month, year, time] = parts;
   return `${day}/${month}/${year}:${time} +0000`;
 }
 

@@ -87,7 +87,9 @@ export class LocalFunction {
       const sandbox = new Sandbox(this.spec, this.env, this.label, this.options.log, () => {
         if (this.current === sandbox) this.current = undefined;
       });
-      sandbox.exited.then(() => this.sandboxes.delete(sandbox));
+      void sandbox.exited.then(() => {
+        this.sandboxes.delete(sandbox);
+      });
       this.sandboxes.add(sandbox);
       this.current = sandbox;
     }
@@ -132,7 +134,11 @@ class Sandbox {
     this.forwardLines(this.worker.stdout);
     this.forwardLines(this.worker.stderr);
 
-    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', () => {
+        resolve();
+      });
+    });
     this.worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'init') {
         if (message.error) {
@@ -144,8 +150,12 @@ class Sandbox {
       }
       this.settle(message);
     });
-    this.worker.on('error', (error) => this.crash(`crashed: ${error.name}: ${error.message}`));
-    this.worker.on('exit', (code) => this.crash(`exited with code ${code}`));
+    this.worker.on('error', (error) => {
+      this.crash(`crashed: ${error.name}: ${error.message}`);
+    });
+    this.worker.on('exit', (code) => {
+      this.crash(`exited with code ${code}`);
+    });
   }
 
   invoke(event: unknown): Promise<unknown> {
@@ -214,6 +224,8 @@ class Sandbox {
 
   /** Function output goes to the cloud's log, a line at a time, tagged with the function (like its log group). */
   private forwardLines(stream: Readable): void {
-    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => this.log(`[${this.label}] ${line}`));
+    createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
+      this.log(`[${this.label}] ${line}`);
+    });
   }
 }

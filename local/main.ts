@@ -26,7 +26,7 @@ try {
   const timeScale = Number(process.env.LEADFLOW_TIME_SCALE ?? 1440);
   cloud = await startLocalCloud({ dataDir, fresh: values.fresh, apiPort: port, timeScale });
 } catch (error) {
-  console.error(`the local cloud did not start: ${error instanceof Error ? error.message : error}`);
+  console.error(`the local cloud did not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
 
@@ -55,12 +55,11 @@ Ctrl-C stops everything.
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, async () => {
+  process.on(signal, () => {
     if (stopping) process.exit(1); // a second Ctrl-C: do not wait
     stopping = true;
     console.log('\nstopping the local cloud...');
-    await cloud.stop();
-    process.exit(0);
+    void cloud.stop().then(() => process.exit(0));
   });
 }
 

@@ -21,16 +21,18 @@ export interface RouteMatch<T> {
 
 export function compileRoute<T>(routeKey: string, target: T): CompiledRoute<T> {
   if (routeKey === '$default') return { routeKey, method: undefined, segments: [], target };
-  const match = /^([A-Z]+) (\/\S*)$/.exec(routeKey);
-  if (!match) throw new Error(`route key ${JSON.stringify(routeKey)} is not "METHOD /path" or $default`);
-  const parts = splitPath(match[2]!);
+  const [, method, path] = /^([A-Z]+) (\/\S*)$/.exec(routeKey) ?? [];
+  if (method === undefined || path === undefined) {
+    throw new Error(`route key ${JSON.stringify(routeKey)} is not "METHOD /path" or $default`);
+  }
+  const parts = splitPath(path);
   const segments = parts.map((part, index): Segment => {
-    const param = /^\{([A-Za-z0-9_.-]+)(\+?)\}$/.exec(part);
-    if (!param) return { kind: 'literal', value: part };
-    if (param[2] && index !== parts.length - 1) throw new Error(`route ${routeKey}: a greedy {${param[1]}+} must come last`);
-    return { kind: param[2] ? 'greedy' : 'param', name: param[1]! };
+    const [, name, greedy] = /^\{([A-Za-z0-9_.-]+)(\+?)\}$/.exec(part) ?? [];
+    if (name === undefined) return { kind: 'literal', value: part };
+    if (greedy && index !== parts.length - 1) throw new Error(`route ${routeKey}: a greedy {${name}+} must come last`);
+    return { kind: greedy ? 'greedy' : 'param', name };
   });
-  return { routeKey, method: match[1], segments, target };
+  return { routeKey, method, segments, target };
 }
 
 /** The route for a request, or undefined (API Gateway answers 404). `path` is the raw, still-encoded path. */
@@ -77,8 +79,10 @@ function rankOf(route: CompiledRoute<unknown>): number[] {
 }
 
 function compareRanks(a: number[], b: number[]): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) return a[i]! - b[i]!;
+  for (const [i, x] of a.entries()) {
+    const y = b[i];
+    if (y === undefined) break;
+    if (x !== y) return x - y;
   }
   return a.length - b.length;
 }

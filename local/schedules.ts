@@ -35,18 +35,18 @@ export type Schedule = { kind: 'rate'; periodMs: number } | { kind: 'cron'; next
 const UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 
 export function parseScheduleExpression(expression: string): Schedule {
-  const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
-  if (rate) {
-    const value = Number(rate[1]);
-    const unit = rate[2]!;
+  const [, amount, unit] = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim()) ?? [];
+  if (amount !== undefined && unit !== undefined) {
+    const value = Number(amount);
+    const unitMs = UNIT_MS[unit.replace(/s$/, '')];
     // EventBridge insists: rate(1 hour) but rate(2 hours).
-    if (value < 1 || (value === 1) !== !unit.endsWith('s')) {
+    if (value < 1 || (value === 1) !== !unit.endsWith('s') || unitMs === undefined) {
       throw new Error(`invalid schedule expression ${expression}: use a positive value, singular unit for 1, plural otherwise`);
     }
-    return { kind: 'rate', periodMs: value * UNIT_MS[unit.replace(/s$/, '')]! };
+    return { kind: 'rate', periodMs: value * unitMs };
   }
-  const cron = /^cron\((.+)\)$/.exec(expression.trim());
-  if (cron) return { kind: 'cron', next: parseCron(cron[1]!, expression) };
+  const [, fields] = /^cron\((.+)\)$/.exec(expression.trim()) ?? [];
+  if (fields !== undefined) return { kind: 'cron', next: parseCron(fields, expression) };
   throw new Error(`invalid schedule expression ${expression}: expected rate(...) or cron(...)`);
 }
 
@@ -93,19 +93,20 @@ export function startSchedules({ rules, timeScale, log, minPeriodMs = 1000 }: Sc
       log(`schedule ${name}: previous run still going, skipped`);
       return;
     }
-    run(name).catch((error: unknown) => log(`schedule ${name} failed: ${(error as Error).name}: ${(error as Error).message}`));
-  }
-
-  function scheduleNext(name: string): void {
-    const { schedule } = states.get(name)!;
-    const delayMs = schedule.kind === 'rate' ? schedule.periodMs / timeScale : (schedule.next(virtualNow()) - virtualNow()) / timeScale;
-    arm(delayMs, () => {
-      fire(name);
-      scheduleNext(name);
+    run(name).catch((error: unknown) => {
+      log(`schedule ${name} failed: ${(error as Error).name}: ${(error as Error).message}`);
     });
   }
 
-  for (const name of states.keys()) scheduleNext(name);
+  function scheduleNext(name: string, schedule: Schedule): void {
+    const delayMs = schedule.kind === 'rate' ? schedule.periodMs / timeScale : (schedule.next(virtualNow()) - virtualNow()) / timeScale;
+    arm(delayMs, () => {
+      fire(name);
+      scheduleNext(name, schedule);
+    });
+  }
+
+  for (const [name, { schedule }] of states) scheduleNext(name, schedule);
 
   return {
     trigger: run,
@@ -113,7 +114,7 @@ export function startSchedules({ rules, timeScale, log, minPeriodMs = 1000 }: Sc
       stopped = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      await Promise.all([...states.values()].map((state) => state.running?.catch(() => {})));
+      await Promise.all([...states.values()].flatMap(({ running }) => (running ? [running.catch(() => {})] : [])));
     },
   };
 }
@@ -131,20 +132,20 @@ function parseCron(fields: string, expression: string): (after: number) => numbe
   if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
     throw new Error(`invalid schedule expression ${expression}: exactly one of day-of-month and day-of-week must be ?`);
   }
-  const matchers = [
-    field(minute, 0, 59, [], expression),
-    field(hour, 0, 23, [], expression),
-    field(dayOfMonth, 1, 31, [], expression),
-    field(month, 1, 12, MONTHS, expression),
-    field(dayOfWeek, 1, 7, DAYS, expression),
-    field(year, 1970, 2199, [], expression),
+  // Each field's matcher, with the part of the time it reads.
+  const matchers: Array<[matches: (value: number) => boolean, valueOf: (d: Date) => number]> = [
+    [field(minute, 0, 59, [], expression), (d) => d.getUTCMinutes()],
+    [field(hour, 0, 23, [], expression), (d) => d.getUTCHours()],
+    [field(dayOfMonth, 1, 31, [], expression), (d) => d.getUTCDate()],
+    [field(month, 1, 12, MONTHS, expression), (d) => d.getUTCMonth() + 1],
+    [field(dayOfWeek, 1, 7, DAYS, expression), (d) => d.getUTCDay() + 1],
+    [field(year, 1970, 2199, [], expression), (d) => d.getUTCFullYear()],
   ];
   return (after) => {
     let t = Math.floor(after / 60_000) * 60_000 + 60_000;
     for (let i = 0; i < SEARCH_LIMIT_MINUTES; i += 1, t += 60_000) {
       const d = new Date(t);
-      const values = [d.getUTCMinutes(), d.getUTCHours(), d.getUTCDate(), d.getUTCMonth() + 1, d.getUTCDay() + 1, d.getUTCFullYear()];
-      if (matchers.every((matches, index) => matches(values[index]!))) return t;
+      if (matchers.every(([matches, valueOf]) => matches(valueOf(d)))) return t;
     }
     throw new Error(`schedule expression ${expression} never fires`);
   };
@@ -166,8 +167,10 @@ function field(text: string, min: number, max: number, names: string[], expressi
     const step = stepText === undefined ? 1 : Number(stepText);
     if (!Number.isInteger(step) || step < 1) throw new Error(`invalid schedule expression ${expression}: step ${JSON.stringify(stepText)}`);
     const [from, to] = range === '*' ? [min, max] : range.split('-').map(number);
-    const last = to ?? (stepText === undefined ? from! : max);
-    for (let value = from!; value <= last; value += step) allowed.add(value);
+    // split() gives at least one part: there is always a start.
+    if (from === undefined) throw new Error(`invalid schedule expression ${expression}: empty range`);
+    const last = to ?? (stepText === undefined ? from : max);
+    for (let value = from; value <= last; value += step) allowed.add(value);
   }
   return (value) => allowed.has(value);
 }

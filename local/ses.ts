@@ -85,7 +85,10 @@ export async function startSes({ port = 0 }: { port?: number } = {}): Promise<Lo
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
+        server.close((error) => {
+          if (error) reject(error);
+          else resolve();
+        });
       }),
   };
 }

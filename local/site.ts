@@ -20,7 +20,7 @@ const contentTypes: Record<string, string> = {
 };
 
 export async function startSite(options: { port: number; apiUrl: string }): Promise<RunningServer> {
-  const server = http.createServer(async (req, res) => {
+  const serve = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const pathname = safeDecode(new URL(req.url ?? '/', 'http://site').pathname);
     const file = path.join(siteDir, pathname === '/' ? 'index.html' : pathname);
     const type = contentTypes[path.extname(file)];
@@ -35,6 +35,9 @@ export async function startSite(options: { port: number; apiUrl: string }): Prom
     // Pages change while you work on them: never cached.
     res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
+  };
+  const server = http.createServer((req, res) => {
+    void serve(req, res);
   });
   return listen(server, options.port, 'demo landing page');
 }

@@ -88,7 +88,14 @@ interface ShardState {
   /** Reading to the tip without delivering: how LATEST is implemented. */
   skipping: boolean;
   finished: boolean;
-  pending?: { records: DynamoDbStreamRecord[]; last: string; attempts: number; retryAt: number };
+  pending?: PendingBatch;
+}
+
+interface PendingBatch {
+  records: DynamoDbStreamRecord[];
+  last: string;
+  attempts: number;
+  retryAt: number;
 }
 
 interface Checkpoint {
@@ -175,7 +182,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   /** Reads one page from the shard and delivers it; false when there was nothing to do. */
   async function step(shard: ShardState): Promise<boolean> {
     if (shard.pending) {
-      if (Date.now() >= shard.pending.retryAt) await deliver(shard);
+      if (Date.now() >= shard.pending.retryAt) await deliver(shard, shard.pending);
       return true;
     }
     shard.iterator ??= await iteratorFor(shard);
@@ -209,13 +216,14 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       advance(shard, last);
       return true;
     }
-    shard.pending = { records: matching, last, attempts: 0, retryAt: 0 };
-    await deliver(shard);
+    const pending: PendingBatch = { records: matching, last, attempts: 0, retryAt: 0 };
+    shard.pending = pending;
+    await deliver(shard, pending);
     return true;
   }
 
-  async function deliver(shard: ShardState): Promise<void> {
-    const pending = shard.pending!;
+  /** Sends `pending`, the shard's pending batch: then advances past it, or leaves it for a retry. */
+  async function deliver(shard: ShardState, pending: PendingBatch): Promise<void> {
     let retryFrom: number;
     try {
       const response = await options.invoke({ Records: pending.records });
@@ -276,7 +284,8 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   /** caughtUp() callers wait for an idle pass that started after they asked. */
   let waitingForNextPass: Array<() => void> = [];
 
-  const loop = (async () => {
+  // A named function, not an inline one: TypeScript would read `stopped` as still false there.
+  async function pollUntilStopped(): Promise<void> {
     while (!stopped) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, options.pollIntervalMs);
@@ -296,7 +305,8 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       if (busy) waitingForNextPass.push(...waiting);
       else for (const resolve of waiting) resolve();
     }
-  })();
+  }
+  const loop = pollUntilStopped();
 
   return {
     caughtUp: () =>
@@ -332,7 +342,7 @@ async function listShards(streams: DynamoDBStreamsClient, streamArn: string): Pr
  * missing response is success, and a failure naming no record of the batch fails it whole.
  */
 export function firstFailure(response: unknown, records: DynamoDbStreamRecord[]): number {
-  const failures = (response as { batchItemFailures?: Array<{ itemIdentifier?: unknown }> } | null)?.batchItemFailures;
+  const failures = (response as { batchItemFailures?: Array<{ itemIdentifier?: unknown } | null> } | null)?.batchItemFailures;
   if (!Array.isArray(failures) || failures.length === 0) return -1;
   const indexes = failures.map((failure) => records.findIndex((r) => r.dynamodb.SequenceNumber === failure?.itemIdentifier));
   return indexes.includes(-1) ? 0 : Math.min(...indexes);

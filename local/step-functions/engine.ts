@@ -62,8 +62,8 @@ export class Engine {
       if (state.type === 'Task') handlers[state.name] = (envelope) => this.runTask(execution, state, envelope as unknown as Envelope);
       if (state.type === 'Wait') handlers[state.name] = (envelope) => this.runWait(execution, state, envelope as unknown as Envelope);
     }
-    const run = machine.library.run(input as Parameters<StateMachine['run']>[0], {
-      overrides: { taskResourceLocalHandlers: handlers as never },
+    const run = machine.library.run(input, {
+      overrides: { taskResourceLocalHandlers: handlers },
       context: {
         Execution: { Id: execution.arn, Name: execution.name, RoleArn: LOCAL_ROLE_ARN },
         StateMachine: { Id: machine.arn, Name: machine.name },

@@ -7,7 +7,8 @@ export function isObject(value: Json | undefined): value is JsonObject {
 
 /** Results go through JSON so Dates and class instances from SDK responses become plain JSON. */
 export function toJson(value: unknown): Json {
-  const text = JSON.stringify(value);
+  // undefined for undefined, functions and symbols, which the lib's `string` leaves out.
+  const text = JSON.stringify(value) as string | undefined;
   return text === undefined ? null : (JSON.parse(text) as Json);
 }
 

@@ -24,15 +24,16 @@ export class TaskTargets {
         return toJson(await this.invoke(target.functionArn, input));
       case 'lambda-invoke': {
         const params = isObject(input) ? input : {};
-        if (typeof params.FunctionName !== 'string') throw runtimeError(`state ${task.name}: Parameters.FunctionName is required`);
+        const functionName = params.FunctionName;
+        if (typeof functionName !== 'string') throw runtimeError(`state ${task.name}: Parameters.FunctionName is required`);
         const payload = 'Payload' in params ? (params.Payload ?? null) : {};
         if (params.InvocationType === 'Event') {
-          this.invoke(params.FunctionName, payload).catch((error: unknown) =>
-            this.handlers.log(`sfn: async invoke of ${params.FunctionName} failed: ${(error as Error).name}`),
-          );
+          this.invoke(functionName, payload).catch((error: unknown) => {
+            this.handlers.log(`sfn: async invoke of ${functionName} failed: ${(error as Error).name}`);
+          });
           return lambdaInvokeResult(202, '');
         }
-        return lambdaInvokeResult(200, toJson(await this.invoke(params.FunctionName, payload)));
+        return lambdaInvokeResult(200, toJson(await this.invoke(functionName, payload)));
       }
       case 'integration': {
         const handler = this.handlers.sdkIntegrations?.[target.key];
@@ -61,8 +62,11 @@ function functionError(error: unknown): StatesError {
   const document = isObject(error as Json)
     ? (error as { errorType?: unknown; errorMessage?: unknown; trace?: unknown; name?: unknown; message?: unknown; stack?: unknown })
     : {};
-  const errorType = String(document.errorType ?? document.name ?? 'Lambda.Unknown');
-  const errorMessage = String(document.errorMessage ?? document.message ?? '');
+  // The fields may hold any value a function threw; String() gives each one a text.
+  const type: unknown = document.errorType ?? document.name ?? 'Lambda.Unknown';
+  const message: unknown = document.errorMessage ?? document.message ?? '';
+  const errorType = String(type);
+  const errorMessage = String(message);
   const trace = Array.isArray(document.trace) ? document.trace : typeof document.stack === 'string' ? document.stack.split('\n') : [];
   return new StatesError(errorType, JSON.stringify({ errorType, errorMessage, trace }));
 }

@@ -6,7 +6,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Sleeps `ms` (any length: long waits are re-armed below setTimeout's limit); rejects when `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(executionEnded());
+    if (signal.aborted) {
+      reject(executionEnded());
+      return;
+    }
     const due = Date.now() + ms;
     let timer: NodeJS.Timeout | undefined;
     const onAbort = () => {
