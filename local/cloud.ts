@@ -8,7 +8,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readAssembly } from './assembly';
-import { ensureTables, startDynamoDb } from './dynamodb';
+import { checkJava, ensureTables, startDynamoDb } from './dynamodb';
 import { startControl } from './control';
 import { SesFaults } from './faults';
 import { startHttpApi } from './http-api';
@@ -84,6 +84,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const dynamoDir = path.join(dataDir, 'dynamodb');
   const adminKeyFile = path.join(dataDir, 'admin-key');
   const checkpointDir = path.join(dataDir, 'stream-checkpoints');
+  // A missing Java is a one-line answer now, not after a synthesis.
+  await checkJava();
   mkdirSync(dataDir, { recursive: true });
   if (options.fresh) {
     for (const stored of [dynamoDir, adminKeyFile, checkpointDir]) rmSync(stored, { recursive: true, force: true });
