@@ -20,6 +20,7 @@ import { build, type BuildOptions } from 'esbuild';
 import { readAssembly, type FunctionSpec } from '../local/assembly';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, repoRoot, scratchDataDir } from '../local/local-aws';
 import { synthesize } from '../local/synth';
+import { itemAt, median } from './arrays';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 /** BENCH_KEEP=1 leaves the assembly and the baselines (entry.mjs, index.mjs) for a look. */
@@ -100,7 +101,7 @@ function bundleOf(spec: FunctionSpec): Bundle {
  */
 function labelOf(spec: FunctionSpec): { label: string; entry: string | undefined } {
   const constructPath = (spec.constructPath ?? spec.logicalId).replace(/\/Function$/, '');
-  const id = constructPath.split('/').at(-1)!;
+  const id = constructPath.slice(constructPath.lastIndexOf('/') + 1);
   const kebab = id.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
   const entry = existsSync(path.join(repoRoot, 'functions', `${kebab}.ts`)) ? kebab : undefined;
   return { label: constructPath, entry };
@@ -114,16 +115,20 @@ function sdkImportsOf(source: string): { sdk: SdkImport[]; lazy: string[] } {
   const byModule = new Map<string, SdkImport>();
   const statement = /\bimport\s*(?:([\w$]+)\s*,?\s*)?(?:\{([^}]*)\}|(\*)\s*as\s+[\w$]+)?\s*(?:from\s*)?(["'])(@aws-sdk\/[^"']+)\4/g;
   for (const [, defaultName, named, star, , module] of source.matchAll(statement)) {
-    const entry = byModule.get(module!) ?? { module: module!, names: new Set<string>(), namespace: false };
+    // The module is the one group the pattern requires: every match has it.
+    if (module === undefined) continue;
+    const entry = byModule.get(module) ?? { module, names: new Set<string>(), namespace: false };
     if (defaultName) entry.names.add('default');
     for (const specifier of named?.split(',') ?? []) {
       const name = specifier.trim().split(/\s+as\s+/)[0];
       if (name) entry.names.add(name);
     }
     if (star) entry.namespace = true;
-    byModule.set(module!, entry);
+    byModule.set(module, entry);
   }
-  const lazy = [...source.matchAll(/\b(?:import|require)\(\s*["'](@aws-sdk\/[^"']+)["']\s*\)/g)].map((match) => match[1]!);
+  const lazy = [...source.matchAll(/\b(?:import|require)\(\s*["'](@aws-sdk\/[^"']+)["']\s*\)/g)]
+    .map((match) => match[1])
+    .filter((module) => module !== undefined);
   return { sdk: [...byModule.values()].sort((a, b) => a.module.localeCompare(b.module)), lazy: [...new Set(lazy)] };
 }
 
@@ -169,13 +174,14 @@ function baselineSource(sdk: SdkImport[]): string {
   // One instance per client, a wrapping client around its base's instance.
   const instances = new Map<string, string>();
   const construct = (client: string): string => {
-    if (!instances.has(client)) {
-      const wrapped = WRAPPING_CLIENTS[client];
-      const value = wrapped ? `${client}.from(${construct(wrapped.base)})` : `new ${client}({})`;
-      instances.set(client, `client${instances.size}`);
-      lines.push(`const ${instances.get(client)} = ${value};`);
-    }
-    return instances.get(client)!;
+    const existing = instances.get(client);
+    if (existing !== undefined) return existing;
+    const wrapped = WRAPPING_CLIENTS[client];
+    const value = wrapped ? `${client}.from(${construct(wrapped.base)})` : `new ${client}({})`;
+    const instance = `client${instances.size}`;
+    instances.set(client, instance);
+    lines.push(`const ${instance} = ${value};`);
+    return instance;
   };
   clients.forEach(construct);
   lines.push(`export const handler = async () => [${[...instances.values(), ...referenced].join(', ')}];`);
@@ -257,14 +263,14 @@ function coldStart(bundle: Bundle, spec: FunctionSpec): Promise<ColdStart> {
     let result: ColdStart | undefined;
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
     child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk;
+      stdout += chunk.toString();
       // Timed at the line's arrival, before parsing: this process is otherwise idle.
       if (!result && stdout.includes('\n')) {
         const totalMs = performance.now() - started;
         result = { importMs: (JSON.parse(stdout) as { importMs: number }).importMs, totalMs };
       }
     });
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
     // The next measurement starts only once this process is gone: two cores, nothing else running.
     child.once('close', (code, signal) => {
@@ -274,8 +280,6 @@ function coldStart(bundle: Bundle, spec: FunctionSpec): Promise<ColdStart> {
     });
   });
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 /**
  * RUNS cold starts of every function and its baseline, after one unrecorded pass (files into the
@@ -287,12 +291,13 @@ async function measure(subjects: Subject[]): Promise<Map<Subject, Outcome>> {
   const samples = new Map(subjects.map((subject) => [subject, { fn: [] as ColdStart[], baseline: [] as ColdStart[] }]));
   const failed = new Map<Subject, string>();
   for (let run = 0; run <= RUNS; run++) {
-    for (const subject of subjects.filter((subject) => !failed.has(subject))) {
+    for (const [subject, recorded] of samples) {
+      if (failed.has(subject)) continue;
       const order = run % 2 === 0 ? (['fn', 'baseline'] as const) : (['baseline', 'fn'] as const);
       for (const side of order) {
         try {
           const sample = await coldStart(subject[side], subject.spec);
-          if (run > 0) samples.get(subject)![side].push(sample);
+          if (run > 0) recorded[side].push(sample);
         } catch (error) {
           if (side === 'baseline' || !(error instanceof InitError)) throw error;
           failed.set(subject, error.message);
@@ -339,8 +344,7 @@ function report(subjects: Subject[], outcomes: Map<Subject, Outcome>, captureLab
   const over: string[] = [];
   const failed: Array<[string, string]> = [];
   const pair = (a: number, b: number, width: number) => `${a.toFixed(1).padStart(6)} / ${b.toFixed(1).padStart(6)}`.padStart(width);
-  for (const subject of subjects) {
-    const outcome = outcomes.get(subject)!;
+  for (const [subject, outcome] of outcomes) {
     const sizes = `${subject.label.padEnd(width)}  ${subject.fn.kb.toFixed(1).padStart(9)}  ${subject.baseline.kb.toFixed(1).padStart(7)}`;
     if ('initError' in outcome) {
       failed.push([subject.label, outcome.initError]);
@@ -398,9 +402,9 @@ try {
     const baseline = await buildBaseline(path.join(dataDir, 'baselines', spec.logicalId), baselineSource(sdk));
     subjects.push({ label, spec, fn, baseline, sdk, lazySdk: lazy });
   }
-  const loadBefore = os.loadavg()[0]!;
+  const loadBefore = itemAt(os.loadavg(), 0);
   const outcomes = await measure(subjects);
-  report(subjects, outcomes, captureLabel, [loadBefore, os.loadavg()[0]!]);
+  report(subjects, outcomes, captureLabel, [loadBefore, itemAt(os.loadavg(), 0)]);
 } finally {
   if (KEEP) console.log(`kept ${dataDir}`);
   else rmSync(dataDir, { recursive: true, force: true });

@@ -95,13 +95,19 @@ const pathAlone = await withCloud(false, measure);
 report('capture path alone (table stream unread)', pathAlone);
 const bundles = await withCloud(true, async (cloud) => {
   report('whole platform (each lead also starts its workflow on the same cores)', await measure(cloud));
-  const template = JSON.parse(readFileSync(path.join(cloud.assemblyDir, 'Leadflow.template.json'), 'utf8'));
-  return Object.entries<{ Type: string; Metadata?: Record<string, string> }>(template.Resources)
+  const template = JSON.parse(readFileSync(path.join(cloud.assemblyDir, 'Leadflow.template.json'), 'utf8')) as {
+    Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
+  };
+  return Object.entries(template.Resources)
     .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
-    .map(([logicalId, resource]) => ({
-      name: logicalId.replace(/Function[0-9A-F]{8}$/, ''),
-      kb: statSync(path.join(cloud.assemblyDir, resource.Metadata!['aws:asset:path']!, 'index.mjs')).size / 1024,
-    }));
+    .map(([logicalId, resource]) => {
+      const assetPath = resource.Metadata?.['aws:asset:path'];
+      if (assetPath === undefined) throw new Error(`${logicalId}: no aws:asset:path in its metadata`);
+      return {
+        name: logicalId.replace(/Function[0-9A-F]{8}$/, ''),
+        kb: statSync(path.join(cloud.assemblyDir, assetPath, 'index.mjs')).size / 1024,
+      };
+    });
 });
 console.log('function bundles (minified ESM; the AWS SDK comes from the Lambda runtime; aim: capture < 350 KB):');
 for (const bundle of bundles) console.log(`  ${bundle.kb.toFixed(1).padStart(7)} KB  ${bundle.name}`);

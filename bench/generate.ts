@@ -1,5 +1,6 @@
 /** Deterministic test data for the benchmarks: the same inputs on every run, so runs compare. */
 import type { Profile } from '../core/lead';
+import { itemAt } from './arrays';
 
 /** mulberry32, with a `pick` from a list. */
 export function seededRandom(seed: number): { next: () => number; pick: <T>(values: readonly T[]) => T } {
@@ -9,7 +10,7 @@ export function seededRandom(seed: number): { next: () => number; pick: <T>(valu
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { next, pick: <T>(values: readonly T[]): T => values[Math.floor(next() * values.length)]! };
+  return { next, pick: <T>(values: readonly T[]): T => itemAt(values, Math.floor(next() * values.length)) };
 }
 
 /** What landing-page leads write, from strong fits to students and competitors. */

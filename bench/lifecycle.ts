@@ -9,7 +9,6 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { keys } from '../core/keys';
 import { startLocalCloud } from '../local/cloud';
 import { scratchDataDir } from '../local/local-aws';
@@ -96,7 +95,9 @@ try {
     stage = move.stage;
   }
 
-  const executionArn = `${cloud.stateMachines.LeadLifecycle!.replace(':stateMachine:', ':execution:')}:${leadId}`;
+  const stateMachineArn = cloud.stateMachines.LeadLifecycle;
+  if (stateMachineArn === undefined) throw new Error('the local cloud runs no LeadLifecycle state machine');
+  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${leadId}`;
   await until(async () => {
     const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (status === 'FAILED' || status === 'TIMED_OUT' || status === 'ABORTED') throw new Error(`execution ${status}`);

@@ -15,6 +15,7 @@ import { allowedMoves } from '../core/stage-machine';
 import { stages, type Stage } from '../core/stages';
 import { startDynamoDb } from '../local/dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws';
+import { itemAt, median } from './arrays';
 import { seededRandom } from './generate';
 
 /** The Lambda context of a direct call: the handler logs its request id. */
@@ -110,7 +111,7 @@ async function writeEvents(count: number, from: number, to: number): Promise<voi
   await Promise.all(
     Array.from({ length: WRITE_CONCURRENCY }, async () => {
       while (nextBatch < batches.length) {
-        let requests = batches[nextBatch++]!.map((item) => ({ PutRequest: { Item: item } }));
+        let requests = itemAt(batches, nextBatch++).map((item) => ({ PutRequest: { Item: item } }));
         while (requests.length) {
           const { UnprocessedItems } = await writer.send(new BatchWriteCommand({ RequestItems: { [TABLE_NAME]: requests } }));
           requests = (UnprocessedItems?.[TABLE_NAME] ?? []) as typeof requests;
@@ -147,7 +148,6 @@ async function createTable(client: DynamoDBClient): Promise<void> {
   );
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /**
@@ -214,7 +214,8 @@ try {
     // The first call warms the module's key cache and the JVM: not counted.
     if (i > 0) queryMs.push(elapsed);
     queryRequests = dynamoRequests - requestsBefore;
-    leads = JSON.parse(response.body!).totals.leads;
+    if (response.body === undefined) throw new Error('GET /v1/metrics answered without a body');
+    leads = (JSON.parse(response.body) as { totals: { leads: number } }).totals.leads;
   }
   // The same range's reads alone: the rest of a query's time is computing the KPIs of 365 days.
   const readMs: number[] = [];

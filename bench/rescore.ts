@@ -25,6 +25,7 @@ import { stages, type Stage } from '../core/stages';
 import { submissionSchema } from '../core/submission';
 import { startLocalCloud } from '../local/cloud';
 import { scratchDataDir } from '../local/local-aws';
+import { itemAt } from './arrays';
 import { sampleDomains, sampleProfile, seededRandom } from './generate';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
@@ -71,7 +72,7 @@ function buildLead(i: number, run: string): Lead {
     return type === 'page_visit' ? { type, at, properties: { path: pick(['/pricing', '/blog/x', '/']) } } : { type, at };
   });
   for (const event of events) lead = withEngagement(lead, event, defaultScoringRules, now);
-  const stage = stageMix[i % stageMix.length]!;
+  const stage = itemAt(stageMix, i % stageMix.length);
   return { ...lead, stage, stageChangedAt: lead.createdAt, version: 1 + events.length };
 }
 
@@ -104,13 +105,20 @@ const auth = { authorization: `Bearer ${cloud.adminKey}`, 'content-type': 'appli
 process.env.TABLE_NAME ??= cloud.tableName;
 const { leadItem } = await import('../functions/shared/leads-repository');
 
-async function api<T>(method: string, route: string, body?: unknown): Promise<{ status: number; body: T }> {
+/** The status and JSON body of an API answer; callers say what shape they expect the body in. */
+async function api(method: string, route: string, body?: unknown): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`${cloud.apiUrl}${route}`, {
     method,
     headers: auth,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as T };
+  return { status: response.status, body: await response.json() };
+}
+
+/** The parts of the active rules document this benchmark edits; the rest is published back as read. */
+interface RulesDocument {
+  version: string;
+  rules: Array<{ id: string; pointsPerKeyword?: number; pointsPerEvent?: number }>;
 }
 
 try {
@@ -126,7 +134,7 @@ try {
   let unprocessedRetries = 0;
   const seedStarted = performance.now();
   await pool(batches.length, CONCURRENCY, async (b) => {
-    let requests = batches[b]!.map((Item) => ({ PutRequest: { Item } }));
+    let requests = itemAt(batches, b).map((Item) => ({ PutRequest: { Item } }));
     while (requests.length > 0) {
       const { UnprocessedItems } = await documents.send(new BatchWriteCommand({ RequestItems: { [cloud.tableName]: requests } }));
       requests = (UnprocessedItems?.[cloud.tableName] ?? []) as typeof requests;
@@ -136,7 +144,7 @@ try {
   const seedSeconds = (performance.now() - seedStarted) / 1000;
 
   // A new rules version that moves every lead: the need and engagement weights change.
-  const { body: active } = await api<Record<string, any>>('GET', '/v1/scoring/rules');
+  const active = (await api('GET', '/v1/scoring/rules')).body as RulesDocument;
   const version = `bench-${run}`;
   const document = structuredClone(active);
   document.version = version;
@@ -150,19 +158,22 @@ try {
 
   // The rescore, through the API, polled until it is done.
   const rescoreStarted = performance.now();
-  const started = await api<{ jobId: string }>('POST', '/v1/scoring/rescore');
+  const started = await api('POST', '/v1/scoring/rescore');
   if (started.status !== 202) throw new Error(`rescore answered ${started.status}: ${JSON.stringify(started.body)}`);
+  const { jobId } = started.body as { jobId: string };
   type Job = { status: string; processed: number; rescored: number; startedAt: string; finishedAt?: string };
   let job: Job;
   for (;;) {
-    job = (await api<Job>('GET', `/v1/scoring/rescore/${started.body.jobId}`)).body;
+    job = (await api('GET', `/v1/scoring/rescore/${jobId}`)).body as Job;
     if (job.status !== 'running') break;
     if (performance.now() - rescoreStarted > 600_000) throw new Error(`rescore still running after 10 minutes: ${JSON.stringify(job)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const rescoreWall = (performance.now() - rescoreStarted) / 1000;
   const jobSeconds = (Date.parse(job.finishedAt ?? new Date().toISOString()) - Date.parse(job.startedAt)) / 1000;
-  const executionArn = `${cloud.stateMachines.Rescore!.replace(':stateMachine:', ':execution:')}:${started.body.jobId}`;
+  const stateMachineArn = cloud.stateMachines.Rescore;
+  if (stateMachineArn === undefined) throw new Error('the local cloud runs no Rescore state machine');
+  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${jobId}`;
   const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
   const pageInvocations = events.filter((event) => event.type === 'LambdaFunctionScheduled').length;
 
@@ -183,7 +194,8 @@ try {
           ExclusiveStartKey: startKey,
         }),
       );
-      carrying += (page.Items ?? []).filter((item) => item.score?.rulesVersion === version).length;
+      const items = (page.Items ?? []) as Array<{ score?: { rulesVersion?: string } }>;
+      carrying += items.filter((item) => item.score?.rulesVersion === version).length;
       startKey = page.LastEvaluatedKey;
     } while (startKey);
   }

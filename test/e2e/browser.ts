@@ -61,21 +61,26 @@ export async function findChromium(environment: NodeJS.ProcessEnv = process.env)
 }
 
 /** One browser for the calling test file, closed after it; read `.current` inside tests. */
-export function useBrowser(): { current: Browser } {
-  const handle = {} as { current: Browser };
+export function useBrowser(): { readonly current: Browser } {
+  let browser: Browser | undefined;
   beforeAll(async () => {
     const found = await oneLine(findChromium());
     // A browser that is there but fails to start keeps Playwright's whole message: its log says why.
-    handle.current = await chromium.launch({
+    browser = await chromium.launch({
       executablePath: found.executablePath,
       args: chromiumFlags,
       env: { ...definedEntries(process.env), ...found.env },
     });
   });
   afterAll(async () => {
-    await handle.current?.close();
+    await browser?.close();
   });
-  return handle;
+  return {
+    get current(): Browser {
+      if (!browser) throw new Error('no browser: it is launched in beforeAll, for the tests');
+      return browser;
+    },
+  };
 }
 
 /**
@@ -138,7 +143,10 @@ function versionOf(executablePath: string, env: Record<string, string>): Promise
       { env: { ...definedEntries(process.env), ...env }, timeout: 30_000 },
       (error, stdout, stderr) => {
         const output = `${stderr}\n${stdout}`.trim();
-        if (!error && /^Chromium \d+\./m.test(stdout)) return resolve({ version: stdout.trim() });
+        if (!error && /^Chromium \d+\./m.test(stdout)) {
+          resolve({ version: stdout.trim() });
+          return;
+        }
         const problem = output.split('\n').find(Boolean) ?? error?.message ?? 'no version printed';
         resolve({ missingLibrary: output.includes('error while loading shared libraries'), problem });
       },

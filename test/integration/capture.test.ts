@@ -119,7 +119,7 @@ describe('capture over HTTP', () => {
   });
 
   it('drops honeypot spam silently: 202, nothing stored, counted on the form', async () => {
-    const before = (await json(admin('GET', '/v1/forms/default'))).stats.spamDropped;
+    const before: number = (await json(admin('GET', '/v1/forms/default'))).stats.spamDropped;
     const email = uniqueEmail('bot');
     const response = await postForm('default', new URLSearchParams({ email, _gotcha: 'https://spam.example' }).toString());
     expect(response.status).toBe(202);

@@ -112,7 +112,9 @@ describe('lead lifecycle in the local cloud', () => {
     expect(entered.length - 3 * followUps).toBeLessThanOrEqual(20);
 
     const trail = await history(leadId);
-    const moves = trail.filter((entry) => entry.type === 'stage_changed').map((entry) => `${entry.data.from}->${entry.data.to}`);
+    const moves = trail
+      .filter((entry) => entry.type === 'stage_changed')
+      .map((entry) => `${String(entry.data.from)}->${String(entry.data.to)}`);
     expect(moves).toEqual(['new->qualified', 'qualified->presentation', 'presentation->objection', 'objection->closing', 'closing->won']);
     expect(trail[0]!.type).toBe('captured');
     const sent = trail

@@ -67,9 +67,8 @@ describe('local Step Functions over the AWS JSON protocol', () => {
       return functions[name]?.(payload as Record<string, unknown>) ?? Promise.reject(new Error(`no function ${name}`));
     },
     sdkIntegrations: {
-      'dynamodb:putItem': async () => {
-        throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
-      },
+      'dynamodb:putItem': () =>
+        Promise.reject(Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' })),
     },
   });
   let functions: Record<string, (payload: Record<string, unknown>) => Promise<unknown>>;
@@ -99,16 +98,16 @@ describe('local Step Functions over the AWS JSON protocol', () => {
     tokens = [];
     scoreCalls = 0;
     functions = {
-      'score-lead': async () => {
+      'score-lead': () => {
         scoreCalls += 1;
-        if (scoreCalls === 1) throw Object.assign(new Error('try again'), { name: 'ScoringUnavailableError' });
-        return { grade: 'A' };
+        if (scoreCalls === 1) return Promise.reject(Object.assign(new Error('try again'), { name: 'ScoringUnavailableError' }));
+        return Promise.resolve({ grade: 'A' });
       },
-      'notify-rep': async (payload) => {
+      'notify-rep': (payload) => {
         tokens.push(String(payload.taskToken));
-        return null;
+        return Promise.resolve(null);
       },
-      'remind-owner': async () => ({ reminded: true }),
+      'remind-owner': () => Promise.resolve({ reminded: true }),
     };
   });
 
@@ -245,9 +244,7 @@ describe('local Step Functions over the AWS JSON protocol', () => {
         },
       },
     });
-    functions.validate = async () => {
-      throw Object.assign(new Error('email is invalid'), { name: 'ValidationError' });
-    };
+    functions.validate = () => Promise.reject(Object.assign(new Error('email is invalid'), { name: 'ValidationError' }));
 
     const { executionArn } = sfn.startExecution({ stateMachineArn: `${ARN}errors`, input: {} });
     const output = JSON.parse((await finished(executionArn)).output!);
@@ -270,12 +267,12 @@ describe('local Step Functions over the AWS JSON protocol', () => {
   });
 
   it('refuses a definition it cannot run faithfully, naming state and feature', () => {
-    expect(() =>
+    expect(() => {
       sfn.createStateMachine({
         name: 'jsonata',
         arn: `${ARN}jsonata`,
         definition: { StartAt: 'A', States: { A: { Type: 'Pass', QueryLanguage: 'JSONata', Output: '{% 1 %}', End: true } } },
-      }),
-    ).toThrow(/state "A": QueryLanguage JSONata is not supported locally/);
+      });
+    }).toThrow(/state "A": QueryLanguage JSONata is not supported locally/);
   });
 });

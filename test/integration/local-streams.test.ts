@@ -33,7 +33,7 @@ describe('DynamoDB stream to function, against DynamoDB Local', () => {
   });
 
   afterAll(async () => {
-    client?.destroy();
+    client.destroy();
     const closed = new Promise((resolve) => java.once('close', resolve));
     java.kill();
     await closed;
@@ -80,7 +80,10 @@ describe('DynamoDB stream to function, against DynamoDB Local', () => {
   it('delivers new lead inserts in AWS shape, filtered, and nothing written before it started', async () => {
     await put('lead#before');
     const batches: DynamoDbStreamEvent[] = [];
-    const stream = await poller(async (event) => void batches.push(event));
+    const stream = await poller((event) => {
+      batches.push(event);
+      return Promise.resolve();
+    });
 
     await put('lead#1');
     await put('lead#1', 'EVENT#1');
@@ -114,9 +117,11 @@ describe('DynamoDB stream to function, against DynamoDB Local', () => {
     const batches: string[][] = [];
     // A long poll interval lets the three writes land in one batch.
     const stream = await poller(
-      async ({ Records }) => {
+      ({ Records }) => {
         batches.push(Records.map((record) => (record.dynamodb.Keys?.pk as { S: string }).S));
-        return batches.length === 1 ? { batchItemFailures: [{ itemIdentifier: Records[1]?.dynamodb.SequenceNumber }] } : {};
+        return Promise.resolve(
+          batches.length === 1 ? { batchItemFailures: [{ itemIdentifier: Records[1]?.dynamodb.SequenceNumber }] } : {},
+        );
       },
       { pollIntervalMs: 500 },
     );
@@ -135,12 +140,13 @@ describe('DynamoDB stream to function, against DynamoDB Local', () => {
     const attempts = new Map<string, number>();
     const logs: string[] = [];
     const stream = await poller(
-      async ({ Records }) => {
+      ({ Records }) => {
         for (const record of Records) {
           const pk = (record.dynamodb.Keys?.pk as { S: string }).S;
           attempts.set(pk, (attempts.get(pk) ?? 0) + 1);
         }
-        if (Records.some((record) => (record.dynamodb.Keys?.pk as { S: string }).S === 'poison')) throw new Error('boom');
+        if (Records.some((record) => (record.dynamodb.Keys?.pk as { S: string }).S === 'poison')) return Promise.reject(new Error('boom'));
+        return Promise.resolve();
       },
       { batchSize: 1, log: (line) => logs.push(line) },
     );
@@ -158,8 +164,9 @@ describe('DynamoDB stream to function, against DynamoDB Local', () => {
   it('resumes from its checkpoint, delivering what was written while it was stopped', async () => {
     const checkpointFile = path.join(dir, `${tableName}.json`);
     const delivered: string[] = [];
-    const invoke = async ({ Records }: DynamoDbStreamEvent) => {
+    const invoke = ({ Records }: DynamoDbStreamEvent) => {
       delivered.push(...Records.map((record) => (record.dynamodb.Keys?.pk as { S: string }).S));
+      return Promise.resolve();
     };
 
     const first = await poller(invoke, { checkpointFile });

@@ -78,8 +78,10 @@ describe('function logs', () => {
       const mails = await readMailbox(inject('mailboxUrl'));
       return mails.some((mail) => mail.to.includes(qualified.email)) ? true : undefined;
     });
-    await eventually('the email log line', async () =>
-      functionLogLines().some((line) => line.entry?.message === 'email sent' && line.entry.leadId === leadId) ? true : undefined,
+    await eventually('the email log line', () =>
+      Promise.resolve(
+        functionLogLines().some((line) => line.entry?.message === 'email sent' && line.entry.leadId === leadId) ? true : undefined,
+      ),
     );
 
     const lines = functionLogLines();

@@ -187,19 +187,17 @@ function getMetrics(params: Record<string, string>, options: { key?: string | nu
   const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
   const key = options.key === undefined ? adminKey() : options.key;
   if (key !== null) headers.authorization = `Bearer ${key}`;
-  return fetch(`${apiUrl()}/v1/metrics?${new URLSearchParams(params)}`, { headers });
+  return fetch(`${apiUrl()}/v1/metrics?${new URLSearchParams(params).toString()}`, { headers });
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function report(params: Record<string, string>): Promise<any> {
+async function report(params: Record<string, string>) {
   const response = await getMetrics(params);
   const body = await json(response);
   expect(response.status, JSON.stringify(body)).toBe(200);
   return body;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function sourceGroup(from: string, to: string, source = SOURCE): Promise<any> {
+async function sourceGroup(from: string, to: string, source = SOURCE) {
   return (await report({ from, to, groupBy: 'source' })).groups.find((group: { group: string }) => group.group === source);
 }
 
@@ -254,7 +252,7 @@ describe('funnel metrics in the local cloud', () => {
     // The `captured` entries follow from the table stream: wait for all of them before folding.
     await Promise.all(captured.map((scripted) => captureTouches(scripted.leadId, 1)));
 
-    const { A, B, C, D, E, F } = leads as Record<string, Scripted>;
+    const { A, B, C, D, E, F } = leads;
     // The lost ones first: their re-nurture timers (9 s) run while the others move.
     await Promise.all([
       move(F!, { stage: 'lost', reason: 'no budget this year' }),

@@ -14,7 +14,9 @@ import { admin, adminKey, apiUrl, eventually, json, postJson, uniqueEmail } from
  */
 
 type Lead = { leadId: string; stage: string; version: number; engagement: unknown[]; score: Score };
-type Entry = { entryId: string; type: string; actor: string; at: string; data: Record<string, any> };
+type Entry = { entryId: string; type: string; actor: string; at: string; data: Record<string, unknown> };
+/** A rules document as the API serves it, held loosely: the tests edit it into bad documents on purpose. */
+type RulesDocument = { version: string; rules: Array<Record<string, unknown>>; weights: Record<string, unknown>; routing: unknown };
 
 /** Strong BANT and ICP fit: fit 97 under the default rules. */
 const strongProfile = {
@@ -326,7 +328,7 @@ describe('engagement events', () => {
 });
 
 describe('publishing rules and rescoring', () => {
-  let original: Record<string, any> | undefined;
+  let original: RulesDocument | undefined;
   let published = false;
 
   afterAll(async () => {
@@ -341,9 +343,9 @@ describe('publishing rules and rescoring', () => {
     expect(rulesResponse.status).toBe(200);
     original = await json(rulesResponse);
     expect(original!.version).toBe(defaultScoringRules.version);
-    const rules = original!.rules as Array<Record<string, any>>;
+    const rules = original!.rules;
     const indexOf = (id: string) => rules.findIndex((rule) => rule.id === id);
-    const edited = (change: (doc: any) => void) => {
+    const edited = (change: (doc: RulesDocument) => void) => {
       const doc = structuredClone(original!);
       doc.version = `it-bad-${randomUUID().slice(0, 8)}`;
       change(doc);
@@ -355,31 +357,31 @@ describe('publishing rules and rescoring', () => {
     const bad: Array<{ name: string; doc: unknown; path: string; ruleId?: string }> = [
       {
         name: 'points out of range',
-        doc: edited((doc) => (doc.rules[executive].points = 500)),
+        doc: edited((doc) => (doc.rules[executive]!.points = 500)),
         path: `rules.${executive}.points`,
         ruleId: 'authority-executive',
       },
       {
         name: 'invalid regex',
-        doc: edited((doc) => (doc.rules[executive].pattern = '(unclosed')),
+        doc: edited((doc) => (doc.rules[executive]!.pattern = '(unclosed')),
         path: `rules.${executive}.pattern`,
         ruleId: 'authority-executive',
       },
       {
         name: 'unknown kind',
-        doc: edited((doc) => (doc.rules[indexOf('timeline')].kind = 'magic')),
+        doc: edited((doc) => (doc.rules[indexOf('timeline')]!.kind = 'magic')),
         path: `rules.${indexOf('timeline')}.kind`,
         ruleId: 'timeline',
       },
       {
         name: 'duplicate id',
-        doc: edited((doc) => (doc.rules[indexOf('need')].id = 'budget')),
+        doc: edited((doc) => (doc.rules[indexOf('need')]!.id = 'budget')),
         path: `rules.${indexOf('need')}.id`,
         ruleId: 'budget',
       },
       {
         name: 'unknown field',
-        doc: edited((doc) => (doc.rules[indexOf('meetings')].points = 5)),
+        doc: edited((doc) => (doc.rules[indexOf('meetings')]!.points = 5)),
         path: `rules.${indexOf('meetings')}`,
         ruleId: 'meetings',
       },
@@ -414,7 +416,7 @@ describe('publishing rules and rescoring', () => {
     const country = indexOf('icp-country');
     const next = structuredClone(original!);
     next.version = version;
-    next.rules[country].points = 9;
+    next.rules[country]!.points = 9;
     const put = await admin('PUT', '/v1/scoring/rules', next);
     expect(put.status).toBe(200);
     published = true;

@@ -22,9 +22,15 @@ describe('API keys', () => {
 
   it('checks scopes, with admin holding all', () => {
     const reader = { name: 'r', scopes: ['leads:read' as const], createdAt: '' };
-    expect(() => requireScope(reader, 'leads:read')).not.toThrow();
-    expect(() => requireScope(reader, 'leads:write')).toThrow(ForbiddenError);
-    expect(() => requireScope({ ...reader, scopes: ['admin'] }, 'metrics:read')).not.toThrow();
+    expect(() => {
+      requireScope(reader, 'leads:read');
+    }).not.toThrow();
+    expect(() => {
+      requireScope(reader, 'leads:write');
+    }).toThrow(ForbiddenError);
+    expect(() => {
+      requireScope({ ...reader, scopes: ['admin'] }, 'metrics:read');
+    }).not.toThrow();
   });
 });
 

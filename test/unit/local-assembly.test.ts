@@ -80,7 +80,7 @@ describe('TemplateResolver', () => {
         Stage: { Type: 'String', Default: 'dev' },
         BootstrapVersion: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/cdk-bootstrap/version' },
       },
-    } as CfnTemplate,
+    },
     'App',
   );
   const resolve = (value: unknown) => resolver.resolve(value, 'X');

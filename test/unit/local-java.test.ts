@@ -72,7 +72,9 @@ describe('javaProblem', () => {
 
 describe('checkJava', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'leadflow-java-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
   const savedPath = process.env.PATH;
   afterAll(() => {
     process.env.PATH = savedPath;
@@ -90,7 +92,7 @@ describe('checkJava', () => {
     process.env.PATH = fakeJava('openjdk version "11.0.21" 2023-10-17');
     const error = await checkJava().then(
       () => undefined,
-      (thrown: Error) => thrown,
+      (thrown: unknown) => thrown as Error,
     );
     expect(error?.message).toBe(`DynamoDB Local needs Java 17 or newer (the java on PATH is Java 11): ${INSTALL}`);
     expect(error?.stack).toBe(`Error: ${error?.message}`);

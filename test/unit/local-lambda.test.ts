@@ -6,7 +6,9 @@ import type { FunctionSpec } from '../../local/assembly';
 import { LambdaError, LocalFunction } from '../../local/lambda';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'leadflow-lambda-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** A bundle that does what the event asks, to drive the runtime's paths. */
 writeFileSync(

@@ -128,9 +128,12 @@ describe('merging the shards of a day', () => {
     const pages: string[][] = [];
     for (let i = 0; i < positions.length; i += pageSize) pages.push(positions.slice(i, i + pageSize));
     let next = 0;
-    return async () => {
+    return () => {
       const page = pages[next++] ?? [];
-      return { events: page.map((position) => ({ ...event('x', '2026-03-02T00:00:00.000Z', {}), position })), done: next >= pages.length };
+      return Promise.resolve({
+        events: page.map((position) => ({ ...event('x', '2026-03-02T00:00:00.000Z', {}), position })),
+        done: next >= pages.length,
+      });
     };
   }
 

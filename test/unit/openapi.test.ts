@@ -33,7 +33,7 @@ function documentedRoutes(): string[] {
 function operations(): Array<[string, OpenAPIV3_1.OperationObject]> {
   return Object.entries(document.paths ?? {}).flatMap(([route, item]) =>
     methods.flatMap((method) =>
-      item?.[method] ? [[`${method.toUpperCase()} ${route}`, item[method]!] as [string, OpenAPIV3_1.OperationObject]] : [],
+      item?.[method] ? [[`${method.toUpperCase()} ${route}`, item[method]] as [string, OpenAPIV3_1.OperationObject]] : [],
     ),
   );
 }
@@ -60,7 +60,7 @@ describe('the OpenAPI document', () => {
   it('requires the API key with the route scope on every non-public operation, and answers 401 and 403 there', () => {
     expect(document.components?.securitySchemes?.[API_KEY_SCHEME]).toMatchObject({ type: 'http', scheme: 'bearer' });
     for (const route of apiRoutes) {
-      const operation = document.paths![route.path]![route.method]!;
+      const operation: OpenAPIV3_1.OperationObject = document.paths![route.path]![route.method]!;
       if (route.access === 'public') {
         expect(operation.security, route.path).toEqual([]);
         continue;

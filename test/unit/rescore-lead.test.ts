@@ -27,14 +27,14 @@ describe('rescoreLead', () => {
     );
     expect(lead.version).toBe(captured.version + 1);
     expect(lead.updatedAt).toBe(later.toISOString());
-    expect(lead.score!.total).toBeGreaterThan(captured.score!.total);
+    expect(lead.score.total).toBeGreaterThan(captured.score!.total);
     expect(scoreChange).toMatchObject({
       leadId: captured.leadId,
       type: 'score_changed',
       actor: 'api-key:crm',
       data: {
         from: { total: captured.score!.total, grade: captured.score!.grade, rulesVersion: rules.version },
-        to: { total: lead.score!.total, grade: lead.score!.grade },
+        to: { total: lead.score.total, grade: lead.score.grade },
         rulesVersion: rules.version,
         cause: 'meeting',
       },
@@ -43,7 +43,7 @@ describe('rescoreLead', () => {
 
   it('writes no entry when nothing about the score changed', () => {
     const { lead, scoreChange } = rescoreLead(captured, undefined, rules, 'rescore', now, 'rules published');
-    expect(lead.score!.total).toBe(captured.score!.total);
+    expect(lead.score.total).toBe(captured.score!.total);
     expect(scoreChange).toBeUndefined();
   });
 

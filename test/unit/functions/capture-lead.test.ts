@@ -117,7 +117,7 @@ describe('capture-lead', () => {
     dynamo.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
     const body = 'email=ada%40example.com';
     // The stored record is what the first request wrote: find its hash from the first attempt.
-    dynamo.on(GetCommand, { ConsistentRead: true }).callsFake(async () => {
+    dynamo.on(GetCommand, { ConsistentRead: true }).callsFake(() => {
       const idem = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![0]!.Put!.Item!;
       return { Item: { ...idem, body: { leadId: 'ld_first_answer_xxxxxxxx', duplicate: false } } };
     });

@@ -163,7 +163,7 @@ describe('get-metrics', () => {
     [{ from: '2025-01-01', to: '2026-03-01' }, /at most 366/],
     [{ groupBy: 'week' }, /day, source, owner/],
   ])('answers 400 saying why for %j, reading nothing', async (query, why) => {
-    const result = await get(query as Record<string, string>, { authorization: `Bearer ${key}` });
+    const result = await get(query, { authorization: `Bearer ${key}` });
     expect(result.statusCode).toBe(400);
     expect(result.body).toMatch(why);
     expect(aggregateQueries()).toHaveLength(0);
