@@ -73,7 +73,12 @@ export function rescoreLead(
   const changed = !before || before.total !== after.total || before.grade !== after.grade || before.rulesVersion !== after.rulesVersion;
   if (!changed) return { lead: scored };
   const scoreChange = historyEntry(lead.leadId, 'score_changed', actor, now, {
-    from: before && { total: before.total, grade: before.grade, rulesVersion: before.rulesVersion },
+    // The old rules version only where the rules changed: the entry's own rulesVersion names the new one.
+    from: before && {
+      total: before.total,
+      grade: before.grade,
+      ...(before.rulesVersion !== after.rulesVersion && { rulesVersion: before.rulesVersion }),
+    },
     to: { total: after.total, grade: after.grade },
     rulesVersion: after.rulesVersion,
     cause,

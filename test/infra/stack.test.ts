@@ -97,6 +97,20 @@ describe('functions', () => {
       expect(fn.Properties.LoggingConfig?.LogGroup).toBeDefined();
     }
   });
+
+  it('log at INFO by default, or at the level the logLevel context sets', () => {
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
+    }
+    const debug = buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-cdk-')), context: { logLevel: 'debug' } });
+    const levels = Object.values(Template.fromStack(debug.stack).findResources('AWS::Lambda::Function')).map(
+      (fn) => fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL as string,
+    );
+    expect(new Set(levels)).toEqual(new Set(['DEBUG']));
+    expect(() => buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-cdk-')), context: { logLevel: 'loud' } })).toThrow(
+      /logLevel must be one of DEBUG, INFO, WARN, ERROR/,
+    );
+  });
 });
 
 describe('lead lifecycle state machine', () => {

@@ -33,12 +33,14 @@ describe('rescoreLead', () => {
       type: 'score_changed',
       actor: 'api-key:crm',
       data: {
-        from: { total: captured.score!.total, grade: captured.score!.grade, rulesVersion: rules.version },
+        from: { total: captured.score!.total, grade: captured.score!.grade },
         to: { total: lead.score.total, grade: lead.score.grade },
         rulesVersion: rules.version,
         cause: 'meeting',
       },
     });
+    // Same rules before and after: `from` names no rules version.
+    expect(scoreChange?.data.from).toEqual({ total: captured.score!.total, grade: captured.score!.grade });
   });
 
   it('writes no entry when nothing about the score changed', () => {
