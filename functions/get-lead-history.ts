@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { historyQuerySchema } from '../core/api/requests';
+import { historyQuerySchema } from '../api/requests';
 import { NotFoundError, ValidationError, detailsFromIssues } from '../core/errors';
 import { leadIdSchema } from '../core/lead';
 import { apiKeyWith } from './shared/auth';

@@ -4,7 +4,7 @@
  * cold start. Usage: tsx scripts/write-openapi.ts <output file>
  */
 import { writeFileSync } from 'node:fs';
-import { openApiDocument } from '../core/api/openapi';
+import { openApiDocument } from '../api/openapi';
 
 const [output] = process.argv.slice(2);
 if (!output) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiRoutes } from '../../core/api/routes';
+import { apiRoutes } from '../../api/routes';
 import { apiUrl } from '../integration/helpers';
 import { useBrowser } from './browser';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod';
-import { openApiDocument } from '../../core/api/openapi';
-import { apiRoutes, type ApiRoute } from '../../core/api/routes';
+import { openApiDocument } from '../../api/openapi';
+import { apiRoutes, type ApiRoute } from '../../api/routes';
 import { admin, adminKey, apiUrl, eventually, json, postJson, uniqueEmail } from './helpers';
 
 /**

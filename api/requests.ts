@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import { formIdSchema, formSchema } from '../form';
-import { idempotencyKeySchema } from '../idempotency';
-import { leadIdSchema } from '../lead';
-import { engagementEventSchema } from '../scoring';
-import { SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from '../signature';
-import { submissionSchema, MAX_CUSTOM_FIELDS } from '../submission';
+import { formIdSchema, formSchema } from '../core/form';
+import { idempotencyKeySchema } from '../core/idempotency';
+import { leadIdSchema } from '../core/lead';
+import { engagementEventSchema } from '../core/scoring';
+import { SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from '../core/signature';
+import { submissionSchema, MAX_CUSTOM_FIELDS } from '../core/submission';
 
 /**
  * The parts of requests that no domain schema described yet: path, query and header parameters,

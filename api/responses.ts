@@ -1,9 +1,9 @@
 import * as z from 'zod';
-import { formSchema } from '../form';
-import { historyEntrySchema } from '../history';
-import { leadIdSchema } from '../lead';
-import { scoreSchema } from '../scoring';
-import { stages } from '../stages';
+import { formSchema } from '../core/form';
+import { historyEntrySchema } from '../core/history';
+import { leadIdSchema } from '../core/lead';
+import { scoreSchema } from '../core/scoring';
+import { stages } from '../core/stages';
 
 /** The answers that no domain schema described yet, one per route that gives them. */
 

@@ -1,10 +1,10 @@
 import * as z from 'zod';
-import { issuedApiKeySchema, newApiKeySchema, type Scope } from '../api-key';
-import { leadSchema } from '../lead';
-import { metricsQuerySchema, metricsReportSchema } from '../metrics/report-schema';
-import { scoringRulesSchema } from '../scoring';
-import { stageMoveSchema } from '../stage-machine';
-import { MAX_BODY_BYTES } from '../submission';
+import { issuedApiKeySchema, newApiKeySchema, type Scope } from '../core/api-key';
+import { leadSchema } from '../core/lead';
+import { metricsQuerySchema, metricsReportSchema } from '../core/metrics/report-schema';
+import { scoringRulesSchema } from '../core/scoring';
+import { stageMoveSchema } from '../core/stage-machine';
+import { MAX_BODY_BYTES } from '../core/submission';
 import { errorBodySchema } from './error-body';
 import {
   captureFieldsSchema,

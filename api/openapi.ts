@@ -7,11 +7,11 @@ import {
   type ZodOpenApiPathsObject,
   type ZodOpenApiResponsesObject,
 } from 'zod-openapi';
-import { scopes } from '../api-key';
-import { leadSchema } from '../lead';
-import { metricsReportSchema } from '../metrics/report-schema';
-import { scoringRulesSchema } from '../scoring';
-import { stageMoveSchema } from '../stage-machine';
+import { scopes } from '../core/api-key';
+import { leadSchema } from '../core/lead';
+import { metricsReportSchema } from '../core/metrics/report-schema';
+import { scoringRulesSchema } from '../core/scoring';
+import { stageMoveSchema } from '../core/stage-machine';
 import { errorBodySchema } from './error-body';
 import { apiRoutes, apiTags, type ApiRoute } from './routes';
 
