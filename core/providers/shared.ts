@@ -84,8 +84,9 @@ export interface LabelledAnswer {
  * Names answers for the platform's field rules. The field map wins; then the lead field the answer's
  * type says; then the label, reduced to what a question asks for ("What is your first name?" ->
  * "first name"), which the platform's aliases map or keep as a custom field. A lead field the map
- * gives to another answer is not inferred again (a mapped payer email is not overridden by the
- * respondent's email question; it keeps the provider's id for it). A full name ("Name", "Full name", or mapped to `name`) is split.
+ * gives to another answer is not inferred again: when a payer's email is mapped to `email`, the
+ * respondent's email question keeps the provider's id for a name. A full name ("Name", "Full
+ * name", or an answer mapped to `name`) is split into first and last name.
  */
 export function nameAnswers(answers: readonly LabelledAnswer[], fieldMap: FieldMap): Array<[string, string]> {
   const mapped = answers.map((answer) => mappedName(answer.keys, fieldMap));
