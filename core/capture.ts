@@ -16,12 +16,27 @@ export const MAX_ENGAGEMENT_EVENTS = 200;
 /** A lead with its score computed. */
 export type ScoredLead = Lead & { score: NonNullable<Lead['score']> };
 
-/** Adds an engagement event (newest last, bounded) and rescores the lead with the given rules. */
-export function withEngagement(lead: Lead, event: EngagementEvent | undefined, rules: ScoringRules, now: Date): ScoredLead {
-  const engagement = event
-    ? [...lead.engagement, event].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).slice(-MAX_ENGAGEMENT_EVENTS)
-    : lead.engagement;
+/** Adds engagement events (newest last, bounded) and rescores the lead with the given rules. */
+export function withEngagement(
+  lead: Lead,
+  event: EngagementEvent | EngagementEvent[] | undefined,
+  rules: ScoringRules,
+  now: Date,
+): ScoredLead {
+  const events = event === undefined ? [] : Array.isArray(event) ? event : [event];
+  const engagement =
+    events.length > 0
+      ? [...lead.engagement, ...events].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).slice(-MAX_ENGAGEMENT_EVENTS)
+      : lead.engagement;
   return { ...lead, engagement, score: scoreLead(lead, engagement, rules, now) };
+}
+
+/** What a delivery brought beside the submission: its provider, engagement (a booked meeting) and notes. */
+export interface CaptureExtras {
+  provider?: string;
+  engagement?: EngagementEvent[];
+  /** What was received but not kept, for the lead's history. */
+  notes?: string[];
 }
 
 /**
@@ -35,10 +50,14 @@ export function planCapture(
   form: Pick<Form, 'formId'>,
   now: Date,
   rules: ScoringRules,
+  extras: CaptureExtras = {},
 ): CapturePlan {
   const at = now.toISOString();
   const email = normalizeEmail(submission.email);
   const touch = touchFrom(submission, form.formId, at);
+  if (extras.provider && extras.provider !== 'generic') touch.provider = extras.provider;
+  if (extras.notes && extras.notes.length > 0) touch.notes = extras.notes;
+  const delivered = extras.engagement ?? [];
   const profile = profileFrom(submission);
 
   if (!existing) {
@@ -58,7 +77,7 @@ export function planCapture(
       updatedAt: at,
       version: 1,
     };
-    return { duplicate: false, touch, lead: withEngagement(lead, undefined, rules, now) };
+    return { duplicate: false, touch, lead: withEngagement(lead, delivered, rules, now) };
   }
   const updated: Lead = {
     ...existing,
@@ -71,7 +90,7 @@ export function planCapture(
     version: existing.version + 1,
   };
   const resubmitted: EngagementEvent = { type: 'form_submit', at, properties: { formId: form.formId } };
-  return { duplicate: true, touch, lead: withEngagement(updated, resubmitted, rules, now) };
+  return { duplicate: true, touch, lead: withEngagement(updated, [resubmitted, ...delivered], rules, now) };
 }
 
 function profileFrom(submission: Submission): Profile {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { providerIds } from './providers/types';
 
 export const formIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a form id is 1-63 lowercase letters, digits or dashes');
 
@@ -15,7 +16,25 @@ export const formSchema = z.object({
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/)
     .default('_gotcha'),
-  /** When set, every submission must carry a valid `Leadflow-Signature`. */
+  /**
+   * The form tool that posts to this form: its body format and signature scheme. `generic` is
+   * leadflow's own (urlencoded, multipart or JSON fields; `Leadflow-Signature`).
+   */
+  provider: z.enum(providerIds).default('generic'),
+  /**
+   * The provider's names for questions (a field id, ref, key or label) to lead fields
+   * (`email`, `firstName`, `company`...) or custom field names.
+   */
+  fieldMap: z
+    .record(z.string().min(1).max(200), z.string().min(1).max(64))
+    .default({})
+    .refine((map) => Object.keys(map).length <= 200, {
+      error: 'maps at most 200 fields',
+    }),
+  /**
+   * When set, every submission must carry a valid signature in the provider's scheme (for
+   * providers that cannot sign, the secret as a `?token=` in the webhook URL).
+   */
   signingSecret: z.string().min(16).max(256).optional(),
 });
 

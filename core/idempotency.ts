@@ -3,6 +3,8 @@ import * as z from 'zod';
 import { UnprocessableError, ValidationError } from './errors';
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/** Form tools retry a failed delivery for a day or more (Tally: over 31 hours): their event ids are kept a week. */
+export const PROVIDER_EVENT_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 export const idempotencyKeySchema = z.string().regex(/^[\x21-\x7E]{1,255}$/);
 
@@ -24,6 +26,15 @@ export function parseIdempotencyKey(header: string | undefined): string | undefi
   }
   // Hashed so that an arbitrary client string never becomes part of a key unescaped.
   return createHash('sha256').update(header).digest('base64url');
+}
+
+/**
+ * The idempotency key of a provider's event: a redelivery carries the same event id, whatever else
+ * changed in it, so its hash is the id's too.
+ */
+export function providerEventKey(provider: string, eventId: string): { key: string; hash: string } {
+  const key = createHash('sha256').update(`event:${provider}:${eventId}`).digest('base64url');
+  return { key, hash: key };
 }
 
 export function requestHash(parts: string[]): string {

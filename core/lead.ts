@@ -17,6 +17,10 @@ export const touchSchema = z.object({
   content: z.string().optional(),
   referrer: z.string().optional(),
   landingPage: z.string().optional(),
+  /** The form tool that delivered it, when not leadflow's own format. */
+  provider: z.string().optional(),
+  /** What was received but not kept (uploads, fields over the limit). */
+  notes: z.array(z.string()).optional(),
 });
 export type Touch = z.infer<typeof touchSchema>;
 

@@ -92,33 +92,46 @@ export const submissionSchema = z.object({
 export type Submission = z.infer<typeof submissionSchema>;
 
 /**
- * Turns submitted field pairs (as the body parser read them, in order) into flat string fields.
- * Rejects what no real form sends: a field given twice, non-scalar values, NUL and other control
+ * Turns submitted values into text fields, in the order sent. Lists of scalars (a checkbox group
+ * posted as JSON) are joined with ", "; nested objects give one field per member, named
+ * `parent.member`; nulls are absent. Refuses only what no real form sends: NUL and other control
  * characters.
  */
-export function parseFields(pairs: Iterable<[string, unknown]>): Record<string, string> {
-  const fields: Record<string, string> = {};
+export function parseFields(pairs: Iterable<[string, unknown]>): Array<[string, string]> {
+  const fields: Array<[string, string]> = [];
   const problems: ErrorDetail[] = [];
-  for (const [name, value] of pairs) {
+  const add = (name: string, value: unknown, depth: number) => {
     if (hasControlCharacters(name)) {
       problems.push({ path: '(field name)', message: 'contains control characters' });
-      continue;
+      return;
     }
-    if (Object.hasOwn(fields, name)) {
-      problems.push({ path: name, message: 'is given more than once' });
-      continue;
+    if (value === null || value === undefined) return;
+    if (typeof value === 'object' && !Array.isArray(value) && depth < 2) {
+      for (const [member, inner] of Object.entries(value)) add(`${name}.${member}`, inner, depth + 1);
+      return;
     }
-    if (typeof value === 'number' || typeof value === 'boolean') {
-      fields[name] = String(value);
-    } else if (typeof value === 'string') {
-      if (hasControlCharacters(value)) problems.push({ path: name, message: 'contains control characters' });
-      else fields[name] = value.normalize('NFC');
-    } else if (value !== null && value !== undefined) {
-      problems.push({ path: name, message: 'must be a string, number or boolean' });
+    const text = scalarText(value);
+    if (text === undefined) {
+      problems.push({ path: name, message: 'must be a string, number or boolean, or a list of them' });
+    } else if (hasControlCharacters(text)) {
+      problems.push({ path: name, message: 'contains control characters' });
+    } else {
+      fields.push([name, text.normalize('NFC')]);
     }
-  }
+  };
+  for (const [name, value] of pairs) add(name, value, 0);
   if (problems.length > 0) throw new ValidationError('the submission has invalid fields', problems);
   return fields;
+}
+
+function scalarText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) {
+    const parts = value.map(scalarText);
+    return parts.every((part) => part !== undefined) ? parts.join(', ') : undefined;
+  }
+  return undefined;
 }
 
 const allowedControls = new Set([0x09, 0x0a, 0x0d]);
@@ -132,39 +145,95 @@ function hasControlCharacters(value: string): boolean {
   return false;
 }
 
-/**
- * Maps fields to their canonical names and validates them. Fields the platform does not know are
- * kept as custom fields; `ignored` names (the honeypot) are dropped.
- */
-export function validateSubmission(fields: Record<string, string>, ignored: string[] = []): Submission {
-  const canonical: Record<string, unknown> = {};
-  const customFields: Record<string, string> = {};
-  const problems: ErrorDetail[] = [];
-  for (const [name, value] of Object.entries(fields)) {
-    if (ignored.includes(name)) continue;
-    const known = fieldAliases[name.toLowerCase().replace(/[\s_-]/g, '')];
-    if (known === undefined) {
-      customFields[name] = value;
-      continue;
-    }
-    if (Object.hasOwn(canonical, known)) {
-      problems.push({ path: known, message: `is given more than once (as ${name} too)` });
-      continue;
-    }
-    // An empty optional field is the same as an absent one (plain forms send every input).
-    if (value.trim() === '' && known !== 'email') continue;
-    canonical[known] = value;
-  }
-  if (Object.keys(customFields).length > MAX_CUSTOM_FIELDS) {
-    problems.push({ path: 'customFields', message: `at most ${MAX_CUSTOM_FIELDS} extra fields are kept` });
-  }
-  if (problems.length > 0) throw new ValidationError('the submission has invalid fields', problems);
+export interface ReadSubmission {
+  submission: Submission;
+  /** What was received but not kept as sent, in words for the lead's history (names only, never values). */
+  notes: string[];
+}
 
-  const result = submissionSchema.safeParse({ ...canonical, customFields });
+/** A field name reduced to what the alias table compares: `First Name`, `first_name`, `first-name` -> `firstname`. */
+function aliasKey(name: string): string {
+  return name.toLowerCase().replace(/[\s_-]/g, '');
+}
+
+/** A name a custom field can be stored under: letters, digits and `_ . -`, starting with a letter, 64 at most. */
+export function customFieldName(name: string): string {
+  const cleaned = name
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^[^A-Za-z]+/, '')
+    .replace(/_$/, '')
+    .slice(0, 64);
+  return cleaned === '' ? 'field' : cleaned;
+}
+
+/**
+ * Maps submitted fields to the lead's fields and validates them, never refusing a submission over
+ * its field names:
+ * - a field whose name maps to a lead field (in any usual spelling) fills it; when two do (both
+ *   `need` and `message`, `Email` and `email address`), the one named exactly as the lead field
+ *   wins, else the first sent, and the other is kept as a custom field;
+ * - other fields are kept as custom fields (a name repeated, as a checkbox group sends it, keeps
+ *   every value, joined with ", "), up to MAX_CUSTOM_FIELDS: the first ones are kept and the
+ *   notes say which were dropped;
+ * - `ignored` names (the honeypot) are dropped; an empty optional field is an absent one.
+ * Without an email address the submission is refused, naming the fields that were looked at.
+ */
+export function readSubmission(fields: Iterable<[string, string]>, ignored: string[] = []): ReadSubmission {
+  const canonical = new Map<string, { value: string; exact: boolean; name: string }>();
+  const custom = new Map<string, string>();
+  const received: string[] = [];
+  const keepCustom = (name: string, value: string) => {
+    const key = customFieldName(name);
+    const earlier = custom.get(key);
+    custom.set(key, earlier === undefined ? value : `${earlier}, ${value}`);
+  };
+  for (const [name, value] of fields) {
+    if (ignored.includes(name)) continue;
+    received.push(name);
+    const known = fieldAliases[aliasKey(name)];
+    if (known === undefined) {
+      keepCustom(name, value);
+      continue;
+    }
+    // Plain forms send every input: an empty optional field is an absent one.
+    if (value.trim() === '' && known !== 'email') continue;
+    const exact = aliasKey(name) === aliasKey(known);
+    const holder = canonical.get(known);
+    if (holder === undefined) {
+      canonical.set(known, { value, exact, name });
+    } else if (exact && !holder.exact) {
+      canonical.set(known, { value, exact, name });
+      if (holder.value !== value) keepCustom(holder.name, holder.value);
+    } else if (holder.value !== value) {
+      keepCustom(name, value);
+    }
+  }
+
+  const notes: string[] = [];
+  const customEntries = [...custom];
+  if (customEntries.length > MAX_CUSTOM_FIELDS) {
+    const dropped = customEntries.slice(MAX_CUSTOM_FIELDS).map(([name]) => name);
+    notes.push(`${dropped.length} more custom fields than the ${MAX_CUSTOM_FIELDS} kept were dropped: ${dropped.join(', ')}`);
+  }
+  if (!canonical.has('email')) {
+    const lookedAt = received.length > 0 ? received.slice(0, 20).join(', ') : 'no fields at all';
+    throw new ValidationError('the submission has no email address', [
+      { path: 'email', message: `is required: no field is an email (by its name or the form's field map); received ${lookedAt}` },
+    ]);
+  }
+  const values = Object.fromEntries([...canonical].map(([name, holder]) => [name, holder.value]));
+  const result = submissionSchema.safeParse({ ...values, customFields: Object.fromEntries(customEntries.slice(0, MAX_CUSTOM_FIELDS)) });
   if (!result.success) {
     throw new ValidationError('the submission has invalid fields', detailsFromIssues(result.error.issues));
   }
-  return result.data;
+  return { submission: result.data, notes };
+}
+
+/** `readSubmission` for fields given as an object, when the notes do not matter (tests, scripts). */
+export function validateSubmission(fields: Record<string, string>, ignored: string[] = []): Submission {
+  return readSubmission(Object.entries(fields), ignored).submission;
 }
 
 /** Lowercased and trimmed: the identity used to deduplicate leads. */
@@ -173,7 +242,7 @@ export function normalizeEmail(email: string): string {
 }
 
 /** True when a honeypot field came back filled in, which only bots do. */
-export function isSpam(fields: Record<string, string>, honeypotField: string): boolean {
-  const value = fields[honeypotField];
-  return value !== undefined && value.trim() !== '';
+export function isSpam(fields: Iterable<[string, string]>, honeypotField: string): boolean {
+  for (const [name, value] of fields) if (name === honeypotField && value.trim() !== '') return true;
+  return false;
 }

@@ -1,15 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { planCapture } from '../core/capture';
-import { NotFoundError } from '../core/errors';
+import { planCapture, type CaptureExtras } from '../core/capture';
+import { NotFoundError, UnsupportedMediaTypeError } from '../core/errors';
 import { formIdSchema, type Form } from '../core/form';
-import { parseIdempotencyKey, replay, requestHash, type IdempotencyRecord } from '../core/idempotency';
+import {
+  PROVIDER_EVENT_TTL_SECONDS,
+  parseIdempotencyKey,
+  providerEventKey,
+  replay,
+  requestHash,
+  type IdempotencyRecord,
+} from '../core/idempotency';
 import { leadIdFor } from '../core/lead';
-import { verifySignature, SIGNATURE_HEADER } from '../core/signature';
-import { MAX_BODY_BYTES, isSpam, normalizeEmail, parseFields, validateSubmission, type Submission } from '../core/submission';
+import { providerFor, type Delivery } from '../core/providers';
+import { MAX_BODY_BYTES, isSpam, normalizeEmail, parseFields, readSubmission, type Submission } from '../core/submission';
 import { countSpam, getForm } from './shared/forms-repository';
 import { getActiveRules } from './shared/rules-repository';
 import { httpHandler, type HttpRequest, type HttpResponse } from './shared/http';
-import { FORM_MEDIA_TYPE, mediaTypeOf } from './shared/http-body';
+import { FORM_MEDIA_TYPE, MULTIPART_MEDIA_TYPE } from './shared/http-body';
 import { correlate, countMetric, logger } from './shared/observability';
 import {
   IdempotencyKeyUsedError,
@@ -22,16 +29,26 @@ import {
 
 const MAX_ATTEMPTS = 8;
 
-/** POST (and OPTIONS) /v1/forms/{formId}/submissions */
+/**
+ * POST (and OPTIONS) /v1/forms/{formId}/submissions: a submission in the form's provider's format
+ * (leadflow's own, or a form tool's webhook), verified with its signature scheme when the form has
+ * a secret, deduplicated by the provider's event id or an Idempotency-Key, stored as one durable
+ * write.
+ */
 export const handler = httpHandler(
   async (request) => {
     const form = await formOf(request);
     if (request.method === 'OPTIONS') return { status: 204 };
 
-    const fields = parseFields(request.fields);
-    if (form.signingSecret) verifySignature(form.signingSecret, request.headers[SIGNATURE_HEADER], request.rawBody, new Date());
+    const now = new Date();
+    const provider = providerFor(form.provider);
+    const delivery = deliveryOf(request);
+    if (!provider.mediaTypes.includes(delivery.mediaType)) throw new UnsupportedMediaTypeError([...provider.mediaTypes]);
+    if (form.signingSecret) provider.verify(delivery, form.signingSecret, now);
     const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
 
+    const received = provider.read(delivery, form.fieldMap);
+    const fields = parseFields(received.fields);
     if (isSpam(fields, form.honeypotField)) {
       await countSpam(form.formId);
       countMetric('SpamSubmissions');
@@ -39,11 +56,20 @@ export const handler = httpHandler(
       // Answer exactly like a real capture so bots learn nothing.
       return answer(request, form, { leadId: leadIdFor(`spam-${Date.now()}-${Math.random()}`), duplicate: false });
     }
-    const submission = validateSubmission(fields, [form.honeypotField]);
-    const hash = requestHash([form.formId, request.rawBody]);
-    const result = await capture(form, submission, idempotencyKey ? { key: idempotencyKey, hash } : undefined);
+    const { submission, notes } = readSubmission(fields, [form.honeypotField]);
+    const extras: CaptureExtras = {
+      provider: form.provider,
+      notes: [...(received.notes ?? []), ...notes],
+      engagement: (received.engagement ?? []).map((event) => ({ ...event, at: event.at ?? now.toISOString() })),
+    };
+    const once = received.eventId
+      ? { ...providerEventKey(form.provider, received.eventId), ttlSeconds: PROVIDER_EVENT_TTL_SECONDS }
+      : idempotencyKey
+        ? { key: idempotencyKey, hash: requestHash([form.formId, request.rawBody]) }
+        : undefined;
+    const result = await capture(form, submission, extras, once);
     countMetric(result.duplicate ? 'DuplicateSubmissions' : 'LeadsCaptured');
-    logger.info(result.duplicate ? 'known lead resubmitted' : 'lead captured', { formId: form.formId });
+    logger.info(result.duplicate ? 'known lead resubmitted' : 'lead captured', { formId: form.formId, provider: form.provider });
     return answer(request, form, result);
   },
   {
@@ -59,6 +85,23 @@ export const handler = httpHandler(
     },
   },
 );
+
+/** The request as a provider's format is read from: no HTTP objects beyond what signatures cover. */
+function deliveryOf(request: HttpRequest): Delivery {
+  const query = Object.entries(request.query).filter(([, value]) => value !== undefined);
+  const search = query.length > 0 ? `?${new URLSearchParams(query as Array<[string, string]>).toString()}` : '';
+  return {
+    mediaType: request.form.mediaType,
+    rawBody: request.rawBody,
+    json: request.form.json,
+    fields: request.form.fields,
+    files: request.form.files,
+    headers: request.headers,
+    query: request.query,
+    method: request.method,
+    url: `https://${request.headers.host ?? 'localhost'}${request.path}${search}`,
+  };
+}
 
 /** The form the submission is for (its settings are cached per container); 404 for an unknown one. */
 async function formOf(request: HttpRequest): Promise<Form> {
@@ -79,14 +122,19 @@ interface CaptureResult {
  * read the lead and update it from the version read. Conflicts retry with jittered backoff; a
  * used idempotency key replays the first answer.
  */
-async function capture(form: Form, submission: Submission, idempotency: { key: string; hash: string } | undefined): Promise<CaptureResult> {
+async function capture(
+  form: Form,
+  submission: Submission,
+  extras: CaptureExtras,
+  idempotency: { key: string; hash: string; ttlSeconds?: number } | undefined,
+): Promise<CaptureResult> {
   const leadId = leadIdFor(normalizeEmail(submission.email));
   correlate({ leadId });
   const rules = await getActiveRules();
   let existing = undefined;
   for (let attempt = 1; ; attempt++) {
     const now = new Date();
-    const plan = planCapture(existing, submission, form, now, rules);
+    const plan = planCapture(existing, submission, form, now, rules, extras);
     const result: CaptureResult = { leadId, duplicate: plan.duplicate };
     const record: IdempotencyRecord | undefined = idempotency && {
       requestHash: idempotency.hash,
@@ -95,7 +143,11 @@ async function capture(form: Form, submission: Submission, idempotency: { key: s
     };
     try {
       // The lead is the one durable write; its history entry and workflow follow from the table stream.
-      await saveLead(plan.lead, [], idempotency && record && { scope: form.formId, key: idempotency.key, record, now });
+      await saveLead(
+        plan.lead,
+        [],
+        idempotency && record && { scope: form.formId, key: idempotency.key, record, now, ttlSeconds: idempotency.ttlSeconds },
+      );
       return result;
     } catch (error) {
       if (error instanceof IdempotencyKeyUsedError && idempotency) {
@@ -114,7 +166,7 @@ async function capture(form: Form, submission: Submission, idempotency: { key: s
 }
 
 function answer(request: HttpRequest, form: Form, result: CaptureResult): HttpResponse {
-  if (form.redirectUrl && isBrowserFormPost(request)) {
+  if (form.provider === 'generic' && form.redirectUrl && isBrowserFormPost(request)) {
     const location = new URL(form.redirectUrl);
     location.searchParams.set('leadId', result.leadId);
     return { status: 303, headers: { location: location.toString() } };
@@ -122,7 +174,7 @@ function answer(request: HttpRequest, form: Form, result: CaptureResult): HttpRe
   return { status: 202, json: result };
 }
 
-/** A plain HTML form post: urlencoded, from a browser that wants a page back. */
+/** A plain HTML form post (urlencoded or multipart), from a browser that wants a page back. */
 function isBrowserFormPost(request: HttpRequest): boolean {
-  return mediaTypeOf(request.headers['content-type']) === FORM_MEDIA_TYPE && (request.headers.accept ?? '').includes('text/html');
+  return [FORM_MEDIA_TYPE, MULTIPART_MEDIA_TYPE].includes(request.form.mediaType) && (request.headers.accept ?? '').includes('text/html');
 }

@@ -3,13 +3,26 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../core/errors';
+import type { ReceivedFile } from '../../core/providers/types';
+import { parseMultipart } from './multipart';
 
-/** `json`: the admin routes' JSON object. `form`: a form submission, urlencoded or JSON, as field pairs. */
+/** `json`: the admin routes' JSON object. `form`: a form submission, urlencoded, multipart or JSON. */
 export type BodyKind = 'json' | 'form';
 
 export const JSON_MEDIA_TYPE = 'application/json';
 export const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+export const MULTIPART_MEDIA_TYPE = 'multipart/form-data';
 const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+/** A form route's body as received: what a provider's format is read from. */
+export interface ReceivedForm {
+  mediaType: string;
+  /** A JSON body (an object). */
+  json?: Record<string, unknown>;
+  /** A urlencoded or multipart body's text fields in the order sent; a name sent twice appears twice. */
+  fields: Array<[string, string]>;
+  files: ReceivedFile[];
+}
 
 /** The event as the body parser leaves it for the handler. */
 export interface ParsedBodyEvent extends APIGatewayProxyEventV2 {
@@ -17,8 +30,8 @@ export interface ParsedBodyEvent extends APIGatewayProxyEventV2 {
   rawBody?: string;
   /** A `json` route's object. */
   parsedBody?: Record<string, unknown>;
-  /** A `form` route's fields in the order sent; a name sent twice appears twice. */
-  formFields?: Array<[string, unknown]>;
+  /** A `form` route's body. */
+  form?: ReceivedForm;
 }
 
 /** The media type without parameters, lowercased (`application/json; charset=utf-8` -> `application/json`). */
@@ -53,14 +66,23 @@ export function bodyParser(kind: BodyKind, maxBytes = DEFAULT_MAX_BODY_BYTES): m
   return {
     before: async (request) => {
       const event = request.event as ParsedBodyEvent;
-      const raw = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+      const bytes = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+      const raw = bytes.toString('utf8');
       event.rawBody = raw;
       if (methodsWithoutBody.has(event.requestContext.http.method.toUpperCase())) return;
-      if (Buffer.byteLength(raw, 'utf8') > maxBytes) throw new PayloadTooLargeError(maxBytes);
+      if (bytes.length > maxBytes) throw new PayloadTooLargeError(maxBytes);
 
-      const mediaType = mediaTypeOf(event.headers['content-type']);
-      const supported = kind === 'json' ? [JSON_MEDIA_TYPE] : [FORM_MEDIA_TYPE, JSON_MEDIA_TYPE];
+      const contentType = event.headers['content-type'];
+      const mediaType = mediaTypeOf(contentType);
+      const supported = kind === 'json' ? [JSON_MEDIA_TYPE] : [FORM_MEDIA_TYPE, MULTIPART_MEDIA_TYPE, JSON_MEDIA_TYPE];
       if (!supported.includes(mediaType)) throw new UnsupportedMediaTypeError(supported);
+      if (mediaType === MULTIPART_MEDIA_TYPE) {
+        const multipart = await parseMultipart(bytes, contentType ?? '').catch(() => {
+          throw new ValidationError('the body is not valid multipart/form-data (is the boundary in the content type?)');
+        });
+        event.form = { mediaType, ...multipart };
+        return;
+      }
       // The parsers read the decoded body under the bare media type.
       const parsing: middy.Request<APIGatewayProxyEventV2> = {
         ...request,
@@ -70,9 +92,10 @@ export function bodyParser(kind: BodyKind, maxBytes = DEFAULT_MAX_BODY_BYTES): m
       if (mediaType === FORM_MEDIA_TYPE) {
         // A body with no `name=value` pair at all: no form sends that.
         await parseWith(urlencodedParser, parsing, () => new ValidationError('the body is not a urlencoded form'));
-        event.formFields = Object.entries(parsing.event.body as unknown as Record<string, string | string[]>).flatMap(
-          ([name, value]): Array<[string, unknown]> => (Array.isArray(value) ? value.map((one) => [name, one]) : [[name, value]]),
+        const fields = Object.entries(parsing.event.body as unknown as Record<string, string | string[]>).flatMap(
+          ([name, value]): Array<[string, string]> => (Array.isArray(value) ? value.map((one) => [name, one]) : [[name, value]]),
         );
+        event.form = { mediaType, fields, files: [] };
         return;
       }
       await parseWith(jsonParser, parsing, () => new ValidationError('the body is not valid JSON'));
@@ -80,7 +103,7 @@ export function bodyParser(kind: BodyKind, maxBytes = DEFAULT_MAX_BODY_BYTES): m
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
         throw new ValidationError(kind === 'form' ? 'the body must be a JSON object of fields' : 'the body must be a JSON object');
       }
-      if (kind === 'form') event.formFields = Object.entries(parsed);
+      if (kind === 'form') event.form = { mediaType, json: parsed as Record<string, unknown>, fields: [], files: [] };
       else event.parsedBody = parsed as Record<string, unknown>;
     },
   };

@@ -5,7 +5,7 @@ import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { ApiKeyRecord } from '../../core/api-key';
-import { bodyParser, type BodyKind, type ParsedBodyEvent } from './http-body';
+import { bodyParser, type BodyKind, type ParsedBodyEvent, type ReceivedForm } from './http-body';
 import { httpErrors } from './http-errors';
 import { correlate, observed } from './observability';
 
@@ -21,8 +21,8 @@ export interface HttpRequest {
   rawBody: string;
   /** A `json` route's body object; `{}` without one. */
   body: Record<string, unknown>;
-  /** A `form` route's submitted fields, in order (a name sent twice appears twice). */
-  fields: Array<[string, unknown]>;
+  /** A `form` route's body as received (JSON, urlencoded or multipart). */
+  form: ReceivedForm;
   /** The API key the request was authorized with, on routes that take one. */
   apiKey?: ApiKeyRecord;
   /** The media type content negotiation picked from the route's `produces`, when it has any. */
@@ -123,7 +123,7 @@ function toRequest(event: ParsedBodyEvent, context: Context): HttpRequest {
     headers: event.headers,
     rawBody: event.rawBody ?? decodedBody(event),
     body: event.parsedBody ?? {},
-    fields: event.formFields ?? [],
+    form: event.form ?? { mediaType: '', fields: [], files: [] },
     apiKey: (event as AuthorizedEvent).apiKey,
     preferredMediaType: (context as Context & { preferredMediaType?: string }).preferredMediaType,
   };

@@ -75,6 +75,8 @@ export function historyItem(entry: HistoryEntry, ingestedAt = new Date()): Recor
 }
 
 export interface IdempotentWrite {
+  /** How long the record is kept; default IDEMPOTENCY_TTL_SECONDS. */
+  ttlSeconds?: number;
   scope: string;
   key: string;
   record: IdempotencyRecord;
@@ -95,7 +97,7 @@ export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?
         Item: {
           ...keys.idempotency(idempotency.scope, idempotency.key),
           ...idempotency.record,
-          expiresAt: Math.floor(idempotency.now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
+          expiresAt: Math.floor(idempotency.now.getTime() / 1000) + (idempotency.ttlSeconds ?? IDEMPOTENCY_TTL_SECONDS),
         },
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowSeconds',
         ExpressionAttributeValues: { ':nowSeconds': Math.floor(idempotency.now.getTime() / 1000) },

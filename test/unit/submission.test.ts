@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../core/errors';
-import { isSpam, normalizeEmail, parseFields, validateSubmission } from '../../core/submission';
+import { MAX_CUSTOM_FIELDS, isSpam, normalizeEmail, parseFields, readSubmission, validateSubmission } from '../../core/submission';
 
 function errorOf(fn: () => unknown): ValidationError {
   try {
@@ -13,24 +13,30 @@ function errorOf(fn: () => unknown): ValidationError {
 }
 
 describe('parseFields', () => {
-  it('turns scalars into strings', () => {
+  it('turns scalars into strings, in the order sent', () => {
     expect(
       parseFields([
         ['email', 'a@b.co'],
         ['employees', 42],
         ['consent', true],
       ]),
-    ).toEqual({ email: 'a@b.co', employees: '42', consent: 'true' });
+    ).toEqual([
+      ['email', 'a@b.co'],
+      ['employees', '42'],
+      ['consent', 'true'],
+    ]);
   });
 
-  it('rejects a field given twice', () => {
-    const error = errorOf(() =>
+  it('keeps a field given twice, as a checkbox group sends it', () => {
+    expect(
       parseFields([
-        ['email', 'a@b.co'],
-        ['email', 'c@d.co'],
+        ['interest', 'pricing'],
+        ['interest', 'demo'],
       ]),
-    );
-    expect(error.details).toEqual([{ path: 'email', message: 'is given more than once' }]);
+    ).toEqual([
+      ['interest', 'pricing'],
+      ['interest', 'demo'],
+    ]);
   });
 
   it('rejects NUL bytes and other control characters, in values and names', () => {
@@ -48,23 +54,26 @@ describe('parseFields', () => {
   });
 
   it('keeps newlines and tabs a textarea sends, and NFC-normalizes text', () => {
-    expect(parseFields([['message', 'line1\r\nline2\tx']]).message).toBe('line1\r\nline2\tx');
-    expect(parseFields([['firstName', 'Zoe\u0301']]).firstName).toBe('Zo\u00e9');
+    expect(parseFields([['message', 'line1\r\nline2\tx']])).toEqual([['message', 'line1\r\nline2\tx']]);
+    expect(parseFields([['firstName', 'Zoe\u0301']])).toEqual([['firstName', 'Zo\u00e9']]);
   });
 
-  it('rejects nested values and ignores nulls', () => {
-    const error = errorOf(() =>
+  it('joins lists, flattens objects into dotted names, ignores nulls, and refuses deeper nesting', () => {
+    expect(
       parseFields([
         ['email', 'a@b.co'],
-        ['company', { x: 1 }],
-        ['tags', ['a']],
+        ['tags', ['a', 'b', 3]],
+        ['company', { name: 'Acme', size: 40 }],
         ['phone', null],
       ]),
-    );
-    expect(error.details).toEqual([
-      { path: 'company', message: 'must be a string, number or boolean' },
-      { path: 'tags', message: 'must be a string, number or boolean' },
+    ).toEqual([
+      ['email', 'a@b.co'],
+      ['tags', 'a, b, 3'],
+      ['company.name', 'Acme'],
+      ['company.size', '40'],
     ]);
+    const error = errorOf(() => parseFields([['deep', { a: { b: { c: 1 } } }]]));
+    expect(error.details).toEqual([{ path: 'deep.a.b', message: 'must be a string, number or boolean, or a list of them' }]);
   });
 });
 
@@ -86,8 +95,12 @@ describe('validateSubmission', () => {
     });
   });
 
-  it('requires an email and says which field is wrong', () => {
-    expect(errorOf(() => validateSubmission({ firstName: 'Ada' })).details).toEqual([{ path: 'email', message: 'is required' }]);
+  it('requires an email, naming the fields it looked at, and says which field is wrong', () => {
+    const missing = errorOf(() => validateSubmission({ firstName: 'Ada', work_mail: 'ada@example.com' }));
+    expect(missing.message).toBe('the submission has no email address');
+    expect(missing.details).toEqual([
+      { path: 'email', message: "is required: no field is an email (by its name or the form's field map); received firstName, work_mail" },
+    ]);
     expect(errorOf(() => validateSubmission({ email: 'not-an-email' })).details).toEqual([
       { path: 'email', message: 'is not a valid email address' },
     ]);
@@ -98,9 +111,37 @@ describe('validateSubmission', () => {
     expect(error.details).toEqual([{ path: 'company', message: 'must be at most 200 characters' }]);
   });
 
-  it('rejects the same field under two spellings', () => {
-    const error = errorOf(() => validateSubmission({ email: 'a@b.co', firstName: 'A', first_name: 'B' }));
-    expect(error.details[0]?.path).toBe('firstName');
+  it('never refuses two spellings of one field: the exact name wins, else the first, and the other is kept', () => {
+    const both = readSubmission([
+      ['Email Address', 'first@b.co'],
+      ['need', 'Forecasting'],
+      ['email', 'a@b.co'],
+      ['message', 'We need forecasting'],
+      ['first_name', 'A'],
+      ['FirstName', 'B'],
+    ]);
+    expect(both.submission).toMatchObject({ email: 'a@b.co', message: 'We need forecasting', firstName: 'A' });
+    expect(both.submission.customFields).toEqual({ Email_Address: 'first@b.co', need: 'Forecasting', FirstName: 'B' });
+    expect(both.notes).toEqual([]);
+  });
+
+  it('keeps every value of a repeated custom field and stores odd names under usable ones', () => {
+    const { submission } = readSubmission([
+      ['email', 'a@b.co'],
+      ['Interests', 'pricing'],
+      ['Interests', 'demo'],
+      ["What's your budget?", '10k'],
+      ['2nd choice', 'x'],
+    ]);
+    expect(submission.customFields).toEqual({ Interests: 'pricing, demo', What_s_your_budget: '10k', nd_choice: 'x' });
+  });
+
+  it('keeps the first custom fields over the limit and notes which were dropped', () => {
+    const extra = Array.from({ length: MAX_CUSTOM_FIELDS + 2 }, (_, i): [string, string] => [`extra${String(i)}`, 'x']);
+    const { submission, notes } = readSubmission([['email', 'a@b.co'], ...extra]);
+    expect(Object.keys(submission.customFields)).toHaveLength(MAX_CUSTOM_FIELDS);
+    expect(submission.customFields.extra0).toBe('x');
+    expect(notes).toEqual([`2 more custom fields than the ${String(MAX_CUSTOM_FIELDS)} kept were dropped: extra30, extra31`]);
   });
 
   it('treats empty optional inputs as absent and reads checkbox consent', () => {
@@ -116,9 +157,9 @@ describe('validateSubmission', () => {
 
 describe('spam and identity', () => {
   it('flags a filled honeypot only', () => {
-    expect(isSpam({ _gotcha: 'http://spam' }, '_gotcha')).toBe(true);
-    expect(isSpam({ _gotcha: '  ' }, '_gotcha')).toBe(false);
-    expect(isSpam({}, '_gotcha')).toBe(false);
+    expect(isSpam([['_gotcha', 'http://spam']], '_gotcha')).toBe(true);
+    expect(isSpam([['_gotcha', '  ']], '_gotcha')).toBe(false);
+    expect(isSpam([], '_gotcha')).toBe(false);
   });
 
   it('normalizes emails case-insensitively', () => {
