@@ -75,8 +75,8 @@ export interface ApiRoute {
 }
 
 const JSON_MEDIA_TYPE = 'application/json';
-/** What a form may post: a plain HTML form's urlencoded body, or a JSON object of fields. */
-const FORM_MEDIA_TYPES = ['application/x-www-form-urlencoded', JSON_MEDIA_TYPE];
+/** What a form may post: a plain HTML form's urlencoded or multipart body, or a JSON object (a form tool's webhook body included). */
+const FORM_MEDIA_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', JSON_MEDIA_TYPE];
 
 function answer(description: string, schema: z.ZodType, headers?: z.ZodObject): ApiResponse {
   return { description, content: { [JSON_MEDIA_TYPE]: schema }, ...(headers && { headers }) };
@@ -112,10 +112,13 @@ export const apiRoutes: readonly ApiRoute[] = [
     operationId: 'captureSubmission',
     summary: 'Submit a landing-page form',
     description:
-      'Captures a lead from a plain HTML form post (urlencoded) or a JSON object. A second submission for a known address ' +
-      'updates the same lead and is recorded as a touch; a filled-in honeypot is dropped silently with the same answer. ' +
-      'A form with a signing secret requires `leadflow-signature`. Browser form posts (`Accept: text/html`) to a form with ' +
-      "a redirect URL are answered `303`. Browsers posting with fetch get CORS for the form's allowed origins.",
+      'Captures a lead from a plain HTML form post (urlencoded or multipart), a JSON object, or the webhook body of the ' +
+      "form's provider (Typeform, Tally, Webflow, HubSpot, Unbounce, Jotform, Netlify, Calendly), mapped with the form's " +
+      '`fieldMap`. A second submission for a known address updates the same lead and is recorded as a touch; a provider ' +
+      'redelivering the same event counts once; a filled-in honeypot is dropped silently with the same answer. A form ' +
+      "with a signing secret requires its provider's signature (`leadflow-signature` for generic forms, a `?token=` for " +
+      'providers that cannot sign). Browser form posts (`Accept: text/html`) to a form with a redirect URL are answered ' +
+      "`303`. Browsers posting with fetch get CORS for the form's allowed origins.",
     tag: 'Capture',
     access: 'public',
     params: { path: formPathSchema, header: captureHeadersSchema },
