@@ -4,7 +4,17 @@ import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { useBrowser } from './browser';
 import { addDays, dayOfTime } from '../../core/metrics/days';
-import { admin, adminKey, apiUrl, captureTouches, eventually, json, postJson, uniqueEmail } from '../integration/helpers';
+import {
+  admin,
+  adminKey,
+  apiUrl,
+  captureTouches,
+  eventually,
+  json,
+  postJson,
+  uniqueEmail,
+  qualifiedLead as sharedQualifiedLead,
+} from '../integration/helpers';
 
 /**
  * The metrics dashboard (served by the local cloud at /dashboard, same origin as the API) in
@@ -32,20 +42,7 @@ const show = {
 
 /** A lead the default rules qualify (as in lifecycle.test.ts). */
 function qualifiedLead(email: string, firstName: string) {
-  return {
-    email,
-    firstName,
-    lastName: 'Hopper',
-    company: `${firstName} Systems`,
-    jobTitle: 'VP Engineering',
-    companySize: '201-1000',
-    industry: 'Software',
-    country: 'United States',
-    budget: '$25k-$100k',
-    timeline: 'This quarter',
-    message: 'Our pipeline reporting is manual; we need forecasting.',
-    utm_source: SOURCE,
-  };
+  return { ...sharedQualifiedLead(email, firstName), utm_source: SOURCE };
 }
 
 async function capture(body: Record<string, unknown>): Promise<string> {

@@ -77,3 +77,20 @@ export async function captureTouches(leadId: string, count: number): Promise<Arr
     return touches.length >= count ? touches : undefined;
   });
 }
+
+/** A lead the default rules qualify: strong BANT and ideal-customer-profile fit. */
+export function qualifiedLead(email: string, firstName: string): Record<string, string> {
+  return {
+    email,
+    firstName,
+    lastName: 'Hopper',
+    company: `${firstName} Systems`,
+    jobTitle: 'VP Engineering',
+    companySize: '201-1000',
+    industry: 'Software',
+    country: 'United States',
+    budget: '$25k-$100k',
+    timeline: 'This quarter',
+    message: 'Our pipeline reporting is manual; we need forecasting.',
+  };
+}

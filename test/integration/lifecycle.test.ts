@@ -1,24 +1,7 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, inject, it } from 'vitest';
 import { readMailbox, type CapturedEmail } from '../../local/ses';
-import { admin, eventually, json, postJson, uniqueEmail } from './helpers';
-
-/** A lead the default rules qualify (strong BANT and ICP fit). */
-function qualifiedLead(email: string, firstName: string) {
-  return {
-    email,
-    firstName,
-    lastName: 'Hopper',
-    company: `${firstName} Systems`,
-    jobTitle: 'VP Engineering',
-    companySize: '201-1000',
-    industry: 'Software',
-    country: 'United States',
-    budget: '$25k-$100k',
-    timeline: 'This quarter',
-    message: 'Our pipeline reporting is manual; we need forecasting.',
-  };
-}
+import { admin, eventually, json, postJson, uniqueEmail, qualifiedLead } from './helpers';
 
 async function mailTo(address: string): Promise<CapturedEmail[]> {
   return (await readMailbox(inject('mailboxUrl'))).filter((mail) => mail.to.includes(address));

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { readMailbox } from '../../local/ses';
-import { admin, eventually, json, postForm, postJson } from './helpers';
+import { admin, eventually, json, postForm, postJson, qualifiedLead } from './helpers';
 
 /** What the functions wrote, as the local cloud collected it: `[<function>] <line>`. */
 function functionLogLines(): Array<{ fn: string; line: string; entry?: Record<string, unknown> }> {
@@ -26,17 +26,12 @@ function functionLogLines(): Array<{ fn: string; line: string; entry?: Record<st
 function person(tag: string) {
   const id = randomUUID().slice(0, 8);
   return {
+    ...qualifiedLead(`pii-${tag}-${id}@example.com`, `Zebulon${id}`),
     email: `pii-${tag}-${id}@example.com`,
     firstName: `Zebulon${id}`,
     lastName: `Quixote${id}`,
     company: `Marmoset ${id} Holdings`,
     phone: `+1 555 01${String(parseInt(id.slice(0, 4), 16)).padStart(5, '0')}`,
-    jobTitle: 'VP Engineering',
-    companySize: '201-1000',
-    industry: 'Software',
-    country: 'United States',
-    budget: '$25k-$100k',
-    timeline: 'This quarter',
     message: `Secret pipeline plans of ${id}`,
   };
 }

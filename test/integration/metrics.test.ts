@@ -3,7 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { historyEntry } from '../../core/history';
 import { addDays, dayOfTime } from '../../core/metrics/days';
-import { adminKey, apiUrl, admin, captureTouches, documents, eventually, json, postJson, uniqueEmail } from './helpers';
+import { adminKey, apiUrl, admin, captureTouches, documents, eventually, json, postJson, uniqueEmail, qualifiedLead } from './helpers';
 
 /**
  * Funnel metrics end to end in the local cloud: leads with known outcomes are scripted through the
@@ -70,23 +70,6 @@ const EXPECTED_FUNNEL = [
   { stage: 'closing', reached: 3, left: 3, advanced: 3, conversion: 1 },
   { stage: 'won', reached: 3, left: 0, advanced: 0, conversion: null },
 ];
-
-/** A lead the default rules qualify (strong BANT and ICP fit), as in lifecycle.test.ts. */
-function qualifiedLead(email: string, firstName: string) {
-  return {
-    email,
-    firstName,
-    lastName: 'Hopper',
-    company: `${firstName} Systems`,
-    jobTitle: 'VP Engineering',
-    companySize: '201-1000',
-    industry: 'Software',
-    country: 'United States',
-    budget: '$25k-$100k',
-    timeline: 'This quarter',
-    message: 'Our pipeline reporting is manual; we need forecasting.',
-  };
-}
 
 interface Step {
   stage: string;

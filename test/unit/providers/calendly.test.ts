@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidSignatureError, ValidationError } from '../../../core/errors';
 import { calendlyProvider } from '../../../core/providers/calendly';
 import type { Delivery } from '../../../core/providers/types';
 import { engagementEventSchema } from '../../../core/scoring/events';
+import { jsonDelivery, providerFixture } from './deliveries';
 
-const fixture = (file: string): string => readFileSync(new URL(`../../fixtures/providers/calendly/${file}`, import.meta.url), 'utf8');
+const fixture = (file: string): string => providerFixture('calendly', file);
 const createdBody = fixture('invitee-created.json');
 const sampleBody = fixture('invitee-created.sample-webhook-data.json');
 
@@ -14,19 +14,7 @@ const secret = 'calendly-webhook-signing-key';
 const now = new Date('2026-03-01T10:00:00Z');
 const t = now.getTime() / 1000;
 
-function delivery(rawBody: string, headers: Record<string, string> = {}): Delivery {
-  return {
-    mediaType: 'application/json',
-    rawBody,
-    json: JSON.parse(rawBody),
-    fields: [],
-    files: [],
-    headers,
-    query: {},
-    method: 'POST',
-    url: 'https://api.example.com/v1/forms/x/submissions',
-  };
-}
+const delivery = jsonDelivery;
 
 /** The first example with its invitee changed (a read test: the body is re-serialized, no signature involved). */
 function withInvitee(change: (payload: Record<string, unknown>) => void, envelope: Record<string, unknown> = {}): Delivery {

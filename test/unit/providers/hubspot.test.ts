@@ -1,30 +1,19 @@
 import { createHash, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidSignatureError, ValidationError } from '../../../core/errors';
 import { hubspotProvider } from '../../../core/providers/hubspot';
 import type { Delivery } from '../../../core/providers/types';
+import { jsonDelivery, providerFixture } from './deliveries';
 
-const formsBody = readFileSync(new URL('../../fixtures/providers/hubspot/forms-submit-v3.json', import.meta.url), 'utf8');
-const webhookBody = readFileSync(new URL('../../fixtures/providers/hubspot/webhook-contact-creation.json', import.meta.url), 'utf8');
+const formsBody = providerFixture('hubspot', 'forms-submit-v3.json');
+const webhookBody = providerFixture('hubspot', 'webhook-contact-creation.json');
 
 const url = 'https://api.example.com/v1/forms/x/submissions';
 const secret = 'yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy';
 const now = new Date('2026-03-01T10:00:00Z');
 
 function delivery(rawBody: string, headers: Record<string, string> = {}, overrides: Partial<Delivery> = {}): Delivery {
-  return {
-    mediaType: 'application/json',
-    rawBody,
-    json: JSON.parse(rawBody),
-    fields: [],
-    files: [],
-    headers,
-    query: {},
-    method: 'POST',
-    url,
-    ...overrides,
-  };
+  return jsonDelivery(rawBody, headers, { url, ...overrides });
 }
 
 /** A Forms API body with the given fields and context, as a site would post it. */

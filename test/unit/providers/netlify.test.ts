@@ -1,32 +1,17 @@
 import { createHash, createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidSignatureError, ValidationError } from '../../../core/errors';
 import { netlifyProvider } from '../../../core/providers/netlify';
 import type { Delivery } from '../../../core/providers/types';
+import { jsonDelivery, providerFixture } from './deliveries';
 
 // Netlify documents no example body: this one is assembled from the documented field list (see NOTES.md).
-const rawBody = readFileSync(
-  new URL('../../fixtures/providers/netlify/submission.assembled-from-documented-fields.json', import.meta.url),
-  'utf8',
-);
+const rawBody = providerFixture('netlify', 'submission.assembled-from-documented-fields.json');
 
 const secret = 'netlify-jws-secret-token';
 const now = new Date('2026-03-01T10:00:00Z');
 
-function delivery(body: string, headers: Record<string, string> = {}): Delivery {
-  return {
-    mediaType: 'application/json',
-    rawBody: body,
-    json: JSON.parse(body),
-    fields: [],
-    files: [],
-    headers,
-    query: {},
-    method: 'POST',
-    url: 'https://api.example.com/v1/forms/x/submissions',
-  };
-}
+const delivery = jsonDelivery;
 
 /** The fixture with some top-level fields and `data` replaced. */
 function variant(top: Record<string, unknown>, data?: Record<string, unknown>): Delivery {

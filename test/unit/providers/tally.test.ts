@@ -1,12 +1,11 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidSignatureError, ValidationError } from '../../../core/errors';
 import { tallyProvider } from '../../../core/providers/tally';
-import type { Delivery } from '../../../core/providers/types';
 import { readSubmission } from '../../../core/submission';
+import { jsonDelivery, providerFixture } from './deliveries';
 
-const documented = readFileSync(new URL('../../fixtures/providers/tally/form-response.json', import.meta.url), 'utf8');
+const documented = providerFixture('tally', 'form-response.json');
 const secret = 'tally-signing-secret';
 const now = new Date('2026-03-01T10:00:00Z');
 
@@ -16,19 +15,7 @@ const now = new Date('2026-03-01T10:00:00Z');
  */
 const withPayerEmail = documented.replace('"[email protected]"', '"alice.payments@example.com"');
 
-function deliveryOf(rawBody: string, headers: Record<string, string> = {}): Delivery {
-  return {
-    mediaType: 'application/json',
-    rawBody,
-    json: JSON.parse(rawBody),
-    fields: [],
-    files: [],
-    headers,
-    query: {},
-    method: 'POST',
-    url: 'https://api.example.com/v1/forms/x/submissions',
-  };
-}
+const deliveryOf = jsonDelivery;
 
 /** Tally's scheme, computed here independently: base64 HMAC-SHA256, no prefix. */
 function signatureOf(key: string, body: string): string {

@@ -1,34 +1,15 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidSignatureError, ValidationError } from '../../../core/errors';
 import { typeformProvider } from '../../../core/providers/typeform';
-import type { Delivery } from '../../../core/providers/types';
 import { readSubmission } from '../../../core/submission';
+import { jsonDelivery, providerFixture } from './deliveries';
 
-const documented = readFileSync(new URL('../../fixtures/providers/typeform/form-response.json', import.meta.url), 'utf8');
+const documented = providerFixture('typeform', 'form-response.json');
 const secret = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const now = new Date('2026-03-01T10:00:00Z');
 
-function deliveryOf(rawBody: string, headers: Record<string, string> = {}): Delivery {
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody);
-  } catch {
-    json = undefined;
-  }
-  return {
-    mediaType: 'application/json',
-    rawBody,
-    json,
-    fields: [],
-    files: [],
-    headers,
-    query: {},
-    method: 'POST',
-    url: 'https://api.example.com/v1/forms/x/submissions',
-  };
-}
+const deliveryOf = jsonDelivery;
 
 /** Typeform's scheme, computed here independently: `sha256=` + base64 HMAC-SHA256 of the raw body. */
 function signatureOf(key: string, body: string): string {

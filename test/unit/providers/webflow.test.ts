@@ -1,28 +1,18 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidSignatureError, ValidationError } from '../../../core/errors';
 import type { Delivery } from '../../../core/providers/types';
 import { webflowProvider } from '../../../core/providers/webflow';
 import { readSubmission } from '../../../core/submission';
+import { jsonDelivery, providerFixture } from './deliveries';
 
-const documented = readFileSync(new URL('../../fixtures/providers/webflow/form-submission.json', import.meta.url), 'utf8');
-const documentedV1 = readFileSync(new URL('../../fixtures/providers/webflow/form-submission-v1.json', import.meta.url), 'utf8');
+const documented = providerFixture('webflow', 'form-submission.json');
+const documentedV1 = providerFixture('webflow', 'form-submission-v1.json');
 const secret = 'webflow-app-client-secret';
 const now = new Date('2026-03-01T10:00:00.000Z');
 
 function deliveryOf(rawBody: string, headers: Record<string, string> = {}, query: Record<string, string> = {}): Delivery {
-  return {
-    mediaType: 'application/json',
-    rawBody,
-    json: JSON.parse(rawBody),
-    fields: [],
-    files: [],
-    headers,
-    query,
-    method: 'POST',
-    url: 'https://api.example.com/v1/forms/x/submissions',
-  };
+  return jsonDelivery(rawBody, headers, { query });
 }
 
 /** Webflow's scheme, computed here independently: hex HMAC-SHA256 of "<timestamp ms>:<body>". */
