@@ -17,7 +17,8 @@ import { countSpam, getForm } from './shared/forms-repository';
 import { getActiveRules } from './shared/rules-repository';
 import { httpHandler, type HttpRequest, type HttpResponse } from './shared/http';
 import { FORM_MEDIA_TYPE, MULTIPART_MEDIA_TYPE } from './shared/http-body';
-import { correlate, countMetric, logger } from './shared/observability';
+import { countMetric } from './shared/business-metrics';
+import { correlate, logger } from './shared/observability';
 import {
   IdempotencyKeyUsedError,
   LeadChangedError,

@@ -5,6 +5,7 @@ import { parseMetricsQuery } from '../core/metrics/query';
 import { metricsReport } from '../core/metrics/report';
 import { apiKeyWith } from './shared/auth';
 import { httpHandler } from './shared/http';
+import { negotiate } from './shared/negotiation';
 import { readAggregates } from './shared/metrics-repository';
 
 /** The dashboard's origins (comma separated), allowed to read the metrics from a browser. */
@@ -44,6 +45,6 @@ export const handler = httpHandler(
       // The dashboard names the downloaded file after the server's filename.
       exposeHeaders: 'content-disposition',
     },
-    produces: ['application/json', CSV],
+    negotiation: negotiate(['application/json', CSV]),
   },
 );

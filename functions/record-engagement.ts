@@ -6,7 +6,7 @@ import { engagementEventSchema } from '../core/scoring';
 import { apiKeyWith } from './shared/auth';
 import { actorOf, httpHandler } from './shared/http';
 import { changeLeadOnce } from './shared/idempotent-lead-change';
-import { countMetric } from './shared/observability';
+import { countMetric } from './shared/business-metrics';
 import { getActiveRules } from './shared/rules-repository';
 
 /**

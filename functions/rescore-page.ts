@@ -9,7 +9,8 @@ import { LeadChangedError, changeLead, saveLead, withoutKeys } from './shared/le
 import { recordProgress } from './shared/jobs-repository';
 import { getActiveRules } from './shared/rules-repository';
 import { documents, tableEnv } from './shared/table';
-import { correlate, countMetric, observed } from './shared/observability';
+import { countMetric } from './shared/business-metrics';
+import { correlate, observed } from './shared/observability';
 
 const PAGE_SIZE = 100;
 const CONCURRENCY = 16;

@@ -1,5 +1,4 @@
 import middy from '@middy/core';
-import httpContentNegotiation from '@middy/http-content-negotiation';
 import httpCors from '@middy/http-cors';
 import httpEventNormalizer from '@middy/http-event-normalizer';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
@@ -7,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { ApiKeyRecord } from '../../core/api-key';
 import { bodyParser, type BodyKind, type ParsedBodyEvent, type ReceivedForm } from './http-body';
 import { httpErrors } from './http-errors';
+import type { negotiate } from './negotiation';
 import { correlate, observed } from './observability';
 
 export interface HttpRequest {
@@ -25,7 +25,7 @@ export interface HttpRequest {
   form: ReceivedForm;
   /** The API key the request was authorized with, on routes that take one. */
   apiKey?: ApiKeyRecord;
-  /** The media type content negotiation picked from the route's `produces`, when it has any. */
+  /** The media type the route's `negotiation` picked, when it has one. */
   preferredMediaType?: string;
 }
 
@@ -51,8 +51,8 @@ export interface HttpRouteOptions {
   /** The largest body accepted, in bytes (413 above it). */
   maxBodyBytes?: number;
   cors?: CorsPolicy;
-  /** Media types the route can answer with, most preferred first (content negotiation on `Accept`). */
-  produces?: string[];
+  /** Content negotiation for a route that answers in several media types (`negotiate()` in negotiation.ts). */
+  negotiation?: ReturnType<typeof negotiate>;
   /**
    * Who may call the route (`apiKeyWith(scope)` from auth.ts: 401 without a valid key, 403 without
    * the scope), checked before anything else but CORS.
@@ -78,18 +78,7 @@ export function httpHandler(handle: (request: HttpRequest) => Promise<HttpRespon
   // registered last so that it answers a failure first, and CORS then applies to that answer too.
   chain.use(httpHeaderNormalizer()).use(httpEventNormalizer());
   if (options.cors) chain.use(corsFor(options.cors));
-  if (options.produces) {
-    chain.use(
-      httpContentNegotiation({
-        parseCharsets: false,
-        parseEncodings: false,
-        parseLanguages: false,
-        availableMediaTypes: options.produces,
-        // An Accept that matches nothing still gets the default, as most APIs answer.
-        failOnMismatch: false,
-      }),
-    );
-  }
+  if (options.negotiation) chain.use(options.negotiation);
   const { auth, precondition } = options;
   if (auth) {
     chain.before(async ({ event }) => {

@@ -12,7 +12,8 @@ import { IDEMPOTENCY_TTL_SECONDS, idempotencyRecordSchema, type IdempotencyRecor
 import { NotFoundError } from '../../core/errors';
 import { keys } from '../../core/keys';
 import { leadSchema, type Lead } from '../../core/lead';
-import { countMetric, logger } from './observability';
+import { countMetric } from './business-metrics';
+import { logger } from './observability';
 import { documents, putIfAbsentWith, tableEnv } from './table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

@@ -1,6 +1,7 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import * as z from 'zod';
-import { countMetric, logger } from './observability';
+import { countMetric } from './business-metrics';
+import { logger } from './observability';
 
 export const mailEnv = z
   .object({

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Charset, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import path from 'node:path';
@@ -16,6 +16,11 @@ export interface LeadflowFunctionProps {
   timeout?: Duration;
   memorySize?: number;
   environment?: Record<string, string>;
+  /**
+   * Packages shipped beside the bundle instead of in it (copied from node_modules; they must have
+   * no dependencies): for code the function loads only on some requests, keeping cold starts lean.
+   */
+  shippedPackages?: string[];
   /** Commands run after esbuild, in the bundle's directory: files the function ships beside its code. */
   afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
@@ -56,19 +61,30 @@ export class LeadflowFunction extends Construct {
       },
       bundling: {
         format: OutputFormat.ESM,
+        // Messages with non-ASCII characters stay as they are instead of growing into \u escapes.
+        charset: Charset.UTF8,
         minify: true,
         sourceMap: false,
         target: 'node24',
         mainFields: ['module', 'main'],
         // The runtime ships AWS SDK v3: leaving it out keeps bundles small and cold starts short.
         bundleAwsSDK: false,
+        externalModules: ['@aws-sdk/*', ...(props.shippedPackages ?? [])],
         // Some bundled CommonJS dependencies call require(); ESM output needs it defined.
         banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
         metafile: false,
-        commandHooks: props.afterBundling && {
+        commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          afterBundling: props.afterBundling,
+          // The shipped scoring rules travel as a file, read only before any rules are published.
+          afterBundling: (inputDir, outputDir) => [
+            `cp "${path.join(inputDir, 'core', 'scoring', 'default-rules.json')}" "${path.join(outputDir, 'default-rules.json')}"`,
+            ...(props.shippedPackages ?? []).flatMap((name) => [
+              `mkdir -p "${path.dirname(path.join(outputDir, 'node_modules', name))}"`,
+              `cp -r "${path.join(inputDir, 'node_modules', name)}" "${path.join(outputDir, 'node_modules', name)}"`,
+            ]),
+            ...(props.afterBundling?.(inputDir, outputDir) ?? []),
+          ],
         },
       },
     });

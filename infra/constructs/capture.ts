@@ -18,6 +18,8 @@ export class Capture extends Construct {
     this.captureLead = new LeadflowFunction(this, 'CaptureLead', {
       entry: 'capture-lead',
       description: 'Captures landing-page form submissions as leads',
+      // The multipart parser is loaded on the first multipart body only: it ships beside the bundle.
+      shippedPackages: ['@fastify/busboy'],
     });
     props.storage.bind(this.captureLead.fn, 'readWrite');
     const path = '/v1/forms/{formId}/submissions';
