@@ -22,7 +22,8 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, repoRoot, scratchDataDir } from '../lo
 import { synthesize } from '../local/synth';
 import { itemAt, median } from './arrays';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+// Fifteen: with seven, one busy moment on a 2-core machine moved a ratio by 0.3 between runs.
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 /** BENCH_KEEP=1 leaves the assembly and the baselines (entry.mjs, index.mjs) for a look. */
 const KEEP = process.env.BENCH_KEEP === '1';
 /** infra/app.ts STACK_NAME (importing it would load aws-cdk-lib into this process). */

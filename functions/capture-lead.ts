@@ -17,6 +17,7 @@ import { countSpam, getForm } from './shared/forms-repository';
 import { getActiveRules } from './shared/rules-repository';
 import { httpHandler, type HttpRequest, type HttpResponse } from './shared/http';
 import { FORM_MEDIA_TYPE, MULTIPART_MEDIA_TYPE } from './shared/http-body';
+import { parseMultipart } from './shared/multipart';
 import { countMetric } from './shared/business-metrics';
 import { correlate, logger } from './shared/observability';
 import {
@@ -78,6 +79,7 @@ export const handler = httpHandler(
       await formOf(request);
     },
     body: 'form',
+    multipart: parseMultipart,
     maxBodyBytes: MAX_BODY_BYTES,
     cors: {
       origins: async (request) => (await formOf(request)).allowedOrigins,

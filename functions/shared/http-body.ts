@@ -4,7 +4,7 @@ import httpUrlencodeBodyParser from '@middy/http-urlencode-body-parser';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../core/errors';
 import type { ReceivedFile } from '../../core/providers/types';
-import { parseMultipart } from './multipart';
+import type { MultipartForm } from './multipart';
 
 /** `json`: the admin routes' JSON object. `form`: a form submission, urlencoded, multipart or JSON. */
 export type BodyKind = 'json' | 'form';
@@ -62,7 +62,12 @@ async function parseWith(parser: BodyParser, request: middy.Request<APIGatewayPr
  * over the route's limit is 413, a media type the route does not take is 415, malformed JSON or
  * a JSON body that is not an object is 400. The raw body is kept for signatures and hashes.
  */
-export function bodyParser(kind: BodyKind, maxBytes = DEFAULT_MAX_BODY_BYTES): middy.MiddlewareObj<APIGatewayProxyEventV2> {
+export function bodyParser(
+  kind: BodyKind,
+  maxBytes = DEFAULT_MAX_BODY_BYTES,
+  /** For `form` routes that take multipart (multipart.ts); passed in so that only they bundle it. */
+  parseMultipart?: (body: Buffer, contentType: string) => Promise<MultipartForm>,
+): middy.MiddlewareObj<APIGatewayProxyEventV2> {
   return {
     before: async (request) => {
       const event = request.event as ParsedBodyEvent;
@@ -74,9 +79,10 @@ export function bodyParser(kind: BodyKind, maxBytes = DEFAULT_MAX_BODY_BYTES): m
 
       const contentType = event.headers['content-type'];
       const mediaType = mediaTypeOf(contentType);
-      const supported = kind === 'json' ? [JSON_MEDIA_TYPE] : [FORM_MEDIA_TYPE, MULTIPART_MEDIA_TYPE, JSON_MEDIA_TYPE];
+      const supported =
+        kind === 'json' ? [JSON_MEDIA_TYPE] : [FORM_MEDIA_TYPE, ...(parseMultipart ? [MULTIPART_MEDIA_TYPE] : []), JSON_MEDIA_TYPE];
       if (!supported.includes(mediaType)) throw new UnsupportedMediaTypeError(supported);
-      if (mediaType === MULTIPART_MEDIA_TYPE) {
+      if (mediaType === MULTIPART_MEDIA_TYPE && parseMultipart) {
         const multipart = await parseMultipart(bytes, contentType ?? '').catch(() => {
           throw new ValidationError('the body is not valid multipart/form-data (is the boundary in the content type?)');
         });

@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import type { ApiKeyRecord } from '../../core/api-key';
 import { bodyParser, type BodyKind, type ParsedBodyEvent, type ReceivedForm } from './http-body';
 import { httpErrors } from './http-errors';
+import type { MultipartForm } from './multipart';
 import type { negotiate } from './negotiation';
 import { correlate, observed } from './observability';
 
@@ -48,6 +49,8 @@ export interface CorsPolicy {
 export interface HttpRouteOptions {
   /** What the body may be: `json` (an object; the admin routes) or `form` (capture's form fields). */
   body?: BodyKind;
+  /** A `form` route's multipart parser (`parseMultipart` from multipart.ts), when it takes multipart. */
+  multipart?: (body: Buffer, contentType: string) => Promise<MultipartForm>;
   /** The largest body accepted, in bytes (413 above it). */
   maxBodyBytes?: number;
   cors?: CorsPolicy;
@@ -88,7 +91,7 @@ export function httpHandler(handle: (request: HttpRequest) => Promise<HttpRespon
     });
   }
   if (precondition) chain.before(async ({ event, context }) => precondition(toRequest(event, context)));
-  if (options.body) chain.use(bodyParser(options.body, options.maxBodyBytes));
+  if (options.body) chain.use(bodyParser(options.body, options.maxBodyBytes, options.multipart));
   return chain.use(httpErrors());
 }
 

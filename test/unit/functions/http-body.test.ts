@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../../core/errors';
 import { MAX_BODY_BYTES, parseFields } from '../../../core/submission';
 import { bodyParser, type ParsedBodyEvent } from '../../../functions/shared/http-body';
+import { parseMultipart } from '../../../functions/shared/multipart';
 import { httpEvent, lambdaContext } from './events';
 
 const form = 'application/x-www-form-urlencoded';
@@ -15,7 +16,7 @@ async function submitted(contentType: string | undefined, body: string, options:
     body: options.base64 ? Buffer.from(body).toString('base64') : body,
   }) as ParsedBodyEvent;
   event.isBase64Encoded = options.base64 ?? false;
-  await bodyParser('form', MAX_BODY_BYTES).before!({
+  await bodyParser('form', MAX_BODY_BYTES, parseMultipart).before!({
     event,
     context: lambdaContext(),
     response: undefined,
