@@ -109,5 +109,7 @@ const bundles = await withCloud(true, async (cloud) => {
       };
     });
 });
-console.log('function bundles (minified ESM; the AWS SDK comes from the Lambda runtime; aim: capture < 200 KB; bench/bundles.ts measures cold starts):');
+console.log(
+  'function bundles (minified ESM; the AWS SDK comes from the Lambda runtime; aim: capture < 200 KB; bench/bundles.ts measures cold starts):',
+);
 for (const bundle of bundles) console.log(`  ${bundle.kb.toFixed(1).padStart(7)} KB  ${bundle.name}`);
