@@ -138,6 +138,9 @@ export const apiRoutes: readonly ApiRoute[] = [
       413: error(`The body is larger than ${MAX_BODY_BYTES / 1024} KB (\`payload_too_large\`).`),
       415: error(`The body is not one of ${FORM_MEDIA_TYPES.join(', ')} (\`unsupported_media_type\`).`),
       422: idempotencyReused,
+      503: error(
+        'The store is throttling or unreachable, or the lead is too busy: nothing was stored; retry after `Retry-After` seconds (`temporarily_unavailable`).',
+      ),
     },
   },
   {

@@ -9,7 +9,15 @@ export interface ErrorDetail {
 }
 
 export type ErrorKind =
-  'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'too_large' | 'unsupported_format' | 'unprocessable';
+  | 'invalid'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'too_large'
+  | 'unsupported_format'
+  | 'unprocessable'
+  | 'unavailable';
 
 export abstract class DomainError extends Error {
   abstract readonly kind: ErrorKind;
@@ -108,6 +116,16 @@ export class UnprocessableError extends DomainError {
     super(message, [], options);
     this.name = 'UnprocessableError';
     this.code = code;
+  }
+}
+
+/** The platform cannot take the request now (a store throttling or unreachable, contention that outlasted the retries): retry shortly. */
+export class TemporarilyUnavailableError extends DomainError {
+  readonly kind = 'unavailable';
+  readonly code = 'temporarily_unavailable';
+  constructor(message = 'the service is busy; nothing was stored, please retry in a second', options?: ErrorOptions) {
+    super(message, [], options);
+    this.name = 'TemporarilyUnavailableError';
   }
 }
 

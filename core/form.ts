@@ -1,5 +1,9 @@
 import * as z from 'zod';
 import { providerIds } from './providers/types';
+import { isLeadFieldName } from './submission';
+
+/** A web address: http or https only (a `javascript:` or `data:` redirect would run in the visitor's browser). */
+const webUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
 export const formIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a form id is 1-63 lowercase letters, digits or dashes');
 
@@ -8,13 +12,15 @@ export const formSchema = z.object({
   formId: formIdSchema,
   name: z.string().min(1).max(200),
   /** Origins allowed to post with fetch/XHR (CORS). A plain HTML form post needs no CORS. */
-  allowedOrigins: z.array(z.url().max(300)).max(50).default([]),
+  allowedOrigins: z.array(webUrl.max(300)).max(50).default([]),
   /** Where a browser form post is sent afterwards (303). Without it the answer is JSON. */
-  redirectUrl: z.url().max(2000).optional(),
+  redirectUrl: webUrl.max(2000).optional(),
   /** Hidden field that humans leave empty; bots fill it in. */
   honeypotField: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/)
+    // A honeypot named like a lead field would drop every real submission as spam.
+    .refine((name) => !isLeadFieldName(name), { error: 'must not be the name of a lead field (such as email or company)' })
     .default('_gotcha'),
   /**
    * The form tool that posts to this form: its body format and signature scheme. `generic` is

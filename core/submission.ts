@@ -236,6 +236,11 @@ export function validateSubmission(fields: Record<string, string>, ignored: stri
   return readSubmission(Object.entries(fields), ignored).submission;
 }
 
+/** True for a name that maps to a lead field in any usual spelling (`Email`, `first_name`...). */
+export function isLeadFieldName(name: string): boolean {
+  return fieldAliases[aliasKey(name)] !== undefined;
+}
+
 /** Lowercased and trimmed: the identity used to deduplicate leads. */
 export function normalizeEmail(email: string): string {
   return email.trim().normalize('NFC').toLowerCase();

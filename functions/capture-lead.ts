@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { planCapture, type CaptureExtras } from '../core/capture';
-import { NotFoundError, UnsupportedMediaTypeError } from '../core/errors';
+import { NotFoundError, TemporarilyUnavailableError, UnsupportedMediaTypeError } from '../core/errors';
 import { formIdSchema, type Form } from '../core/form';
 import {
   PROVIDER_EVENT_TTL_SECONDS,
@@ -19,6 +18,7 @@ import { httpHandler, type HttpRequest, type HttpResponse } from './shared/http'
 import { FORM_MEDIA_TYPE, MULTIPART_MEDIA_TYPE } from './shared/http-body';
 import { parseMultipart } from './shared/multipart';
 import { countMetric } from './shared/business-metrics';
+import { MAX_CONFLICT_ATTEMPTS, backOffAfterConflict } from './shared/conflicts';
 import { correlate, logger } from './shared/observability';
 import {
   IdempotencyKeyUsedError,
@@ -28,8 +28,6 @@ import {
   getLead,
   saveLead,
 } from './shared/leads-repository';
-
-const MAX_ATTEMPTS = 8;
 
 /**
  * POST (and OPTIONS) /v1/forms/{formId}/submissions: a submission in the form's provider's format
@@ -159,11 +157,12 @@ async function capture(
       } else if (!(error instanceof LeadChangedError || error instanceof WriteConflictError)) {
         throw error;
       }
-      if (attempt >= MAX_ATTEMPTS) throw error;
+      if (attempt >= MAX_CONFLICT_ATTEMPTS) throw new TemporarilyUnavailableError(undefined, { cause: error });
+      // The first retry re-reads at once; later ones back off, so that many writers take turns.
+      if (attempt > 1 || !(error instanceof LeadChangedError)) await backOffAfterConflict(attempt);
       if (error instanceof LeadChangedError || error instanceof IdempotencyKeyUsedError) {
         existing = await getLead(leadId, true);
       }
-      if (!(error instanceof LeadChangedError)) await sleep(Math.random() * 10 * 2 ** attempt);
     }
   }
 }

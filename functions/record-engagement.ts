@@ -2,7 +2,7 @@ import { rescoreLead } from '../core/transitions';
 import { NotFoundError, ValidationError, detailsFromIssues } from '../core/errors';
 import { historyEntry } from '../core/history';
 import { leadIdSchema } from '../core/lead';
-import { engagementEventSchema } from '../core/scoring';
+import { engagementEventSchema, futureEventProblem } from '../core/scoring';
 import { apiKeyWith } from './shared/auth';
 import { actorOf, httpHandler } from './shared/http';
 import { changeLeadOnce } from './shared/idempotent-lead-change';
@@ -21,6 +21,8 @@ export const handler = httpHandler(
     const parsed = engagementEventSchema.safeParse({ at: new Date().toISOString(), ...request.body });
     if (!parsed.success) throw new ValidationError('the event is invalid', detailsFromIssues(parsed.error.issues));
     const event = parsed.data;
+    const future = futureEventProblem(event, new Date());
+    if (future) throw new ValidationError('the event is invalid', [{ path: 'at', message: future }]);
     const rules = await getActiveRules();
     const actor = actorOf(request);
 

@@ -22,24 +22,20 @@ export const handler = observed(async (input: { leadId: string }): Promise<Lifec
     current.stage === 'new' && current.score && routingDecision(current.score, rules) === 'qualified'
       ? lifecycleConfig.owners[(await nextOwnerIndex()) % lifecycleConfig.owners.length]
       : undefined;
-  const { lead } = await changeLead(
-    input.leadId,
-    (current) => {
-      if (current.stage !== 'new') return undefined;
-      const decision = current.score ? routingDecision(current.score, rules) : 'nurturing';
-      const reason = current.score
-        ? `score ${current.score.total} (grade ${current.score.grade}) under rules ${current.score.rulesVersion}`
-        : 'not scored';
-      const transition = moveLead(
-        current,
-        routingMove(decision, reason),
-        'workflow',
-        new Date(),
-        decision === 'qualified' ? owner : undefined,
-      );
-      return { lead: transition.lead, entries: [transition.entry] };
-    },
-    5,
-  );
+  const { lead } = await changeLead(input.leadId, (current) => {
+    if (current.stage !== 'new') return undefined;
+    const decision = current.score ? routingDecision(current.score, rules) : 'nurturing';
+    const reason = current.score
+      ? `score ${current.score.total} (grade ${current.score.grade}) under rules ${current.score.rulesVersion}`
+      : 'not scored';
+    const transition = moveLead(
+      current,
+      routingMove(decision, reason),
+      'workflow',
+      new Date(),
+      decision === 'qualified' ? owner : undefined,
+    );
+    return { lead: transition.lead, entries: [transition.entry] };
+  });
   return planStep(lead.stage, 0, lifecycleConfig);
 });

@@ -30,3 +30,14 @@ export const engagementEventSchema = z.object({
   properties: eventPropertiesSchema.optional(),
 });
 export type EngagementEvent = z.infer<typeof engagementEventSchema>;
+
+/** Clocks differ a little; an event further ahead than this has not happened yet. */
+export const MAX_EVENT_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * An event dated in the future would never decay (a click "in 9999" counts in full forever), so
+ * one more than a few minutes ahead of `now` is refused.
+ */
+export function futureEventProblem(event: Pick<EngagementEvent, 'at'>, now: Date): string | undefined {
+  return Date.parse(event.at) - now.getTime() > MAX_EVENT_CLOCK_SKEW_MS ? 'must not be in the future' : undefined;
+}

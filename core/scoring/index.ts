@@ -18,6 +18,7 @@ export {
   engagementEventSchema,
   engagementEventTypeSchema,
   engagementEventTypes,
+  futureEventProblem,
   type EngagementEvent,
   type EngagementEventType,
 } from './events';

@@ -1,6 +1,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DomainError, type ErrorDetail, type ErrorKind } from '../../core/errors';
+import { DomainError, TemporarilyUnavailableError, type ErrorDetail, type ErrorKind } from '../../core/errors';
 import { logger } from './observability';
 
 /** The one place where the domain's error kinds become HTTP statuses. */
@@ -13,7 +13,23 @@ export const statusOfKind: Record<ErrorKind, number> = {
   too_large: 413,
   unsupported_format: 415,
   unprocessable: 422,
+  unavailable: 503,
 };
+
+/** AWS errors that mean "not now": a throttled or unreachable store. The client may retry; nothing was stored. */
+const transientErrorNames = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TransactionInProgressException',
+  'ServiceUnavailable',
+  'TimeoutError',
+]);
+const transientErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+
+function isTransient(error: Error & { code?: unknown }): boolean {
+  return transientErrorNames.has(error.name) || (typeof error.code === 'string' && transientErrorCodes.has(error.code));
+}
 
 const internalError = {
   status: 500,
@@ -34,6 +50,10 @@ export function httpErrors(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGat
       let answer = internalError;
       if (error instanceof DomainError) {
         answer = { status: statusOfKind[error.kind], code: error.code, message: error.message, details: error.details };
+      } else if (error && isTransient(error)) {
+        logger.warn('store unavailable; answered 503', { route: request.event.routeKey, error: { name: error.name } });
+        const busy = new TemporarilyUnavailableError();
+        answer = { status: 503, code: busy.code, message: busy.message, details: [] };
       } else {
         logger.error('request failed', {
           route: request.event.routeKey,
@@ -42,7 +62,7 @@ export function httpErrors(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGat
       }
       request.response = {
         statusCode: answer.status,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
+        headers: { 'content-type': 'application/json; charset=utf-8', ...(answer.status === 503 && { 'retry-after': '1' }) },
         body: JSON.stringify({ error: { code: answer.code, message: answer.message, details: answer.details } }),
       };
     },

@@ -1,11 +1,10 @@
-import { NotFoundError } from '../../core/errors';
+import { NotFoundError, TemporarilyUnavailableError } from '../../core/errors';
 import type { HistoryEntry } from '../../core/history';
 import { parseIdempotencyKey, replay, requestHash } from '../../core/idempotency';
 import type { Lead } from '../../core/lead';
+import { MAX_CONFLICT_ATTEMPTS, backOffAfterConflict } from './conflicts';
 import type { HttpRequest, HttpResponse } from './http';
 import { IdempotencyKeyUsedError, LeadChangedError, WriteConflictError, getIdempotencyRecord, getLead, saveLead } from './leads-repository';
-
-const MAX_ATTEMPTS = 5;
 
 export interface LeadChange {
   lead: Lead;
@@ -58,7 +57,9 @@ export async function changeLeadOnce(
         if (first) return first;
       }
       const retryable = error instanceof LeadChangedError || error instanceof WriteConflictError;
-      if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
+      if (!retryable) throw error;
+      if (attempt >= MAX_CONFLICT_ATTEMPTS) throw new TemporarilyUnavailableError(undefined, { cause: error });
+      await backOffAfterConflict(attempt);
     }
   }
 }

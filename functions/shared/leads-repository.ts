@@ -13,6 +13,7 @@ import { NotFoundError } from '../../core/errors';
 import { keys } from '../../core/keys';
 import { leadSchema, type Lead } from '../../core/lead';
 import { countMetric } from './business-metrics';
+import { MAX_CONFLICT_ATTEMPTS, backOffAfterConflict } from './conflicts';
 import { logger } from './observability';
 import { documents, putIfAbsentWith, tableEnv } from './table';
 
@@ -202,7 +203,7 @@ export async function listHistory(
 export async function changeLead<T extends { lead: Lead; entries: HistoryEntry[] }>(
   leadId: string,
   change: (lead: Lead) => T | undefined,
-  maxAttempts = 5,
+  maxAttempts = MAX_CONFLICT_ATTEMPTS,
 ): Promise<{ lead: Lead; change?: T }> {
   for (let attempt = 1; ; attempt++) {
     const lead = await getLead(leadId, true);
@@ -215,6 +216,7 @@ export async function changeLead<T extends { lead: Lead; entries: HistoryEntry[]
     } catch (error) {
       const retryable = error instanceof LeadChangedError || error instanceof WriteConflictError;
       if (!retryable || attempt >= maxAttempts) throw error;
+      await backOffAfterConflict(attempt);
     }
   }
 }

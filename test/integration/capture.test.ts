@@ -91,6 +91,30 @@ describe('capture over HTTP', () => {
     expect(items.find((item) => item.sk === 'LEAD')).toMatchObject({ touches: 1 });
   });
 
+  it('takes 20 different submissions for one address at once without a 5xx: one lead, 20 touches', async () => {
+    const email = uniqueEmail('crowd');
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => postForm('default', new URLSearchParams({ email, company: `Crowd ${String(i)}` }).toString())),
+    );
+    expect(responses.map((response) => response.status)).toEqual(Array(20).fill(202));
+    await captureTouches(leadIdFor(email), 20);
+    const lead = (await leadPartition(leadIdFor(email))).find((item) => item.sk === 'LEAD');
+    expect(lead).toMatchObject({ touches: 20 });
+  });
+
+  it('records 20 engagement events sent at once on one lead without a 5xx, each once', async () => {
+    const email = uniqueEmail('events');
+    const { leadId } = await json(postJson('default', { email }));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        admin('POST', `/v1/leads/${String(leadId)}/events`, { type: 'page_visit', properties: { n: i } }),
+      ),
+    );
+    expect(responses.map((response) => response.status)).toEqual(Array(20).fill(202));
+    const lead = (await leadPartition(String(leadId))).find((item) => item.sk === 'LEAD') as { engagement: unknown[] };
+    expect(lead.engagement.filter((event) => (event as { type: string }).type === 'page_visit')).toHaveLength(20);
+  });
+
   it('refuses to reuse an Idempotency-Key for a different submission', async () => {
     const key = randomUUID();
     expect((await postJson('default', { email: uniqueEmail() }, { 'idempotency-key': key })).status).toBe(202);

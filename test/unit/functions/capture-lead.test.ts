@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -217,5 +221,23 @@ describe('capture-lead', () => {
     expect(result.statusCode).toBe(500);
     expect(result.body).not.toContain('secret-detail');
     expect(json(result).error.code).toBe('internal_error');
+  });
+
+  it('answers 503 with Retry-After when the table throttles, without echoing the store', async () => {
+    dynamo
+      .on(PutCommand)
+      .rejects(new ProvisionedThroughputExceededException({ message: 'Rate of requests exceeds the allowed throughput', $metadata: {} }));
+    const result = await post('email=ada%40example.com');
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['retry-after']).toBe('1');
+    expect(json(result).error.code).toBe('temporarily_unavailable');
+    expect(result.body).not.toMatch(/Throughput|Provisioned/);
+  });
+
+  it('retries a lead changed by every other writer, then answers 503 rather than 500 when it never gets through', async () => {
+    dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    const result = await post('email=ada%40example.com');
+    expect(result.statusCode).toBe(503);
+    expect(dynamo.commandCalls(PutCommand).length).toBe(20);
   });
 });
