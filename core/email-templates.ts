@@ -1,6 +1,10 @@
 /**
  * The lifecycle's emails as SES templates (Handlebars syntax, rendered by SES). The CDK app
  * creates one SES template per entry; functions refer to them by id.
+ *
+ * SES inserts template values as they are, with no HTML escaping, and names and companies come
+ * from public forms. So every HTML part reads escaped copies of the data (`leadName_html`, made by
+ * `withHtmlEscapes`), while subjects and text parts read the plain values.
  */
 export interface EmailTemplate {
   id: string;
@@ -12,7 +16,7 @@ export interface EmailTemplate {
 const playbookHtml = '{{#if playbook}}<h3>Playbook</h3><ul>{{#each playbook}}<li>{{this}}</li>{{/each}}</ul>{{/if}}';
 const playbookText = '{{#if playbook}}Playbook:\n{{#each playbook}}- {{this}}\n{{/each}}{{/if}}';
 
-export const emailTemplates: EmailTemplate[] = [
+const plainTemplates: EmailTemplate[] = [
   {
     id: 'owner-reminder',
     subject: 'Reminder: {{leadName}} is waiting in {{stage}}',
@@ -63,3 +67,30 @@ export const emailTemplates: EmailTemplate[] = [
 /** The retention emails after a win, in order. */
 export const retentionEmails = ['thank-you', 'retention-check-in', 'satisfaction-survey', 'upsell-referral'] as const;
 export type RetentionEmail = (typeof retentionEmails)[number];
+
+/** `{{name}}`, `{{#if name}}` and `{{#each name}}` in an HTML part read `name_html` instead (`{{this}}` and closing tags stay). */
+export function readEscapedValues(html: string): string {
+  return html.replace(/\{\{(#if |#each )?([A-Za-z][A-Za-z0-9]*)\}\}/g, (whole, block: string | undefined, name: string) =>
+    name === 'this' ? whole : `{{${block ?? ''}${name}_html}}`,
+  );
+}
+
+export const emailTemplates: EmailTemplate[] = plainTemplates.map((template) => ({ ...template, html: readEscapedValues(template.html) }));
+
+const htmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (character) => htmlEscapes[character] ?? character);
+}
+
+/** The template data plus an HTML-escaped copy of every text value (and list of texts) under `<name>_html`. */
+export function withHtmlEscapes(data: Record<string, unknown>): Record<string, unknown> {
+  const escaped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(data)) {
+    if (typeof value === 'string') escaped[`${name}_html`] = escapeHtml(value);
+    else if (Array.isArray(value))
+      escaped[`${name}_html`] = (value as unknown[]).map((item) => (typeof item === 'string' ? escapeHtml(item) : item));
+    else escaped[`${name}_html`] = value;
+  }
+  return { ...data, ...escaped };
+}

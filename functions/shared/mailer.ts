@@ -1,5 +1,6 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import * as z from 'zod';
+import { withHtmlEscapes } from '../../core/email-templates';
 import { countMetric } from './business-metrics';
 import { logger } from './observability';
 
@@ -42,7 +43,7 @@ export async function sendTemplatedEmail(email: TemplatedEmail): Promise<string>
         Content: {
           Template: {
             TemplateName: templateName,
-            TemplateData: JSON.stringify(email.data),
+            TemplateData: JSON.stringify(withHtmlEscapes(email.data)),
             Headers: email.unsubscribeUrl
               ? [
                   { Name: 'List-Unsubscribe', Value: `<${email.unsubscribeUrl}>` },
