@@ -18,7 +18,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type BuildOptions } from 'esbuild';
 import { readAssembly, type FunctionSpec } from '../local/assembly';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, repoRoot, scratchDataDir } from '../local/local-aws';
+import { repoRoot, scratchDataDir } from '../local/local-aws';
+import { lambdaRuntimeEnv } from '../local/lambda';
 import { synthesize } from '../local/synth';
 import { itemAt, median } from './arrays';
 
@@ -232,20 +233,10 @@ try {
  */
 function lambdaEnv(spec: FunctionSpec, taskRoot: string): Record<string, string> {
   return {
-    ...spec.environment,
-    AWS_REGION: LOCAL_REGION,
-    AWS_DEFAULT_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_LAMBDA_FUNCTION_NAME: spec.name,
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize),
+    ...lambdaRuntimeEnv(spec),
     AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
     LAMBDA_TASK_ROOT: taskRoot,
     TZ: ':UTC',
-    // This machine's Node.js may be older than the runtime's; the SDK's warning would only add noise.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
   };
 }
 

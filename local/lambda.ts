@@ -37,6 +37,27 @@ export interface LocalFunctionOptions {
   log: (line: string) => void;
 }
 
+/**
+ * The environment Lambda gives a function: its template variables and the runtime's own, with
+ * local credentials. Every service gets a closed local port, so a call the local cloud does not
+ * emulate fails at once instead of reaching AWS.
+ */
+export function lambdaRuntimeEnv(spec: FunctionSpec): Record<string, string> {
+  return {
+    ...spec.environment,
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_LAMBDA_FUNCTION_NAME: spec.name,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize),
+    // Deployed, the function runs on its template runtime; this machine's Node.js is no concern of its SDK.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    AWS_ENDPOINT_URL: UNEMULATED_ENDPOINT,
+  };
+}
+
 export class LocalFunction {
   readonly label: string;
   private readonly env: Record<string, string>;
@@ -50,19 +71,7 @@ export class LocalFunction {
   ) {
     this.label = spec.constructPath ?? spec.logicalId;
     this.env = {
-      ...spec.environment,
-      AWS_REGION: LOCAL_REGION,
-      AWS_DEFAULT_REGION: LOCAL_REGION,
-      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-      AWS_LAMBDA_FUNCTION_NAME: spec.name,
-      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize),
-      // Deployed, the function runs on its template runtime; this machine's Node.js is no concern of its SDK.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      // Every other service: a closed local port, so a call the local cloud does not emulate fails
-      // at once instead of reaching AWS.
-      AWS_ENDPOINT_URL: UNEMULATED_ENDPOINT,
+      ...lambdaRuntimeEnv(spec),
       ...Object.fromEntries(Object.entries(options.endpoints).map(([service, url]) => [`AWS_ENDPOINT_URL_${service}`, url])),
     };
   }

@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpEventNormalizer from '@middy/http-event-normalizer';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { ApiKeyRecord } from '../../core/api-key';
 import { bodyParser, type BodyKind, type ParsedBodyEvent, type ReceivedForm } from './http-body';
@@ -69,7 +68,7 @@ export type HttpHandler = middy.MiddyfiedHandler<APIGatewayProxyEventV2, APIGate
 
 /**
  * The one HTTP wrapper every route uses: a middy chain that logs with the request's context,
- * publishes metrics, normalizes the event and its headers, answers CORS, negotiates the answer's
+ * publishes metrics, normalizes the event, answers CORS, negotiates the answer's
  * media type, parses the body, and maps every error to the JSON error shape
  * (`{"error": {code, message, details}}`) without letting an internal error's text out.
  */
@@ -79,7 +78,8 @@ export function httpHandler(handle: (request: HttpRequest) => Promise<HttpRespon
   });
   // middy runs `before` in this order and `after`/`onError` in reverse: the error mapping is
   // registered last so that it answers a failure first, and CORS then applies to that answer too.
-  chain.use(httpHeaderNormalizer()).use(httpEventNormalizer());
+  // No header normalizer: HTTP API (payload 2.0) already delivers header names lowercased.
+  chain.use(httpEventNormalizer());
   if (options.cors) chain.use(corsFor(options.cors));
   if (options.negotiation) chain.use(options.negotiation);
   const { auth, precondition } = options;
