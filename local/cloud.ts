@@ -10,7 +10,7 @@ import path from 'node:path';
 import { readAssembly } from './assembly';
 import { checkJava, ensureTables, startDynamoDb } from './dynamodb';
 import { startControl } from './control';
-import { SesFaults } from './faults';
+import { DynamoFaults, SesFaults } from './faults';
 import { startHttpApi } from './http-api';
 import { LocalFunction } from './lambda';
 import { repoRoot } from './local-aws';
@@ -159,7 +159,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const sfnServer = await stepFunctions.listen(0);
     stops.push(() => sfnServer.close());
 
-    const endpoints = { DYNAMODB: dynamo.endpoint, SFN: sfnServer.endpoint, SESV2: sesProxy.url };
+    // Functions reach DynamoDB Local through a proxy that can throttle, refuse or stall on demand.
+    const dynamoFaults = new DynamoFaults();
+    const dynamoProxy = await dynamoFaults.startProxy(dynamo.endpoint);
+    stops.push(async () => {
+      dynamoFaults.set('off');
+      await dynamoProxy.close();
+    });
+    const endpoints = { DYNAMODB: dynamoProxy.url, SFN: sfnServer.endpoint, SESV2: sesProxy.url };
     for (const spec of assembly.functions) {
       // DynamoDB Local updates indexes synchronously, but a writer stamps `ingestedAt` before its write lands: keep a short lag.
       const environment: Record<string, string> =
@@ -226,6 +233,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stateMachines: assembly.stateMachines,
       triggerSchedule: (name) => schedules.trigger(name),
       sesFaults,
+      dynamoFaults,
     });
     stops.push(() => control.close());
 

@@ -5,10 +5,11 @@
  *   GET  /executions                     running and recent executions with their current state
  *   POST /schedules/{ruleLogicalId}      runs a schedule now
  *   POST /faults/ses {recipient, failures}   GET /faults/ses?recipient=
+ *   POST /faults/dynamodb {mode: off|throttle|refuse|stall}   GET /faults/dynamodb (mode, faulted counts)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen, type RunningServer } from './listen';
-import type { SesFaults } from './faults';
+import { dynamoFaultModes, type DynamoFaults, type SesFaults } from './faults';
 import type { LocalStepFunctions } from './step-functions';
 
 export interface ControlPlane {
@@ -16,6 +17,7 @@ export interface ControlPlane {
   stateMachines: Array<{ name: string; arn: string }>;
   triggerSchedule(ruleLogicalId: string): Promise<unknown>;
   sesFaults: SesFaults;
+  dynamoFaults: DynamoFaults;
 }
 
 export async function startControl(plane: ControlPlane, port = 0): Promise<RunningServer> {
@@ -56,6 +58,23 @@ async function handle(plane: ControlPlane, req: IncomingMessage, res: ServerResp
         return;
       }
       plane.sesFaults.arm(body.recipient, body.failures);
+      res.writeHead(204).end();
+      return;
+    }
+  }
+  if (url.pathname === '/faults/dynamodb') {
+    if (req.method === 'GET') {
+      send(res, 200, { mode: plane.dynamoFaults.mode, faulted: plane.dynamoFaults.faulted });
+      return;
+    }
+    if (req.method === 'POST') {
+      const body = JSON.parse(await readText(req)) as { mode?: unknown };
+      const mode = dynamoFaultModes.find((candidate) => candidate === body.mode);
+      if (!mode) {
+        send(res, 400, { message: `send {"mode": "${dynamoFaultModes.join('" | "')}"}` });
+        return;
+      }
+      plane.dynamoFaults.set(mode);
       res.writeHead(204).end();
       return;
     }

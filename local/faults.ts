@@ -1,7 +1,12 @@
 /**
- * Fault injection for tests and demos: a proxy in front of SES local that rejects sends to
- * chosen recipients, the way SES rejects a suppressed or invalid address (400 MessageRejected).
- * Functions reach SES only through it (AWS_ENDPOINT_URL_SESV2).
+ * Fault injection for tests and demos. Functions reach SES and DynamoDB only through these
+ * proxies (AWS_ENDPOINT_URL_SESV2, AWS_ENDPOINT_URL_DYNAMODB), so a test can make the services
+ * fail the way they fail on AWS:
+ * - SES rejects sends to chosen recipients, as it rejects a suppressed or invalid address
+ *   (400 MessageRejected);
+ * - DynamoDB throttles (400 ProvisionedThroughputExceededException), refuses connections, or
+ *   stalls: requests hang, and when the stall ends they reach the table late, after the caller
+ *   may have given up on them (the case where a write the client saw fail did land).
  */
 import { createServer, request as forward, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen, type RunningServer } from './listen';
@@ -55,6 +60,58 @@ export class SesFaults {
   }
 }
 
+/** How the DynamoDB proxy treats requests: pass them, throttle them, reset them, or hold them. */
+export type DynamoFaultMode = 'off' | 'throttle' | 'refuse' | 'stall';
+export const dynamoFaultModes: readonly DynamoFaultMode[] = ['off', 'throttle', 'refuse', 'stall'];
+
+export class DynamoFaults {
+  private current: DynamoFaultMode = 'off';
+  private readonly held: Array<() => void> = [];
+  /** Requests answered with a fault, by mode, since the proxy started. */
+  readonly faulted: Record<DynamoFaultMode, number> = { off: 0, throttle: 0, refuse: 0, stall: 0 };
+
+  get mode(): DynamoFaultMode {
+    return this.current;
+  }
+
+  /** Sets the mode; leaving `stall` lets the held requests through, late. */
+  set(mode: DynamoFaultMode): void {
+    this.current = mode;
+    if (mode !== 'stall') for (const release of this.held.splice(0)) release();
+  }
+
+  async startProxy(target: string): Promise<RunningServer> {
+    const serve = async (req: IncomingMessage, res: ServerResponse) => {
+      const body = await readBody(req);
+      if (this.current === 'stall') {
+        this.faulted.stall += 1;
+        await new Promise<void>((resolve) => this.held.push(resolve));
+      }
+      if (this.current === 'throttle') {
+        this.faulted.throttle += 1;
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'ProvisionedThroughputExceededException' });
+        res.end(
+          JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+            message: 'The level of configured provisioned throughput for the table was exceeded (fault injected by the local cloud)',
+          }),
+        );
+        return;
+      }
+      if (this.current === 'refuse') {
+        this.faulted.refuse += 1;
+        req.socket.destroy();
+        return;
+      }
+      pipe(target, req, body, res);
+    };
+    const server = createServer((req, res) => {
+      void serve(req, res);
+    });
+    return listen(server, 0, 'DynamoDB fault proxy');
+  }
+}
+
 function recipientsOf(body: Buffer): string[] {
   try {
     const request = JSON.parse(body.toString('utf8')) as { Destination?: { ToAddresses?: string[] } };
@@ -77,8 +134,9 @@ function pipe(target: string, req: IncomingMessage, body: Buffer, res: ServerRes
     answer.pipe(res);
   });
   upstream.on('error', (error) => {
+    if (res.headersSent || res.destroyed) return;
     res.writeHead(502, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ message: `SES local is unreachable: ${error.message}` }));
+    res.end(JSON.stringify({ message: `the emulator is unreachable: ${error.message}` }));
   });
   upstream.end(body);
 }

@@ -5,9 +5,23 @@ import * as z from 'zod';
 /** Parsed once at start-up: a missing variable fails the cold start, not a request. */
 export const tableEnv = z.object({ TABLE_NAME: z.string().min(1) }).parse(process.env);
 
-export const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-});
+/**
+ * A stalled table must not hold a request until the function times out (API Gateway would then
+ * answer a bare 500): each attempt gives up after these, the SDK retries once with backoff, and
+ * what still fails is a TimeoutError that the HTTP chain answers with 503 and Retry-After.
+ */
+export const DYNAMODB_CONNECTION_TIMEOUT_MS = 1_000;
+export const DYNAMODB_REQUEST_TIMEOUT_MS = 2_000;
+
+export const documents = DynamoDBDocumentClient.from(
+  new DynamoDBClient({
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: DYNAMODB_CONNECTION_TIMEOUT_MS, requestTimeout: DYNAMODB_REQUEST_TIMEOUT_MS },
+  }),
+  {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  },
+);
 
 /**
  * Writes `first` only if no item has its key yet, together with `others`, in one transaction.
