@@ -17,6 +17,7 @@ export type ErrorKind =
   | 'too_large'
   | 'unsupported_format'
   | 'unprocessable'
+  | 'rate_limited'
   | 'unavailable';
 
 export abstract class DomainError extends Error {
@@ -59,7 +60,7 @@ export class InvalidSignatureError extends DomainError {
 
 export class ForbiddenError extends DomainError {
   readonly kind = 'forbidden';
-  readonly code = 'forbidden';
+  readonly code: string = 'forbidden';
   constructor(message: string, options?: ErrorOptions) {
     super(message, [], options);
     this.name = 'ForbiddenError';
@@ -126,6 +127,19 @@ export class TemporarilyUnavailableError extends DomainError {
   constructor(message = 'the service is busy; nothing was stored, please retry in a second', options?: ErrorOptions) {
     super(message, [], options);
     this.name = 'TemporarilyUnavailableError';
+  }
+}
+
+/** Too many requests from one client or for one form in the current window: retry after the given seconds. */
+export class TooManyRequestsError extends DomainError {
+  readonly kind = 'rate_limited';
+  readonly code = 'rate_limited';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+    this.name = 'TooManyRequestsError';
   }
 }
 

@@ -13,6 +13,8 @@
  * | email claim     | LEAD#<leadId>               | EMAIL#<hash of once-key>    |                                      |                                      |
  * | workflow wait   | LEAD#<leadId>               | WORKFLOW                    |                                      |                                      |
  * | owner counter   | COUNTER#owners              | COUNTER                     |                                      |                                      |
+ * | form rate count | RATE#<formId>#<window>      | FORM                        |                                      |                                      |
+ * | client rate count | RATE#<formId>#<window>#<client hash> | CLIENT           |                                      |                                      |
  * | scoring rules   | RULES                       | VERSION#<version> / ACTIVE  |                                      |                                      |
  * | rescore job     | JOB#<jobId>                 | JOB                         |                                      |                                      |
  *
@@ -67,6 +69,13 @@ export const keys = {
   activeRules: (): ItemKey => ({ pk: 'RULES', sk: 'ACTIVE' }),
   job: (jobId: string): ItemKey => ({ pk: `JOB#${jobId}`, sk: 'JOB' }),
   ownerCounter: (): ItemKey => ({ pk: 'COUNTER#owners', sk: 'COUNTER' }),
+  /** A form's submissions in one rate window (one item per form and minute). */
+  formRate: (formId: string, windowStart: number): ItemKey => ({ pk: `RATE#${formId}#${windowStart}`, sk: 'FORM' }),
+  /** One client's submissions to a form in one rate window: a partition per client, so a busy form's clients spread out. */
+  clientRate: (formId: string, windowStart: number, clientHash: string): ItemKey => ({
+    pk: `RATE#${formId}#${windowStart}#${clientHash}`,
+    sk: 'CLIENT',
+  }),
   idempotency: (scope: string, key: string): ItemKey => ({
     pk: `IDEMPOTENCY#${scope}#${key}`,
     sk: 'IDEMPOTENCY',

@@ -234,6 +234,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       triggerSchedule: (name) => schedules.trigger(name),
       sesFaults,
       dynamoFaults,
+      recycleFunctions: () => {
+        for (const fn of functions.values()) fn.recycle();
+        return functions.size;
+      },
     });
     stops.push(() => control.close());
 

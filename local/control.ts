@@ -6,6 +6,7 @@
  *   POST /schedules/{ruleLogicalId}      runs a schedule now
  *   POST /faults/ses {recipient, failures}   GET /faults/ses?recipient=
  *   POST /faults/dynamodb {mode: off|throttle|refuse|stall}   GET /faults/dynamodb (mode, faulted counts)
+ *   POST /functions/recycle              every function's next invocation starts cold (a restart)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen, type RunningServer } from './listen';
@@ -18,6 +19,8 @@ export interface ControlPlane {
   triggerSchedule(ruleLogicalId: string): Promise<unknown>;
   sesFaults: SesFaults;
   dynamoFaults: DynamoFaults;
+  /** Retires every function's environment; answers how many functions were recycled. */
+  recycleFunctions(): number;
 }
 
 export async function startControl(plane: ControlPlane, port = 0): Promise<RunningServer> {
@@ -61,6 +64,10 @@ async function handle(plane: ControlPlane, req: IncomingMessage, res: ServerResp
       res.writeHead(204).end();
       return;
     }
+  }
+  if (req.method === 'POST' && url.pathname === '/functions/recycle') {
+    send(res, 200, { recycled: plane.recycleFunctions() });
+    return;
   }
   if (url.pathname === '/faults/dynamodb') {
     if (req.method === 'GET') {

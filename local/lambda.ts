@@ -81,6 +81,16 @@ export class LocalFunction {
     return this.sandbox().invoke(event);
   }
 
+  /**
+   * Retires the current environment, as Lambda does after a deploy or when it reclaims an idle
+   * one: invocations in flight finish, the next one starts cold. What a function kept in memory
+   * (caches, counters) is gone; what must survive has to live in a store.
+   */
+  recycle(): void {
+    this.current?.drain();
+    this.current = undefined;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all([...this.sandboxes].map((sandbox) => sandbox.terminate()));
@@ -205,6 +215,10 @@ class Sandbox {
   }
 
   /** No new invocations go here; the worker ends once the ones in flight are settled. */
+  drain(): void {
+    this.retire();
+  }
+
   private retire(): void {
     if (!this.retired) {
       this.retired = true;

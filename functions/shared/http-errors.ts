@@ -1,6 +1,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { DomainError, TemporarilyUnavailableError, type ErrorDetail, type ErrorKind } from '../../core/errors';
+import { DomainError, TemporarilyUnavailableError, TooManyRequestsError, type ErrorDetail, type ErrorKind } from '../../core/errors';
 import { logger } from './observability';
 
 /** The one place where the domain's error kinds become HTTP statuses. */
@@ -13,6 +13,7 @@ export const statusOfKind: Record<ErrorKind, number> = {
   too_large: 413,
   unsupported_format: 415,
   unprocessable: 422,
+  rate_limited: 429,
   unavailable: 503,
 };
 
@@ -48,8 +49,10 @@ export function httpErrors(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGat
     onError: (request) => {
       const error = request.error;
       let answer = internalError;
+      let retryAfterSeconds: number | undefined;
       if (error instanceof DomainError) {
         answer = { status: statusOfKind[error.kind], code: error.code, message: error.message, details: error.details };
+        if (error instanceof TooManyRequestsError) retryAfterSeconds = error.retryAfterSeconds;
       } else if (error && isTransient(error)) {
         logger.warn('store unavailable; answered 503', { route: request.event.routeKey, error: { name: error.name } });
         const busy = new TemporarilyUnavailableError();
@@ -62,7 +65,11 @@ export function httpErrors(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGat
       }
       request.response = {
         statusCode: answer.status,
-        headers: { 'content-type': 'application/json; charset=utf-8', ...(answer.status === 503 && { 'retry-after': '1' }) },
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          ...(answer.status === 503 && { 'retry-after': '1' }),
+          ...(retryAfterSeconds !== undefined && { 'retry-after': String(retryAfterSeconds) }),
+        },
         body: JSON.stringify({ error: { code: answer.code, message: answer.message, details: answer.details } }),
       };
     },
