@@ -11,7 +11,7 @@ export interface LeadsProps {
   secrets: Secrets;
 }
 
-/** The lead read routes (API key, `leads:read`): one lead, and its audit trail. Both only read. */
+/** The lead read routes (API key, `leads:read`): find or list leads, one lead, its audit trail. All only read. */
 export class Leads extends Construct {
   constructor(scope: Construct, id: string, props: LeadsProps) {
     super(scope, id);
@@ -21,6 +21,14 @@ export class Leads extends Construct {
     });
     props.storage.bind(getLead.fn, 'read');
     props.api.route(HttpMethod.GET, '/v1/leads/{leadId}', getLead.fn);
+
+    const findLeads = new LeadflowFunction(this, 'FindLeads', {
+      entry: 'find-leads',
+      description: 'Finds the lead for an address, or lists leads by stage, owner and grade from the indexes',
+    });
+    props.storage.bind(findLeads.fn, 'read');
+    props.secrets.bind(findLeads.fn, 'leadIdKey');
+    props.api.route(HttpMethod.GET, '/v1/leads', findLeads.fn);
 
     const getHistory = new LeadflowFunction(this, 'GetLeadHistory', {
       entry: 'get-lead-history',

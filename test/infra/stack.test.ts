@@ -46,7 +46,7 @@ function statements(): Statement[] {
 }
 
 describe('storage', () => {
-  it('is one on-demand, encrypted, point-in-time-recoverable table with TTL and the two GSIs', () => {
+  it('is one on-demand, encrypted, point-in-time-recoverable table with TTL and its three GSIs', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
@@ -59,7 +59,11 @@ describe('storage', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: Match.objectLike({ SSEEnabled: true }),
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byStage' }), Match.objectLike({ IndexName: 'byDay' })],
+        GlobalSecondaryIndexes: [
+          Match.objectLike({ IndexName: 'byStage' }),
+          Match.objectLike({ IndexName: 'byDay' }),
+          Match.objectLike({ IndexName: 'byOwner' }),
+        ],
       }),
     });
   });
@@ -115,7 +119,7 @@ describe('secrets', () => {
   });
 
   it('lets only the functions that need a key read it', () => {
-    expect(readersOf('SecretsLeadIdKey')).toEqual(['CaptureCaptureLeadRole', 'LifecycleProcessLeadChangesRole']);
+    expect(readersOf('SecretsLeadIdKey')).toEqual(['CaptureCaptureLeadRole', 'LeadsFindLeadsRole', 'LifecycleProcessLeadChangesRole']);
     expect(readersOf('SecretsFormSecretsKey')).toEqual(['AdminManageFormsRole', 'CaptureCaptureLeadRole']);
   });
 });
@@ -193,10 +197,13 @@ describe('lead lifecycle state machine', () => {
     expect(States.SendUpsell!.Next).toBe('Done');
   });
 
-  it('starts executions from the table stream, lead items only, with a failure queue', () => {
+  it('starts executions from the table stream, lead items and new submissions only, with a failure queue', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FilterCriteria: {
-        Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: ['LEAD'] } } } }) }],
+        Filters: [
+          { Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: ['LEAD'] } } } }) },
+          { Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['SUBMISSION'] } } } }) },
+        ],
       },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,
