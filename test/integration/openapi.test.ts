@@ -47,6 +47,7 @@ let rescoreJobPath: string | undefined;
  */
 const probes: Record<string, () => Promise<Response>> = {
   captureSubmission: () => postJson('default', { email: uniqueEmail('openapi'), company: 'Analytical Engines' }),
+  findLeads: () => admin('GET', '/v1/leads?stage=new&limit=2'),
   getLead: () => admin('GET', `/v1/leads/${leadId}`),
   getLeadHistory: () => admin('GET', `/v1/leads/${leadId}/history?limit=5`),
   // No stage moves to `won` from where a fresh lead is (new, nurturing or qualified): a 409.
