@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { formIdSchema, formSchema } from '../core/form';
 import { idempotencyKeySchema } from '../core/idempotency';
 import { leadIdSchema } from '../core/lead';
-import { engagementEventSchema } from '../core/scoring';
+import { engagementEventSchema, gradeSchema } from '../core/scoring';
+import { stages } from '../core/stages';
 import { SIGNATURE_HEADER, SIGNATURE_TOLERANCE_SECONDS } from '../core/signature';
 import { submissionSchema, MAX_CUSTOM_FIELDS } from '../core/submission';
 
@@ -56,6 +57,26 @@ export const engagementEventRequestSchema = engagementEventSchema.extend({
 
 /** A form's configuration as PUT: the id comes from the path. */
 export const formRequestSchema = formSchema.omit({ formId: true });
+
+/** `GET /v1/leads`: one address, or a page of leads by stage, owner and grade. */
+export const leadsQuerySchema = z
+  .object({
+    email: z
+      .email()
+      .max(320)
+      .optional()
+      .meta({ description: 'Find the lead for this address (0 or 1); alone, without the other filters.' }),
+    stage: z.enum(stages).optional(),
+    owner: z.email().max(320).optional().meta({ description: "The owner's email: a rep's leads." }),
+    grade: gradeSchema.optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(25),
+    cursor: z.string().max(2000).optional().meta({ description: 'The `nextCursor` of the previous page, with the same filters.' }),
+  })
+  .refine((query) => query.email === undefined || (query.stage ?? query.owner ?? query.grade ?? query.cursor) === undefined, {
+    error: 'email finds one lead: it takes no other filter or cursor',
+    path: ['email'],
+  });
+export type LeadsQuery = z.infer<typeof leadsQuerySchema>;
 
 export const historyQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),

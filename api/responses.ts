@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { formSchema } from '../core/form';
 import { historyEntrySchema } from '../core/history';
-import { leadIdSchema } from '../core/lead';
+import { leadIdSchema, leadSchema } from '../core/lead';
 import { scoreSchema } from '../core/scoring';
 import { stages } from '../core/stages';
 
@@ -12,8 +12,21 @@ const timestamp = z.iso.datetime().meta({ description: 'ISO-8601, UTC.' });
 
 /** `202` to a form submission. */
 export const captureAnswerSchema = z.object({
-  leadId: leadIdSchema,
-  duplicate: z.boolean().meta({ description: 'The address was already a lead: the submission was recorded on it as a touch.' }),
+  submissionId: z
+    .string()
+    .regex(/^sb_[A-Za-z0-9_-]{22}$/)
+    .meta({ description: 'This submission (the same for a retry with the same Idempotency-Key or provider event id).' }),
+  leadId: leadIdSchema.optional().meta({ description: 'Only for a signed or keyed submission: the lead it was recorded on.' }),
+  duplicate: z
+    .boolean()
+    .optional()
+    .meta({ description: 'Only for a signed or keyed submission: the address was already a lead, the submission was a touch on it.' }),
+});
+
+/** `GET /v1/leads`: the lead for an address, or a page of leads (newest first; without a stage, stage by stage). */
+export const leadsPageSchema = z.object({
+  leads: z.array(leadSchema),
+  nextCursor: z.string().optional().meta({ description: 'Absent on the last page.' }),
 });
 
 /** A page of a lead's audit trail, oldest first. */

@@ -15,6 +15,7 @@ import {
   historyQuerySchema,
   idempotencyHeaderSchema,
   leadPathSchema,
+  leadsQuerySchema,
   rescoreJobPathSchema,
 } from './requests';
 import {
@@ -25,6 +26,7 @@ import {
   formWithStatsSchema,
   healthSchema,
   historyPageSchema,
+  leadsPageSchema,
   openApiDocumentSchema,
   rescoreJobSchema,
   rescoreStartedSchema,
@@ -141,6 +143,23 @@ export const apiRoutes: readonly ApiRoute[] = [
       503: error(
         'The store is throttling or unreachable, or the lead is too busy: nothing was stored; retry after `Retry-After` seconds (`temporarily_unavailable`).',
       ),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/leads',
+    operationId: 'findLeads',
+    summary: 'Find or list leads',
+    description:
+      '`?email=` answers the lead for that address (0 or 1). Otherwise a page of leads, newest first, filtered by `stage`, ' +
+      '`owner` and `grade`, read from indexes; pass `nextCursor` back as `cursor` with the same filters for the next page.',
+    tag: 'Leads',
+    access: 'leads:read',
+    params: { query: leadsQuerySchema },
+    responses: {
+      200: answer('The lead for the address, or a page of leads.', leadsPageSchema),
+      400: error('A bad filter, `limit` (1-100) or `cursor` (`validation_failed`).'),
+      ...keyErrors,
     },
   },
   {

@@ -19,7 +19,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sd
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { rmSync } from 'node:fs';
 import { planCapture, withEngagement } from '../core/capture';
-import type { Lead } from '../core/lead';
+import { leadIdFor, type Lead } from '../core/lead';
 import { defaultScoringRules, engagementEventTypes, parseScoringRules, scoreLead, type EngagementEvent } from '../core/scoring';
 import { stages, type Stage } from '../core/stages';
 import { submissionSchema } from '../core/submission';
@@ -65,7 +65,17 @@ function buildLead(i: number, run: string): Lead {
     ...sampleProfile(i, pick),
     utm_source: pick(['google', 'linkedin', 'newsletter']),
   });
-  let lead = planCapture(undefined, submission, { formId: 'default' }, createdAt, defaultScoringRules).lead;
+  let lead = planCapture(
+    undefined,
+    submission,
+    { formId: 'default' },
+    createdAt,
+    defaultScoringRules,
+    {},
+    {
+      leadId: leadIdFor(submission.email, 'bench-lead-id-key'),
+    },
+  ).lead;
   const events = Array.from({ length: 1 + Math.floor(next() * 6) }, (): EngagementEvent => {
     const type = pick(engagementEventTypes);
     const at = new Date(createdAt.getTime() + next() * (now.getTime() - createdAt.getTime())).toISOString();

@@ -1,5 +1,5 @@
 import type { Form } from './form';
-import { leadIdFor, profileFields, type Lead, type Profile, type Touch } from './lead';
+import { profileFields, type Lead, type Profile, type Touch, type UpdatePolicy } from './lead';
 import type { HistoryEntry } from './history';
 import { scoreLead, type EngagementEvent, type ScoringRules } from './scoring';
 import { normalizeEmail, type Submission } from './submission';
@@ -39,10 +39,27 @@ export interface CaptureExtras {
   notes?: string[];
 }
 
+/** How to apply a submission: the keyed id a new lead gets, and how a known lead may change. */
+export interface CaptureOptions {
+  /** The lead id for the submission's email (leadIdFor with the lead-id key); required for a new lead. */
+  leadId?: string;
+  /**
+   * `overwrite`: newer non-empty values win, the touch becomes the last touch (a trusted caller, or
+   * a form whose policy says so). `fill-blanks` (the default): see planCapture.
+   */
+  policy?: UpdatePolicy;
+}
+
 /**
  * Folds a validated submission into the lead it belongs to: a new lead, or for a known email the
- * same lead with its profile refreshed (newer non-empty values win) and the touch recorded as a
- * form_submit engagement. Either way the lead is scored with the given rules.
+ * same lead with the touch recorded as a form_submit engagement, scored with the given rules.
+ *
+ * How a known lead changes is the policy's: `overwrite` refreshes the profile (newer non-empty
+ * values win) and moves the last touch. `fill-blanks`, for a submission nobody vouches for, cannot
+ * erase what is known: it fills only blank profile and custom fields, grants consent but never
+ * withdraws it, keeps the last touch, and never lowers the score (if the filled fields would, it
+ * keeps only the touch). Either way everything it sent is kept as the lead's `lastSubmission`, which
+ * its history entry records.
  */
 export function planCapture(
   existing: Lead | undefined,
@@ -51,6 +68,7 @@ export function planCapture(
   now: Date,
   rules: ScoringRules,
   extras: CaptureExtras = {},
+  options: CaptureOptions = {},
 ): CapturePlan {
   const at = now.toISOString();
   const email = normalizeEmail(submission.email);
@@ -59,10 +77,13 @@ export function planCapture(
   if (extras.notes && extras.notes.length > 0) touch.notes = extras.notes;
   const delivered = extras.engagement ?? [];
   const profile = profileFrom(submission);
+  const policy = options.policy ?? 'fill-blanks';
+  const lastSubmission = { touch, fields: { ...submission, email }, applied: existing ? policy : 'overwrite' } as const;
 
   if (!existing) {
+    if (!options.leadId) throw new Error('a new lead needs its keyed lead id');
     const lead: Lead = {
-      leadId: leadIdFor(email),
+      leadId: options.leadId,
       email,
       profile,
       customFields: submission.customFields,
@@ -72,6 +93,7 @@ export function planCapture(
       source: touch.source,
       attribution: { firstTouch: touch, lastTouch: touch },
       touches: 1,
+      lastSubmission,
       engagement: [],
       createdAt: at,
       updatedAt: at,
@@ -79,18 +101,36 @@ export function planCapture(
     };
     return { duplicate: false, touch, lead: withEngagement(lead, delivered, rules, now) };
   }
-  const updated: Lead = {
-    ...existing,
-    profile: { ...existing.profile, ...profile },
-    customFields: { ...existing.customFields, ...submission.customFields },
-    consent: submission.consent ?? existing.consent,
-    attribution: { firstTouch: existing.attribution.firstTouch, lastTouch: touch },
-    touches: existing.touches + 1,
-    updatedAt: at,
-    version: existing.version + 1,
-  };
   const resubmitted: EngagementEvent = { type: 'form_submit', at, properties: { formId: form.formId } };
-  return { duplicate: true, touch, lead: withEngagement(updated, [resubmitted, ...delivered], rules, now) };
+  const events = [resubmitted, ...delivered];
+  const touched: Lead = { ...existing, touches: existing.touches + 1, lastSubmission, updatedAt: at, version: existing.version + 1 };
+  if (policy === 'overwrite') {
+    const updated: Lead = {
+      ...touched,
+      profile: { ...existing.profile, ...profile },
+      customFields: { ...existing.customFields, ...submission.customFields },
+      consent: submission.consent ?? existing.consent,
+      attribution: { firstTouch: existing.attribution.firstTouch, lastTouch: touch },
+    };
+    return { duplicate: true, touch, lead: withEngagement(updated, events, rules, now) };
+  }
+  const filled = withEngagement(
+    {
+      ...touched,
+      profile: { ...profile, ...existing.profile },
+      customFields: { ...submission.customFields, ...existing.customFields },
+      consent: existing.consent || submission.consent === true,
+    },
+    events,
+    rules,
+    now,
+  );
+  const before = existing.score?.total ?? 0;
+  if (filled.score.total >= before) return { duplicate: true, touch, lead: filled };
+  // The filled fields would lower the score: keep only the touch, and never a lower score than before.
+  const touchOnly = withEngagement(touched, events, rules, now);
+  const lead = touchOnly.score.total >= before || !existing.score ? touchOnly : { ...touchOnly, score: existing.score };
+  return { duplicate: true, touch, lead };
 }
 
 function profileFrom(submission: Submission): Profile {
@@ -140,7 +180,8 @@ function sourceOf(submission: Submission): string {
 export function touchEntries(previous: Lead | undefined, current: Lead): HistoryEntry[] {
   const before = previous?.touches ?? 0;
   if (current.touches <= before) return [];
-  const touch = current.attribution.lastTouch;
+  // The touch as it was sent (a fill-blanks submission does not become the last touch), else the last touch.
+  const touch = current.lastSubmission?.touch ?? current.attribution.lastTouch;
   const first = before === 0;
   return [
     {
@@ -153,6 +194,7 @@ export function touchEntries(previous: Lead | undefined, current: Lead): History
         formId: touch.formId,
         source: touch.source,
         touch,
+        ...(current.lastSubmission && { submitted: current.lastSubmission.fields, applied: current.lastSubmission.applied }),
         score: current.score && { total: current.score.total, grade: current.score.grade, rulesVersion: current.score.rulesVersion },
       },
     },

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { updatePolicies } from './lead';
 import { providerIds } from './providers/types';
 import { isLeadFieldName } from './submission';
 
@@ -42,13 +43,24 @@ export const formSchema = z.object({
    * providers that cannot sign, the secret as a `?token=` in the webhook URL).
    */
   signingSecret: z.string().min(16).max(256).optional(),
+  /**
+   * What a submission nobody vouches for (unsigned, without an API key) may do to a known lead.
+   * `fill-blanks` (the default): fill its blank fields and record the touch in its history, never
+   * change what is known, move its last touch or lower its score. `overwrite`: newer values win.
+   * Signed and keyed submissions always overwrite.
+   */
+  updatePolicy: z.enum(updatePolicies).default('fill-blanks'),
 });
 
 export type Form = z.infer<typeof formSchema>;
 export type FormInput = z.input<typeof formSchema>;
 
-/** The form as the admin API shows it: the secret never leaves the table. */
-export function publicForm(form: Form): Omit<Form, 'signingSecret'> & { signed: boolean } {
-  const { signingSecret, ...rest } = form;
-  return { ...rest, signed: signingSecret !== undefined };
+/** A form as stored: its signing secret only encrypted (core/secret-box.ts, under the FormSecretsKey). */
+export const storedFormSchema = formSchema.omit({ signingSecret: true }).extend({ encryptedSigningSecret: z.string().optional() });
+export type StoredForm = z.infer<typeof storedFormSchema>;
+
+/** The form as the admin API shows it: the secret never leaves the table, even encrypted. */
+export function publicForm(form: StoredForm): Omit<StoredForm, 'encryptedSigningSecret'> & { signed: boolean } {
+  const { encryptedSigningSecret, ...rest } = form;
+  return { ...rest, signed: encryptedSigningSecret !== undefined };
 }

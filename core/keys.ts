@@ -5,11 +5,16 @@
  * | item            | pk                          | sk                          | gsi1 (byStage)                       | gsi2 (byDay)                         |
  * |-----------------|-----------------------------|-----------------------------|--------------------------------------|--------------------------------------|
  * | lead            | LEAD#<leadId>               | LEAD                        | STAGE#<stage> / <createdAt>#<leadId> |                                      |
+ *
+ * A lead with an owner is also on gsi3 (byOwner): `OWNER#<owner email>` / `<grade>#<createdAt>#<leadId>`
+ * (a rep's leads, by grade); `-` stands for a lead not scored yet.
+ *
  * | history entry   | LEAD#<leadId>               | HISTORY#<at>#<entryId>      |                                      | DAY#<ingest day>#<shard> / <ingestedAt>#<id> |
  * | form            | FORM#<formId>               | FORM                        |                                      |                                      |
  * | form counters   | FORM#<formId>               | STATS                       |                                      |                                      |
  * | API key         | APIKEY#<sha256 of key>      | APIKEY                      |                                      |                                      |
  * | idempotency     | IDEMPOTENCY#<scope>#<key>   | IDEMPOTENCY                 |                                      |                                      |
+ * | submission      | SUBMISSION#<submissionId>   | SUBMISSION                  |                                      |                                      |
  * | email claim     | LEAD#<leadId>               | EMAIL#<hash of once-key>    |                                      |                                      |
  * | workflow wait   | LEAD#<leadId>               | WORKFLOW                    |                                      |                                      |
  * | owner counter   | COUNTER#owners              | COUNTER                     |                                      |                                      |
@@ -32,6 +37,7 @@ export const tableKeys = {
   ttlAttribute: 'expiresAt',
   byStage: { indexName: 'byStage', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   byDay: { indexName: 'byDay', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  byOwner: { indexName: 'byOwner', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
 } as const;
 
 /** Day partitions are split into this many shards. */
@@ -47,6 +53,11 @@ export const keys = {
   leadByStage: (stage: string, createdAt: string, leadId: string) => ({
     gsi1pk: `STAGE#${stage}`,
     gsi1sk: `${createdAt}#${leadId}`,
+  }),
+  /** Only leads with an owner are on byOwner (a sparse index). */
+  leadByOwner: (ownerEmail: string, grade: string | undefined, createdAt: string, leadId: string) => ({
+    gsi3pk: `OWNER#${ownerEmail.toLowerCase()}`,
+    gsi3sk: `${grade ?? '-'}#${createdAt}#${leadId}`,
   }),
   historyPrefix: 'HISTORY#',
   history: (leadId: string, at: string, entryId: string): ItemKey => ({
@@ -76,6 +87,8 @@ export const keys = {
     pk: `RATE#${formId}#${windowStart}#${clientHash}`,
     sk: 'CLIENT',
   }),
+  /** A public submission accepted and waiting for the stream consumer to fold it into its lead. */
+  submission: (submissionId: string): ItemKey => ({ pk: `SUBMISSION#${submissionId}`, sk: 'SUBMISSION' }),
   idempotency: (scope: string, key: string): ItemKey => ({
     pk: `IDEMPOTENCY#${scope}#${key}`,
     sk: 'IDEMPOTENCY',

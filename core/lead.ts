@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import * as z from 'zod';
 import { profileSchema } from './profile';
 import { engagementEventSchema, scoreSchema } from './scoring';
@@ -29,6 +29,19 @@ export type Owner = z.infer<typeof ownerSchema>;
 
 export const objectionTypes = ['price', 'features', 'timing', 'authority', 'other'] as const;
 
+/** How a submission for a known lead may change it: fill only its blanks, or overwrite what is known. */
+export const updatePolicies = ['fill-blanks', 'overwrite'] as const;
+export type UpdatePolicy = (typeof updatePolicies)[number];
+
+/** The latest form submission as it was sent, whatever of it the lead kept: its history entry records it. */
+export const lastSubmissionSchema = z.object({
+  touch: touchSchema,
+  /** The submitted fields (validated), all of them. */
+  fields: z.record(z.string(), z.unknown()),
+  /** How it was applied to the lead. */
+  applied: z.enum(updatePolicies),
+});
+
 export const leadSchema = z.object({
   leadId: z.string(),
   email: z.string(),
@@ -48,6 +61,7 @@ export const leadSchema = z.object({
   source: z.string(),
   attribution: z.object({ firstTouch: touchSchema, lastTouch: touchSchema }),
   touches: z.number().int().positive(),
+  lastSubmission: lastSubmissionSchema.optional(),
   /** The current score with its breakdown, and the recent engagement it was computed from. */
   score: scoreSchema.optional(),
   engagement: z.array(engagementEventSchema).default([]),
@@ -61,9 +75,11 @@ export type Lead = z.infer<typeof leadSchema>;
 export const leadIdSchema = z.string().regex(/^ld_[A-Za-z0-9_-]{22}$/, 'is not a lead id');
 
 /**
- * A lead's id is derived from its normalized email, so the same person always maps to the same
- * lead (and the same workflow execution name) without a separate uniqueness index.
+ * A lead's id is an HMAC of its normalized email under a secret key (the stack's LeadIdKey): the
+ * same person always maps to the same lead (and the same workflow execution name) without a
+ * uniqueness index, yet nobody without the key can compute a lead id from an address.
  */
-export function leadIdFor(normalizedEmail: string): string {
-  return `ld_${createHash('sha256').update(`leadflow:lead:${normalizedEmail}`).digest('base64url').slice(0, 22)}`;
+export function leadIdFor(normalizedEmail: string, key: string): string {
+  if (key.length === 0) throw new Error('a lead id needs the lead-id key');
+  return `ld_${createHmac('sha256', key).update(`leadflow:lead:${normalizedEmail}`).digest('base64url').slice(0, 22)}`;
 }

@@ -1,39 +1,41 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { planCapture, type CaptureExtras } from '../core/capture';
-import { NotFoundError, TemporarilyUnavailableError, UnsupportedMediaTypeError } from '../core/errors';
-import { formIdSchema, type Form } from '../core/form';
+import { NotFoundError, UnsupportedMediaTypeError } from '../core/errors';
+import { formIdSchema, type StoredForm } from '../core/form';
 import {
+  IDEMPOTENCY_TTL_SECONDS,
   PROVIDER_EVENT_TTL_SECONDS,
   parseIdempotencyKey,
   providerEventKey,
   replay,
   requestHash,
-  type IdempotencyRecord,
 } from '../core/idempotency';
 import { leadIdFor } from '../core/lead';
 import { providerFor, type Delivery } from '../core/providers';
 import { MAX_BODY_BYTES, isSpam, normalizeEmail, parseFields, readSubmission, type Submission } from '../core/submission';
-import { countSpam, getForm } from './shared/forms-repository';
+import { authorize } from './shared/auth';
+import { countSpam, getForm, signingSecretOf } from './shared/forms-repository';
+import { foldSubmission } from './shared/fold-submission';
 import { getActiveRules } from './shared/rules-repository';
 import { httpHandler, type HttpRequest, type HttpResponse } from './shared/http';
 import { FORM_MEDIA_TYPE, MULTIPART_MEDIA_TYPE } from './shared/http-body';
 import { parseMultipart } from './shared/multipart';
 import { countMetric } from './shared/business-metrics';
-import { MAX_CONFLICT_ATTEMPTS, backOffAfterConflict } from './shared/conflicts';
 import { correlate, logger } from './shared/observability';
-import {
-  IdempotencyKeyUsedError,
-  LeadChangedError,
-  WriteConflictError,
-  getIdempotencyRecord,
-  getLead,
-  saveLead,
-} from './shared/leads-repository';
+import { IdempotencyKeyUsedError, getIdempotencyRecord, saveLead } from './shared/leads-repository';
+import { secretEnv, secretValue } from './shared/secrets';
+import { acceptSubmission } from './shared/submissions-repository';
 
 /**
  * POST (and OPTIONS) /v1/forms/{formId}/submissions: a submission in the form's provider's format
  * (leadflow's own, or a form tool's webhook), verified with its signature scheme when the form has
- * a secret, deduplicated by the provider's event id or an Idempotency-Key, stored as one durable
- * write.
+ * a secret, deduplicated by the provider's event id or an Idempotency-Key.
+ *
+ * A public submission (unsigned, no API key) is accepted with one write of the submission and
+ * answered `202 {submissionId}` at once, the same for a new address, a known one and spam: the
+ * table stream's consumer folds it into its lead under the form's update policy. A trusted one
+ * (a signed form, or `Authorization: Bearer` with a leads:write key) is stored on its lead now and
+ * learns the lead id and whether the address was known.
  */
 export const handler = httpHandler(
   async (request) => {
@@ -44,7 +46,11 @@ export const handler = httpHandler(
     const provider = providerFor(form.provider);
     const delivery = deliveryOf(request);
     if (!provider.mediaTypes.includes(delivery.mediaType)) throw new UnsupportedMediaTypeError([...provider.mediaTypes]);
-    if (form.signingSecret) provider.verify(delivery, form.signingSecret, now);
+    const signingSecret = await signingSecretOf(form);
+    if (signingSecret) provider.verify(delivery, signingSecret, now);
+    // No gateway authorizer on this public route: a key, when sent, is checked here (401/403 if it is not good).
+    const keyed = request.headers.authorization !== undefined && (await authorize(request.headers.authorization, 'leads:write'), true);
+    const trusted = signingSecret !== undefined || keyed;
     const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
 
     const received = provider.read(delivery, form.fieldMap);
@@ -54,7 +60,7 @@ export const handler = httpHandler(
       countMetric('SpamSubmissions');
       logger.info('spam submission dropped', { formId: form.formId });
       // Answer exactly like a real capture so bots learn nothing.
-      return answer(request, form, { leadId: leadIdFor(`spam-${Date.now()}-${Math.random()}`), duplicate: false });
+      return answer(request, form, { submissionId: submissionIdFor(form.formId, undefined) });
     }
     const { submission, notes } = readSubmission(fields, [form.honeypotField]);
     const extras: CaptureExtras = {
@@ -62,12 +68,29 @@ export const handler = httpHandler(
       notes: [...(received.notes ?? []), ...notes],
       engagement: (received.engagement ?? []).map((event) => ({ ...event, at: event.at ?? now.toISOString() })),
     };
-    const once = received.eventId
+    const once: Once | undefined = received.eventId
       ? { ...providerEventKey(form.provider, received.eventId), ttlSeconds: PROVIDER_EVENT_TTL_SECONDS }
       : idempotencyKey
-        ? { key: idempotencyKey, hash: requestHash([form.formId, request.rawBody]) }
+        ? { key: idempotencyKey, hash: requestHash([form.formId, request.rawBody]), ttlSeconds: IDEMPOTENCY_TTL_SECONDS }
         : undefined;
-    const result = await capture(form, submission, extras, once);
+    const submissionId = submissionIdFor(form.formId, once?.key);
+
+    if (!trusted) {
+      await acceptSubmission({
+        submissionId,
+        formId: form.formId,
+        policy: form.updatePolicy,
+        submission,
+        extras: { ...extras },
+        receivedAt: now.toISOString(),
+        requestHash: once?.hash,
+        keepSeconds: once?.ttlSeconds ?? IDEMPOTENCY_TTL_SECONDS,
+      });
+      countMetric('SubmissionsAccepted');
+      logger.info('submission accepted', { formId: form.formId, provider: form.provider });
+      return answer(request, form, { submissionId });
+    }
+    const result = await capture(form, submissionId, submission, extras, once);
     countMetric(result.duplicate ? 'DuplicateSubmissions' : 'LeadsCaptured');
     logger.info(result.duplicate ? 'known lead resubmitted' : 'lead captured', { formId: form.formId, provider: form.provider });
     return answer(request, form, result);
@@ -105,72 +128,67 @@ function deliveryOf(request: HttpRequest): Delivery {
 }
 
 /** The form the submission is for (its settings are cached per container); 404 for an unknown one. */
-async function formOf(request: HttpRequest): Promise<Form> {
+async function formOf(request: HttpRequest): Promise<StoredForm> {
   const formId = formIdSchema.safeParse(request.pathParameters.formId);
   const form = formId.success ? await getForm(formId.data) : undefined;
   if (!form) throw new NotFoundError('there is no such form');
   return form;
 }
 
-interface CaptureResult {
-  leadId: string;
-  duplicate: boolean;
+/** An idempotency key (a client's, or a provider's event id) and how long it holds. */
+interface Once {
+  key: string;
+  hash: string;
+  ttlSeconds: number;
+}
+
+interface CaptureAnswer {
+  submissionId: string;
+  leadId?: string;
+  duplicate?: boolean;
+}
+
+/** Random, or fixed by the idempotency key so a retry names the same submission; never derived from the email. */
+function submissionIdFor(formId: string, key: string | undefined): string {
+  const id = key === undefined ? randomBytes(16) : createHash('sha256').update(`${formId}\n${key}`).digest();
+  return `sb_${id.toString('base64url').slice(0, 22)}`;
 }
 
 /**
- * Optimistic capture: assume a new lead and create it with one conditional write (a transaction
- * with the idempotency record when a key is given); if the email is known,
- * read the lead and update it from the version read. Conflicts retry with jittered backoff; a
- * used idempotency key replays the first answer.
+ * A trusted submission, stored now: optimistic capture (one conditional write for a new lead, a
+ * transaction with the idempotency record when a key is given; a known lead is read and updated
+ * from the version read). A used idempotency key replays the first answer.
  */
-async function capture(
-  form: Form,
-  submission: Submission,
-  extras: CaptureExtras,
-  idempotency: { key: string; hash: string; ttlSeconds?: number } | undefined,
-): Promise<CaptureResult> {
-  const leadId = leadIdFor(normalizeEmail(submission.email));
+async function capture(form: StoredForm, submissionId: string, submission: Submission, extras: CaptureExtras, once: Once | undefined) {
+  const leadId = leadIdFor(normalizeEmail(submission.email), await secretValue(secretEnv.leadIdKey));
   correlate({ leadId });
   const rules = await getActiveRules();
-  let existing = undefined;
-  for (let attempt = 1; ; attempt++) {
-    const now = new Date();
-    const plan = planCapture(existing, submission, form, now, rules, extras);
-    const result: CaptureResult = { leadId, duplicate: plan.duplicate };
-    const record: IdempotencyRecord | undefined = idempotency && {
-      requestHash: idempotency.hash,
-      status: 202,
-      body: { ...result },
-    };
-    try {
-      // The lead is the one durable write; its history entry and workflow follow from the table stream.
-      await saveLead(
-        plan.lead,
-        [],
-        idempotency && record && { scope: form.formId, key: idempotency.key, record, now, ttlSeconds: idempotency.ttlSeconds },
-      );
-      return result;
-    } catch (error) {
-      if (error instanceof IdempotencyKeyUsedError && idempotency) {
-        const stored = await getIdempotencyRecord(form.formId, idempotency.key);
-        if (stored) return replay(stored, idempotency.hash).body as unknown as CaptureResult;
-      } else if (!(error instanceof LeadChangedError || error instanceof WriteConflictError)) {
-        throw error;
+  let replayed: CaptureAnswer | undefined;
+  const plan = await foldSubmission(
+    leadId,
+    (existing) => planCapture(existing, submission, form, new Date(), rules, extras, { leadId, policy: 'overwrite' }),
+    async ({ lead, duplicate }) => {
+      const body = { submissionId, leadId, duplicate };
+      const record = once && { scope: form.formId, key: once.key, ttlSeconds: once.ttlSeconds, now: new Date() };
+      try {
+        // The lead is the one durable write; its history entry and workflow follow from the table stream.
+        await saveLead(lead, [], record && { ...record, record: { requestHash: once.hash, status: 202, body } });
+      } catch (error) {
+        const stored = error instanceof IdempotencyKeyUsedError && once ? await getIdempotencyRecord(form.formId, once.key) : undefined;
+        // Expired between the two calls: try again.
+        if (!stored || !once) throw error;
+        replayed = replay(stored, once.hash).body as unknown as CaptureAnswer;
       }
-      if (attempt >= MAX_CONFLICT_ATTEMPTS) throw new TemporarilyUnavailableError(undefined, { cause: error });
-      // The first retry re-reads at once; later ones back off, so that many writers take turns.
-      if (attempt > 1 || !(error instanceof LeadChangedError)) await backOffAfterConflict(attempt);
-      if (error instanceof LeadChangedError || error instanceof IdempotencyKeyUsedError) {
-        existing = await getLead(leadId, true);
-      }
-    }
-  }
+    },
+    (error) => error instanceof IdempotencyKeyUsedError,
+  );
+  return replayed ?? { submissionId, leadId, duplicate: plan.duplicate };
 }
 
-function answer(request: HttpRequest, form: Form, result: CaptureResult): HttpResponse {
+function answer(request: HttpRequest, form: StoredForm, result: CaptureAnswer): HttpResponse {
   if (form.provider === 'generic' && form.redirectUrl && isBrowserFormPost(request)) {
     const location = new URL(form.redirectUrl);
-    location.searchParams.set('leadId', result.leadId);
+    location.searchParams.set('submissionId', result.submissionId);
     return { status: 303, headers: { location: location.toString() } };
   }
   return { status: 202, json: result };

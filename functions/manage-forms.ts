@@ -18,8 +18,7 @@ export const handler = httpHandler(
 
     const parsed = formSchema.safeParse({ ...request.body, formId: formId.data });
     if (!parsed.success) throw new ValidationError('the form is invalid', detailsFromIssues(parsed.error.issues));
-    await putForm(parsed.data, new Date());
-    return { status: 200, json: publicForm(parsed.data) };
+    return { status: 200, json: publicForm(await putForm(parsed.data, new Date())) };
   },
   { auth: apiKeyWith('admin'), body: 'json' },
 );

@@ -3,19 +3,25 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue as StreamAttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
-import { touchEntries } from '../core/capture';
-import { leadSchema, type Lead } from '../core/lead';
-import { appendHistory, withoutKeys } from './shared/leads-repository';
-import { logger, observed } from './shared/observability';
+import { planCapture, touchEntries, type CaptureExtras } from '../core/capture';
+import { leadIdFor, leadSchema, type Lead } from '../core/lead';
+import { normalizeEmail, type Submission } from '../core/submission';
+import { countMetric } from './shared/business-metrics';
+import { foldSubmission } from './shared/fold-submission';
+import { SubmissionAppliedError, appendHistory, saveLeadApplying, withoutKeys } from './shared/leads-repository';
+import { correlate, logger, observed } from './shared/observability';
+import { getActiveRules } from './shared/rules-repository';
+import { secretEnv, secretValue } from './shared/secrets';
+import { pendingSubmissionSchema } from './shared/submissions-repository';
 
 const env = z.object({ STATE_MACHINE_ARN: z.string().min(1) }).parse(process.env);
 const sfn = new SFNClient({});
 
 /**
- * Table stream consumer for lead items. A capture is one durable write; what follows from it
- * happens here, retried by the stream until it succeeds: the `captured`/`resubmitted` history
- * entries, and for a new lead the start of its lifecycle execution, named after the lead so it
- * can only ever start once.
+ * Table stream consumer for lead and submission items. A capture is one durable write; what
+ * follows from it happens here, retried by the stream until it succeeds: a public submission is
+ * folded into its lead; a lead write gets its `captured`/`resubmitted` history entries, and a new
+ * lead the start of its lifecycle execution, named after the lead so it can only ever start once.
  */
 export const handler = observed(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   for (const record of event.Records) {
@@ -34,6 +40,10 @@ export const handler = observed(async (event: DynamoDBStreamEvent): Promise<Dyna
 });
 
 async function processRecord(record: DynamoDBRecord): Promise<void> {
+  if (record.dynamodb?.Keys?.sk?.S === 'SUBMISSION') {
+    await applySubmission(record);
+    return;
+  }
   const current = leadFrom(record.dynamodb?.NewImage);
   if (!current) return;
   // Conditional: a redelivered record must not rewrite (and so re-index) an entry already written.
@@ -49,6 +59,41 @@ async function processRecord(record: DynamoDBRecord): Promise<void> {
     );
   } catch (error) {
     if (!(error instanceof ExecutionAlreadyExists)) throw error;
+  }
+}
+
+/**
+ * Folds an accepted public submission into its lead with the capture logic, under the policy its
+ * form had when it was received; the lead write and the submission's applied marker are one
+ * transaction, so a redelivered record changes nothing. The lead's own stream record then brings
+ * its history entry and workflow.
+ */
+async function applySubmission(record: DynamoDBRecord): Promise<void> {
+  const image = record.dynamodb?.NewImage;
+  if (record.eventName !== 'INSERT' || !image) return;
+  const pending = pendingSubmissionSchema.parse(unmarshall(image as Record<string, AttributeValue>));
+  if (pending.appliedAt || !pending.submission) return;
+  // Validated by capture before it stored them (only capture writes submission items).
+  const submission = pending.submission as unknown as Submission;
+  const extras = (pending.extras ?? {}) as CaptureExtras;
+  const leadId = leadIdFor(normalizeEmail(submission.email), await secretValue(secretEnv.leadIdKey));
+  correlate({ leadId });
+  const rules = await getActiveRules();
+  const receivedAt = new Date(pending.receivedAt);
+  try {
+    const plan = await foldSubmission(
+      leadId,
+      (existing) =>
+        planCapture(existing, submission, { formId: pending.formId }, receivedAt, rules, extras, { leadId, policy: pending.policy }),
+      ({ lead }) => saveLeadApplying(lead, pending.submissionId, new Date(), pending.keepSeconds),
+    );
+    countMetric(plan.duplicate ? 'DuplicateSubmissions' : 'LeadsCaptured');
+    logger.info(plan.duplicate ? 'known lead resubmitted' : 'lead captured', {
+      formId: pending.formId,
+      submissionId: pending.submissionId,
+    });
+  } catch (error) {
+    if (!(error instanceof SubmissionAppliedError)) throw error;
   }
 }
 

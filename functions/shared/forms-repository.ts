@@ -1,30 +1,53 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { formSchema, type Form } from '../../core/form';
+import { storedFormSchema, type Form, type StoredForm } from '../../core/form';
 import { keys } from '../../core/keys';
+import { openSecret, sealSecret } from '../../core/secret-box';
+import { secretEnv, secretValue } from './secrets';
 import { documents, tableEnv } from './table';
 
 /** Forms change rarely and every capture reads one: keep them for a few seconds per container. */
 const FORM_CACHE_MS = 5_000;
-const cache = new Map<string, { form: Form; expires: number }>();
+const cache = new Map<string, { form: StoredForm; expires: number }>();
 
-export async function getForm(formId: string, options: { fresh?: boolean } = {}): Promise<Form | undefined> {
+/** A form as stored: its signing secret encrypted (signingSecretOf opens it). */
+export async function getForm(formId: string, options: { fresh?: boolean } = {}): Promise<StoredForm | undefined> {
   const cached = cache.get(formId);
   if (!options.fresh && cached && cached.expires > Date.now()) return cached.form;
   const { Item } = await documents.send(new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.form(formId) }));
   if (!Item) return undefined;
-  const form = formSchema.parse(Item);
+  const form = storedFormSchema.parse(Item);
   cache.set(formId, { form, expires: Date.now() + FORM_CACHE_MS });
   return form;
 }
 
-export async function putForm(form: Form, now: Date): Promise<void> {
+/** Stores a form with its signing secret encrypted under the FormSecretsKey; returns it as stored. */
+export async function putForm(form: Form, now: Date): Promise<StoredForm> {
+  const { signingSecret, ...rest } = form;
+  const stored: StoredForm = {
+    ...rest,
+    ...(signingSecret !== undefined && {
+      encryptedSigningSecret: sealSecret(await secretValue(secretEnv.formSecretsKey), associatedData(form.formId), signingSecret),
+    }),
+  };
   await documents.send(
     new PutCommand({
       TableName: tableEnv.TABLE_NAME,
-      Item: { ...keys.form(form.formId), ...form, updatedAt: now.toISOString() },
+      Item: { ...keys.form(form.formId), ...stored, updatedAt: now.toISOString() },
     }),
   );
   cache.delete(form.formId);
+  return stored;
+}
+
+/** The form's signing secret in plain text, for verifying a delivery (capture only holds the key to open it). */
+export async function signingSecretOf(form: StoredForm): Promise<string | undefined> {
+  if (form.encryptedSigningSecret === undefined) return undefined;
+  return openSecret(await secretValue(secretEnv.formSecretsKey), associatedData(form.formId), form.encryptedSigningSecret);
+}
+
+/** A sealed secret opens only for the form it was sealed for. */
+function associatedData(formId: string): string {
+  return `leadflow:form:${formId}:signingSecret`;
 }
 
 /** Spam is counted, never stored. */

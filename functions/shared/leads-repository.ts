@@ -45,7 +45,7 @@ export class WriteConflictError extends Error {
 
 /** A lead item without its table keys: the lead itself. */
 export function withoutKeys(item: Record<string, unknown>): Record<string, unknown> {
-  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...lead } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, gsi3pk: _gsi3pk, gsi3sk: _gsi3sk, ...lead } = item;
   return lead;
 }
 
@@ -58,7 +58,12 @@ export async function getLead(leadId: string, consistent = false): Promise<Lead 
 }
 
 export function leadItem(lead: Lead): Record<string, unknown> {
-  return { ...keys.lead(lead.leadId), ...keys.leadByStage(lead.stage, lead.createdAt, lead.leadId), ...lead };
+  return {
+    ...keys.lead(lead.leadId),
+    ...keys.leadByStage(lead.stage, lead.createdAt, lead.leadId),
+    ...(lead.owner && keys.leadByOwner(lead.owner.email, lead.score?.grade, lead.createdAt, lead.leadId)),
+    ...lead,
+  };
 }
 
 /**
@@ -141,6 +146,55 @@ export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?
     if (idempotency && reasons[0] === 'ConditionalCheckFailed') throw new IdempotencyKeyUsedError({ cause: error });
     if (reasons.includes('ConditionalCheckFailed')) throw new LeadChangedError({ cause: error });
     if (reasons.includes('TransactionConflict')) throw new WriteConflictError({ cause: error });
+    throw error;
+  }
+}
+
+/** The submission was folded into its lead already (a redelivered stream record). */
+export class SubmissionAppliedError extends Error {
+  constructor(options?: ErrorOptions) {
+    super('the submission was applied already', options);
+    this.name = 'SubmissionAppliedError';
+  }
+}
+
+/**
+ * Writes a lead changed by a pending public submission and marks the submission applied, in one
+ * transaction: a redelivered stream record finds it marked and changes nothing, so each submission
+ * counts once. The marker drops what the submission carried and expires after `keepSeconds`.
+ */
+export async function saveLeadApplying(lead: Lead, submissionId: string, now: Date, keepSeconds: number): Promise<void> {
+  const created = lead.version === 1;
+  try {
+    await documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableEnv.TABLE_NAME,
+              Item: leadItem(lead),
+              ConditionExpression: created ? 'attribute_not_exists(pk)' : 'version = :previous',
+              ExpressionAttributeValues: created ? undefined : { ':previous': lead.version - 1 },
+            },
+          },
+          {
+            Update: {
+              TableName: tableEnv.TABLE_NAME,
+              Key: keys.submission(submissionId),
+              UpdateExpression: 'SET appliedAt = :now, expiresAt = :expires REMOVE submission, extras',
+              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(appliedAt)',
+              ExpressionAttributeValues: { ':now': now.toISOString(), ':expires': Math.floor(now.getTime() / 1000) + keepSeconds },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const [leadReason, submissionReason] = (error.CancellationReasons ?? []).map((reason) => reason.Code);
+    if (submissionReason === 'ConditionalCheckFailed') throw new SubmissionAppliedError({ cause: error });
+    if (leadReason === 'ConditionalCheckFailed') throw new LeadChangedError({ cause: error });
+    if ([leadReason, submissionReason].includes('TransactionConflict')) throw new WriteConflictError({ cause: error });
     throw error;
   }
 }

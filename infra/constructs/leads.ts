@@ -2,14 +2,16 @@ import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Construct } from 'constructs';
 import { LeadflowFunction } from './api-function';
 import type { LeadflowHttpApi } from './http-api';
+import type { Secrets } from './secrets';
 import type { Storage } from './storage';
 
 export interface LeadsProps {
   api: LeadflowHttpApi;
   storage: Storage;
+  secrets: Secrets;
 }
 
-/** The lead read routes (API key, `leads:read`): one lead, and its audit trail. Both only read. */
+/** The lead read routes (API key, `leads:read`): find or list leads, one lead, its audit trail. All only read. */
 export class Leads extends Construct {
   constructor(scope: Construct, id: string, props: LeadsProps) {
     super(scope, id);
@@ -19,6 +21,14 @@ export class Leads extends Construct {
     });
     props.storage.bind(getLead.fn, 'read');
     props.api.route(HttpMethod.GET, '/v1/leads/{leadId}', getLead.fn);
+
+    const findLeads = new LeadflowFunction(this, 'FindLeads', {
+      entry: 'find-leads',
+      description: 'Finds the lead for an address, or lists leads by stage, owner and grade from the indexes',
+    });
+    props.storage.bind(findLeads.fn, 'read');
+    props.secrets.bind(findLeads.fn, 'leadIdKey');
+    props.api.route(HttpMethod.GET, '/v1/leads', findLeads.fn);
 
     const getHistory = new LeadflowFunction(this, 'GetLeadHistory', {
       entry: 'get-lead-history',

@@ -12,11 +12,13 @@ import { leadLifecycleDefinition } from '../../workflows/lead-lifecycle';
 import { LeadflowFunction } from './api-function';
 import type { Email } from './email';
 import type { LeadflowHttpApi } from './http-api';
+import type { Secrets } from './secrets';
 import type { Storage } from './storage';
 
 export interface LifecycleProps {
   api: LeadflowHttpApi;
   storage: Storage;
+  secrets: Secrets;
   email: Email;
   config: LifecycleConfig;
 }
@@ -82,10 +84,12 @@ export class Lifecycle extends Construct {
 
     const processLeadChanges = new LeadflowFunction(this, 'ProcessLeadChanges', {
       entry: 'process-lead-changes',
-      description: "Records form touches in a lead's history and starts each new lead's lifecycle, from the table stream",
+      description:
+        "Folds public submissions into leads, records form touches in a lead's history and starts each new lead's lifecycle, from the table stream",
       environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
     });
     props.storage.bind(processLeadChanges.fn, 'readWrite');
+    props.secrets.bind(processLeadChanges.fn, 'leadIdKey');
     this.stateMachine.grantStartExecution(processLeadChanges.fn);
     Validations.of(processLeadChanges).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -108,11 +112,15 @@ export class Lifecycle extends Construct {
         bisectBatchOnError: true,
         reportBatchItemFailures: true,
         onFailure: new SqsDlq(failedStarts),
-        // Lead items only: new leads and changed ones (a resubmission is a change).
+        // Lead items (new leads and changed ones: a resubmission is a change), and new public submissions.
         filters: [
           FilterCriteria.filter({
             eventName: FilterRule.or('INSERT', 'MODIFY'),
             dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') as unknown } } },
+          }),
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT') as unknown,
+            dynamodb: { Keys: { sk: { S: FilterRule.isEqual('SUBMISSION') as unknown } } },
           }),
         ],
       }),

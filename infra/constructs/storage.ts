@@ -8,6 +8,8 @@ import { tableKeys } from '../../core/keys';
 
 export type TableAccess = 'read' | 'readWrite';
 
+const indexes = [tableKeys.byStage, tableKeys.byDay, tableKeys.byOwner];
+
 const readActions = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
 const writeActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
@@ -36,7 +38,8 @@ export class Storage extends Construct {
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    for (const index of [tableKeys.byStage, tableKeys.byDay]) {
+    // One new index per deployment at most: CloudFormation creates a single GSI per table update.
+    for (const index of indexes) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.indexName,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
@@ -55,10 +58,7 @@ export class Storage extends Construct {
     fn.addToRolePolicy(
       new PolicyStatement({
         actions,
-        resources: [
-          this.table.tableArn,
-          ...[tableKeys.byStage, tableKeys.byDay].map((index) => `${this.table.tableArn}/index/${index.indexName}`),
-        ],
+        resources: [this.table.tableArn, ...indexes.map((index) => `${this.table.tableArn}/index/${index.indexName}`)],
       }),
     );
   }

@@ -46,7 +46,7 @@ function statements(): Statement[] {
 }
 
 describe('storage', () => {
-  it('is one on-demand, encrypted, point-in-time-recoverable table with TTL and the two GSIs', () => {
+  it('is one on-demand, encrypted, point-in-time-recoverable table with TTL and its three GSIs', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
@@ -59,7 +59,11 @@ describe('storage', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: Match.objectLike({ SSEEnabled: true }),
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byStage' }), Match.objectLike({ IndexName: 'byDay' })],
+        GlobalSecondaryIndexes: [
+          Match.objectLike({ IndexName: 'byStage' }),
+          Match.objectLike({ IndexName: 'byDay' }),
+          Match.objectLike({ IndexName: 'byOwner' }),
+        ],
       }),
     });
   });
@@ -84,6 +88,39 @@ describe('storage', () => {
     const actions = JSON.stringify(readers[0]![1].Properties.PolicyDocument.Statement);
     expect(actions).toMatch(/dynamodb:(GetItem|Query)/);
     expect(actions).not.toMatch(/dynamodb:(Put|Update|Delete)Item|dynamodb:BatchWriteItem|dynamodb:TransactWriteItems/);
+  });
+});
+
+describe('secrets', () => {
+  /** Roles whose policies may read the secret with this logical id prefix. */
+  function readersOf(secretPrefix: string): string[] {
+    return Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, policy]) =>
+        (policy.Properties.PolicyDocument.Statement as Statement[]).some(
+          (s) => JSON.stringify(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(secretPrefix),
+        ),
+      )
+      .map(([id]) => id.replace(/DefaultPolicy.*$/, ''))
+      .sort();
+  }
+
+  it('generates the lead-id key and the form-secrets key, retained, never rotated', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    for (const id of ['SecretsLeadIdKey', 'SecretsFormSecretsKey']) {
+      const [secret] = Object.entries(template.findResources('AWS::SecretsManager::Secret')).filter(([logicalId]) =>
+        logicalId.startsWith(id),
+      );
+      expect(secret?.[1]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        Properties: { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } },
+      });
+    }
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+  });
+
+  it('lets only the functions that need a key read it', () => {
+    expect(readersOf('SecretsLeadIdKey')).toEqual(['CaptureCaptureLeadRole', 'LeadsFindLeadsRole', 'LifecycleProcessLeadChangesRole']);
+    expect(readersOf('SecretsFormSecretsKey')).toEqual(['AdminManageFormsRole', 'CaptureCaptureLeadRole']);
   });
 });
 
@@ -160,10 +197,13 @@ describe('lead lifecycle state machine', () => {
     expect(States.SendUpsell!.Next).toBe('Done');
   });
 
-  it('starts executions from the table stream, lead items only, with a failure queue', () => {
+  it('starts executions from the table stream, lead items and new submissions only, with a failure queue', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FilterCriteria: {
-        Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: ['LEAD'] } } } }) }],
+        Filters: [
+          { Pattern: JSON.stringify({ eventName: ['INSERT', 'MODIFY'], dynamodb: { Keys: { sk: { S: ['LEAD'] } } } }) },
+          { Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { Keys: { sk: { S: ['SUBMISSION'] } } } }) },
+        ],
       },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BisectBatchOnFunctionError: true,

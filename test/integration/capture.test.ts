@@ -1,9 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { leadIdFor } from '../../core/lead';
 import { signPayload } from '../../core/signature';
-import { admin, apiUrl, captureTouches, json, leadPartition, postForm, postJson, uniqueEmail } from './helpers';
+import {
+  admin,
+  apiUrl,
+  captureLead,
+  captureTouches,
+  eventually,
+  findLead,
+  json,
+  keyed,
+  leadPartition,
+  postForm,
+  postJson,
+  uniqueEmail,
+  unknownLeadId,
+} from './helpers';
 
 const secret = 'whsec_integration_0123456789';
 const signedForm = `signed-${randomUUID().slice(0, 8)}`;
@@ -37,9 +50,10 @@ describe('capture over HTTP', () => {
     );
     expect(response.status).toBe(202);
     const body = await json(response);
-    expect(body).toEqual({ leadId: leadIdFor(email), duplicate: false });
+    expect(body).toEqual({ submissionId: expect.stringMatching(/^sb_[A-Za-z0-9_-]{22}$/) });
 
-    const lead = await leadOf(body.leadId);
+    const found = await eventually('the lead', () => findLead(email));
+    const lead = await leadOf(found.leadId);
     expect(lead).toMatchObject({
       email,
       stage: 'new',
@@ -52,17 +66,16 @@ describe('capture over HTTP', () => {
 
   it('stores a JSON post', async () => {
     const email = uniqueEmail('json');
-    const response = await postJson('default', { email, firstName: 'Grace', companySize: '201-1000', consent: true });
-    expect(response.status).toBe(202);
-    const lead = await leadOf((await json(response)).leadId);
+    const { leadId } = await captureLead('default', { email, firstName: 'Grace', companySize: '201-1000', consent: true });
+    const lead = await leadOf(leadId);
     expect(lead).toMatchObject({ email, consent: true, profile: { firstName: 'Grace', companySize: '201-1000' } });
   });
 
-  it('gives the same email the same lead, records the second touch and keeps first-touch attribution', async () => {
+  it('gives the same email the same lead, records the second touch and keeps first-touch attribution (keyed: overwrite)', async () => {
     const email = uniqueEmail('twice');
-    const first = await json(postJson('default', { email, utm_source: 'google' }));
-    const second = await json(postJson('default', { email: email.toUpperCase(), utm_source: 'newsletter', company: 'Acme' }));
-    expect(second).toEqual({ leadId: first.leadId, duplicate: true });
+    const first = await json(postJson('default', { email, utm_source: 'google' }, keyed()));
+    const second = await json(postJson('default', { email: email.toUpperCase(), utm_source: 'newsletter', company: 'Acme' }, keyed()));
+    expect(second).toEqual({ submissionId: expect.stringMatching(/^sb_/), leadId: first.leadId, duplicate: true });
 
     const lead = await leadOf(first.leadId);
     expect(lead).toMatchObject({ touches: 2, source: 'google', profile: { company: 'Acme' } });
@@ -79,12 +92,14 @@ describe('capture over HTTP', () => {
     const responses = await Promise.all(Array.from({ length: 20 }, () => postForm('default', body, { 'idempotency-key': key })));
     const answers = await Promise.all(responses.map((response) => json(response)));
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(202));
-    expect(new Set(answers.map((answer) => JSON.stringify(answer)))).toEqual(
-      new Set([JSON.stringify({ leadId: leadIdFor(email), duplicate: false })]),
-    );
+    expect(new Set(answers.map((answer) => JSON.stringify(answer))).size).toBe(1);
+    expect(Object.keys(answers[0])).toEqual(['submissionId']);
 
-    await captureTouches(leadIdFor(email), 1);
-    const items = await leadPartition(leadIdFor(email));
+    const { leadId } = await eventually('the lead', () => findLead(email));
+    await captureTouches(leadId, 1);
+    // Give a redelivered or late submission time to show up as a second touch.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const items = await leadPartition(leadId);
     expect(items.filter((item) => item.sk === 'LEAD')).toHaveLength(1);
     // One capture touch; later history entries are the lead's workflow routing it.
     expect(items.filter((item) => ['captured', 'resubmitted'].includes(String(item.type)))).toHaveLength(1);
@@ -97,21 +112,21 @@ describe('capture over HTTP', () => {
       Array.from({ length: 20 }, (_, i) => postForm('default', new URLSearchParams({ email, company: `Crowd ${String(i)}` }).toString())),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(202));
-    await captureTouches(leadIdFor(email), 20);
-    const lead = (await leadPartition(leadIdFor(email))).find((item) => item.sk === 'LEAD');
+    const { leadId } = await eventually('the lead', () => findLead(email));
+    const touches = await captureTouches(leadId, 20);
+    expect(touches).toHaveLength(20);
+    const lead = (await leadPartition(leadId)).find((item) => item.sk === 'LEAD');
     expect(lead).toMatchObject({ touches: 20 });
   });
 
   it('records 20 engagement events sent at once on one lead without a 5xx, each once', async () => {
     const email = uniqueEmail('events');
-    const { leadId } = await json(postJson('default', { email }));
+    const { leadId } = await captureLead('default', { email });
     const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        admin('POST', `/v1/leads/${String(leadId)}/events`, { type: 'page_visit', properties: { n: i } }),
-      ),
+      Array.from({ length: 20 }, (_, i) => admin('POST', `/v1/leads/${leadId}/events`, { type: 'page_visit', properties: { n: i } })),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(202));
-    const lead = (await leadPartition(String(leadId))).find((item) => item.sk === 'LEAD') as { engagement: unknown[] };
+    const lead = (await leadPartition(leadId)).find((item) => item.sk === 'LEAD') as { engagement: unknown[] };
     expect(lead.engagement.filter((event) => (event as { type: string }).type === 'page_visit')).toHaveLength(20);
   });
 
@@ -127,7 +142,10 @@ describe('capture over HTTP', () => {
     const email = uniqueEmail('browser');
     const response = await postForm('default', new URLSearchParams({ email }).toString(), { accept: 'text/html' });
     expect(response.status).toBe(303);
-    expect(response.headers.get('location')).toBe(`${inject('siteUrl')}/thanks.html?leadId=${leadIdFor(email)}`);
+    const location = new URL(response.headers.get('location') ?? '');
+    expect(`${location.origin}${location.pathname}`).toBe(`${inject('siteUrl')}/thanks.html`);
+    expect([...location.searchParams.keys()]).toEqual(['submissionId']);
+    expect(location.searchParams.get('submissionId')).toMatch(/^sb_[A-Za-z0-9_-]{22}$/);
   });
 
   it('answers CORS preflight for the landing page origin and not for others', async () => {
@@ -147,7 +165,8 @@ describe('capture over HTTP', () => {
     const email = uniqueEmail('bot');
     const response = await postForm('default', new URLSearchParams({ email, _gotcha: 'https://spam.example' }).toString());
     expect(response.status).toBe(202);
-    expect(await leadPartition(leadIdFor(email))).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await findLead(email)).toBeUndefined();
     const after = (await json(admin('GET', '/v1/forms/default'))).stats.spamDropped;
     expect(after).toBe(before + 1);
   });
@@ -249,7 +268,7 @@ describe('bad input gets a 4xx JSON error and stores nothing', () => {
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const body = await json(response);
     expect(body.error).toMatchObject({ code, message: expect.any(String), details: expect.any(Array) });
-    expect(await leadPartition(leadIdFor(email))).toEqual([]);
+    expect(await findLead(email)).toBeUndefined();
   });
 
   it('never refuses a lead over field names: multipart, repeated names and nested JSON all make the lead', async () => {
@@ -266,10 +285,10 @@ describe('bad input gets a 4xx JSON error and stores nothing', () => {
     const object = await postJson('default', { email: nested, company: { name: 'Acme' } });
     expect(object.status).toBe(202);
 
-    const leadOf = async (response: Response) => json(admin('GET', `/v1/leads/${String((await json(response)).leadId)}`));
-    expect(await leadOf(multipart)).toMatchObject({ email: viaMultipart });
-    expect(await leadOf(twice)).toMatchObject({ email: repeated, customFields: { email: 'other@example.com', interest: 'a, b' } });
-    expect(await leadOf(object)).toMatchObject({ email: nested, customFields: { 'company.name': 'Acme' } });
+    const leadOf = (email: string) => eventually(`the lead for ${email}`, () => findLead(email));
+    expect(await leadOf(viaMultipart)).toMatchObject({ email: viaMultipart });
+    expect(await leadOf(repeated)).toMatchObject({ email: repeated, customFields: { email: 'other@example.com', interest: 'a, b' } });
+    expect(await leadOf(nested)).toMatchObject({ email: nested, customFields: { 'company.name': 'Acme' } });
   });
 
   it('names every bad field in the details', async () => {
@@ -281,7 +300,7 @@ describe('bad input gets a 4xx JSON error and stores nothing', () => {
 
 describe('API keys', () => {
   it('answers 401 without a key, 401 with a wrong key and 403 without the scope', async () => {
-    const leadId = leadIdFor(uniqueEmail());
+    const leadId = unknownLeadId();
     expect((await fetch(`${apiUrl()}/v1/leads/${leadId}`)).status).toBe(401);
     expect((await admin('GET', `/v1/leads/${leadId}`, undefined, 'lf_wrong')).status).toBe(401);
     const issued = await admin('POST', '/v1/api-keys', { name: 'metrics dashboard', scopes: ['metrics:read'] });

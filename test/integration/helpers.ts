@@ -1,10 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 
 export const apiUrl = () => inject('apiUrl');
 export const adminKey = () => inject('adminKey');
+
+/** A well-formed lead id that no lead has. */
+export function unknownLeadId(): string {
+  return `ld_${randomBytes(16).toString('base64url').slice(0, 22)}`;
+}
 
 export function uniqueEmail(tag = 'lead'): string {
   return `${tag}-${randomUUID()}@example.com`;
@@ -29,6 +34,42 @@ export async function admin(method: string, path: string, body?: unknown, key = 
     headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+}
+
+/**
+ * Headers that make a submission keyed (an API key with leads:write): it is stored on its lead at
+ * once and answered with the lead id, where a public one gets only a submission id.
+ */
+export const keyed = (): Record<string, string> => ({ authorization: `Bearer ${adminKey()}` });
+
+/** The lead for an address through `GET /v1/leads?email=` (the admin key), or undefined. */
+export async function findLead(email: string): Promise<(Record<string, unknown> & { leadId: string }) | undefined> {
+  const response = await admin('GET', `/v1/leads?email=${encodeURIComponent(email)}`);
+  if (response.status !== 200) throw new Error(`GET /v1/leads?email= answered ${response.status}`);
+  const { leads } = (await response.json()) as { leads: Array<Record<string, unknown> & { leadId: string }> };
+  return leads[0];
+}
+
+/**
+ * A public submission and the lead it ends on: public capture answers only a submission id and
+ * folds it into the lead from the table stream, so this waits until the lead for `email` has
+ * `touches` touches (default: one more than before).
+ */
+export async function captureLead(
+  formId: string,
+  fields: Record<string, unknown>,
+  options: { touches?: number; headers?: Record<string, string> } = {},
+): Promise<{ leadId: string; submissionId: string; response: Response }> {
+  const email = String(fields.email);
+  const before = Number((await findLead(email))?.touches ?? 0);
+  const response = await postJson(formId, fields, options.headers);
+  if (response.status !== 202) throw new Error(`capture answered ${response.status}: ${await response.text()}`);
+  const { submissionId } = (await response.clone().json()) as { submissionId: string };
+  const lead = await eventually(`the lead for submission ${submissionId}`, async () => {
+    const found = await findLead(email);
+    return found && Number(found.touches) >= (options.touches ?? before + 1) ? found : undefined;
+  });
+  return { leadId: lead.leadId, submissionId, response };
 }
 
 /** Direct reads of the local table, to prove what was (not) stored. */

@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { describe, expect, inject, it } from 'vitest';
 import { readMailbox, type CapturedEmail } from '../../local/ses';
-import { admin, eventually, json, postJson, uniqueEmail, qualifiedLead } from './helpers';
+import { admin, eventually, json, postJson, uniqueEmail, qualifiedLead, keyed } from './helpers';
 
 async function mailTo(address: string): Promise<CapturedEmail[]> {
   return (await readMailbox(inject('mailboxUrl'))).filter((mail) => mail.to.includes(address));
@@ -18,7 +18,7 @@ async function history(leadId: string): Promise<Array<{ type: string; at: string
 }
 
 async function capture(body: Record<string, unknown>): Promise<string> {
-  const response = await postJson('default', body);
+  const response = await postJson('default', body, keyed());
   expect(response.status).toBe(202);
   return (await json(response)).leadId;
 }

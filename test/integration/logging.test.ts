@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { readMailbox } from '../../local/ses';
-import { admin, eventually, json, postForm, postJson, qualifiedLead } from './helpers';
+import { admin, eventually, json, postForm, postJson, qualifiedLead, keyed } from './helpers';
 
 /** What the functions wrote, as the local cloud collected it: `[<function>] <line>`. */
 function functionLogLines(): Array<{ fn: string; line: string; entry?: Record<string, unknown> }> {
@@ -43,7 +43,7 @@ describe('function logs', () => {
     const invalid = { ...person('invalid'), phone: 'call me maybe' };
     const spam = { ...person('spam'), _gotcha: 'filled' };
 
-    const captured = await postJson('default', qualified);
+    const captured = await postJson('default', qualified, keyed());
     expect(captured.status).toBe(202);
     const { leadId } = await json(captured);
     const form = new URLSearchParams({

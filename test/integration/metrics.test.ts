@@ -3,7 +3,19 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { historyEntry } from '../../core/history';
 import { addDays, dayOfTime } from '../../core/metrics/days';
-import { adminKey, apiUrl, admin, captureTouches, documents, eventually, json, postJson, uniqueEmail, qualifiedLead } from './helpers';
+import {
+  adminKey,
+  apiUrl,
+  admin,
+  captureTouches,
+  documents,
+  eventually,
+  json,
+  postJson,
+  uniqueEmail,
+  qualifiedLead,
+  keyed,
+} from './helpers';
 
 /**
  * Funnel metrics end to end in the local cloud: leads with known outcomes are scripted through the
@@ -105,7 +117,7 @@ async function untilStage(leadId: string, stage: string, timeoutMs = 30_000): Pr
 
 async function capture(name: string, body: Record<string, unknown>): Promise<Scripted> {
   const sent = Date.now();
-  const response = await postJson('default', { ...body, utm_source: SOURCE, utm_campaign: CAMPAIGN });
+  const response = await postJson('default', { ...body, utm_source: SOURCE, utm_campaign: CAMPAIGN }, keyed());
   const answered = Date.now();
   expect(response.status).toBe(202);
   const { leadId } = await json(response);

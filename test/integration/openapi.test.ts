@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod';
 import { openApiDocument } from '../../api/openapi';
 import { apiRoutes, type ApiRoute } from '../../api/routes';
-import { admin, adminKey, apiUrl, eventually, json, postJson, uniqueEmail } from './helpers';
+import { admin, adminKey, apiUrl, eventually, json, postJson, uniqueEmail, keyed } from './helpers';
 
 /**
  * The OpenAPI document against the running API (the local cloud runs the synthesized template):
@@ -18,7 +18,7 @@ let leadId: string;
 let readOnlyKey: string;
 
 beforeAll(async () => {
-  const captured = await postJson('default', { email: uniqueEmail('openapi'), firstName: 'Ada' });
+  const captured = await postJson('default', { email: uniqueEmail('openapi'), firstName: 'Ada' }, keyed());
   expect(captured.status).toBe(202);
   leadId = (await json(captured)).leadId;
   const issued = await admin('POST', '/v1/api-keys', { name: `openapi-${run}`, scopes: ['leads:read'] });
@@ -47,6 +47,7 @@ let rescoreJobPath: string | undefined;
  */
 const probes: Record<string, () => Promise<Response>> = {
   captureSubmission: () => postJson('default', { email: uniqueEmail('openapi'), company: 'Analytical Engines' }),
+  findLeads: () => admin('GET', '/v1/leads?stage=new&limit=2'),
   getLead: () => admin('GET', `/v1/leads/${leadId}`),
   getLeadHistory: () => admin('GET', `/v1/leads/${leadId}/history?limit=5`),
   // No stage moves to `won` from where a fresh lead is (new, nurturing or qualified): a 409.

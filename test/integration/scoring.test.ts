@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { leadIdFor } from '../../core/lead';
 import { defaultScoringRules, gradeFor, grades, scoreLead, sumPoints, type Score, type ScoreLine } from '../../core/scoring';
-import { admin, adminKey, apiUrl, eventually, json, postJson, uniqueEmail } from './helpers';
+import { admin, adminKey, apiUrl, eventually, json, postJson, uniqueEmail, keyed, unknownLeadId } from './helpers';
 
 /**
  * The scoring API in the shared local cloud: explainable scores at capture, engagement events,
@@ -49,7 +48,7 @@ const middleProfile = {
 const created: string[] = [];
 
 async function capture(body: Record<string, unknown>): Promise<string> {
-  const response = await postJson('default', body);
+  const response = await postJson('default', body, keyed());
   expect(response.status).toBe(202);
   const { leadId } = await json(response);
   created.push(leadId);
@@ -300,7 +299,7 @@ describe('engagement events', () => {
       else expect(error.message, name).toMatch(/JSON/);
     }
 
-    const unknown = await postEvent(leadIdFor(uniqueEmail('nobody')), { type: 'email_open' });
+    const unknown = await postEvent(unknownLeadId(), { type: 'email_open' });
     expect(unknown.status).toBe(404);
     expect((await json(unknown)).error.code).toBe('not_found');
     expect((await postEvent('not-a-lead-id', { type: 'email_open' })).status).toBe(404);
@@ -323,7 +322,7 @@ describe('engagement events', () => {
     expect(after.score).toEqual(before.score);
     expect(after.engagement).toEqual(before.engagement);
     expect(await scoringHistory(leadId)).toEqual(trailBefore);
-    expect((await admin('GET', `/v1/leads/${leadIdFor(uniqueEmail('nobody'))}`)).status).toBe(404);
+    expect((await admin('GET', `/v1/leads/${unknownLeadId()}`)).status).toBe(404);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { admin, json, postJson, uniqueEmail } from './helpers';
+import { admin, json, postJson, uniqueEmail, keyed } from './helpers';
 
 describe('unsafe settings and dates are refused over HTTP and change nothing', () => {
   it('a form whose redirect would run script, or whose honeypot is a lead field, is a 400 and is not stored', async () => {
@@ -13,7 +13,7 @@ describe('unsafe settings and dates are refused over HTTP and change nothing', (
   });
 
   it('an engagement event dated 9999-12-31 is a 400 and the lead is not rescored', async () => {
-    const { leadId } = await json(postJson('default', { email: uniqueEmail('future') }));
+    const { leadId } = await json(postJson('default', { email: uniqueEmail('future') }, keyed()));
     const before = await json(admin('GET', `/v1/leads/${String(leadId)}`));
     const answer = await admin('POST', `/v1/leads/${String(leadId)}/events`, { type: 'email_click', at: '9999-12-31T00:00:00.000Z' });
     expect(answer.status).toBe(400);

@@ -4,7 +4,28 @@ import { leadIdFor } from '../../core/lead';
 import { defaultScoringRules as rules } from '../../core/scoring';
 import { validateSubmission } from '../../core/submission';
 
+/** A well-qualified person's form fields. */
+function qualifiedProfile(email: string): Record<string, string> {
+  return {
+    email,
+    firstName: 'Vera',
+    lastName: 'Victim',
+    company: 'Victim Systems',
+    jobTitle: 'VP Engineering',
+    phone: '+44 20 7946 0000',
+    companySize: '201-1000',
+    industry: 'Software',
+    country: 'United States',
+    budget: '$25k-$100k',
+    timeline: 'This quarter',
+    consent: 'true',
+    utm_source: 'linkedin',
+  };
+}
+
 const form = { formId: 'default' };
+const key = 'unit-test-lead-id-key';
+const idOf = (email: string) => ({ leadId: leadIdFor(email, key) });
 const first = new Date('2026-03-01T10:00:00.000Z');
 const later = new Date('2026-03-05T12:00:00.000Z');
 
@@ -17,10 +38,10 @@ describe('planCapture', () => {
       utm_campaign: 'spring',
       referrer: 'https://www.linkedin.com/feed',
     });
-    const { lead, duplicate, touch } = planCapture(undefined, submission, form, first, rules);
+    const { lead, duplicate, touch } = planCapture(undefined, submission, form, first, rules, {}, idOf('ada@example.com'));
     expect(duplicate).toBe(false);
     expect(lead).toMatchObject({
-      leadId: leadIdFor('ada@example.com'),
+      leadId: leadIdFor('ada@example.com', key),
       email: 'ada@example.com',
       stage: 'new',
       source: 'linkedin',
@@ -46,18 +67,24 @@ describe('planCapture', () => {
       form,
       first,
       rules,
+      {},
+      idOf('a@b.co'),
     );
     expect(viaReferrer.lead.source).toBe('google.com');
-    expect(planCapture(undefined, validateSubmission({ email: 'a@b.co' }), form, first, rules).lead.source).toBe('direct');
+    expect(planCapture(undefined, validateSubmission({ email: 'a@b.co' }), form, first, rules, {}, idOf('a@b.co')).lead.source).toBe(
+      'direct',
+    );
   });
 
-  it('updates a known lead: newer values win, first touch stays, last touch moves', () => {
+  it('updates a known lead under overwrite: newer values win, first touch stays, last touch moves', () => {
     const created = planCapture(
       undefined,
       validateSubmission({ email: 'a@b.co', company: 'Old', jobTitle: 'CTO', utm_source: 'ads' }),
       form,
       first,
       rules,
+      {},
+      idOf('a@b.co'),
     ).lead;
     const again = planCapture(
       created,
@@ -65,6 +92,8 @@ describe('planCapture', () => {
       form,
       later,
       rules,
+      {},
+      { policy: 'overwrite' },
     );
     expect(again.duplicate).toBe(true);
     expect(again.lead.leadId).toBe(created.leadId);
@@ -77,14 +106,126 @@ describe('planCapture', () => {
     expect(again.lead).toMatchObject({ touches: 2, version: 2, createdAt: first.toISOString(), updatedAt: later.toISOString() });
   });
 
-  it('derives the same lead id for the same person however the email is typed', () => {
-    expect(leadIdFor('ada@example.com')).toMatch(/^ld_[A-Za-z0-9_-]{22}$/);
-    expect(leadIdFor('ada@example.com')).not.toBe(leadIdFor('bob@example.com'));
+  it('keys lead ids with a secret: the same email gives the same id under one key, another under another key', () => {
+    expect(leadIdFor('ada@example.com', key)).toMatch(/^ld_[A-Za-z0-9_-]{22}$/);
+    expect(leadIdFor('ada@example.com', key)).toBe(leadIdFor('ada@example.com', key));
+    expect(leadIdFor('ada@example.com', key)).not.toBe(leadIdFor('bob@example.com', key));
+    expect(leadIdFor('ada@example.com', key)).not.toBe(leadIdFor('ada@example.com', 'another-key'));
+    expect(() => leadIdFor('ada@example.com', '')).toThrow();
+    expect(() => planCapture(undefined, validateSubmission({ email: 'a@b.co' }), form, first, rules)).toThrow(/keyed lead id/);
+  });
+});
+
+describe('planCapture under fill-blanks (a submission nobody vouches for)', () => {
+  const victim = planCapture(
+    undefined,
+    validateSubmission(qualifiedProfile('victim@example.com')),
+    form,
+    first,
+    rules,
+    {},
+    idOf('victim@example.com'),
+  ).lead;
+  const attack = validateSubmission({
+    email: 'VICTIM@example.com',
+    firstName: 'Mallory',
+    company: 'Evil Corp',
+    jobTitle: 'Intern',
+    phone: '+1 555 0100',
+    companySize: '1-10',
+    budget: 'No budget',
+    timeline: 'Just researching',
+    utm_source: 'attacker',
+    industry: 'Gambling',
+    consent: 'false',
+    plan: 'free',
+  });
+
+  it("cannot replace the victim's profile, consent, last touch or score: the attack of issue 10", () => {
+    const { lead, duplicate } = planCapture(victim, attack, form, later, rules);
+    expect(duplicate).toBe(true);
+    expect(lead.profile).toEqual(victim.profile);
+    expect(lead.consent).toBe(true);
+    expect(lead.attribution).toEqual(victim.attribution);
+    expect(lead.score!.total).toBeGreaterThanOrEqual(victim.score!.total);
+    expect(lead.touches).toBe(2);
+    // Everything it sent is kept for the history entry.
+    expect(lead.lastSubmission).toMatchObject({
+      applied: 'fill-blanks',
+      touch: { source: 'attacker', at: later.toISOString() },
+      fields: { email: 'victim@example.com', jobTitle: 'Intern', company: 'Evil Corp', customFields: { plan: 'free' } },
+    });
+    const [entry] = touchEntries(victim, lead);
+    expect(entry).toMatchObject({
+      type: 'resubmitted',
+      data: { source: 'attacker', applied: 'fill-blanks', submitted: { jobTitle: 'Intern', phone: '+1 555 0100' } },
+    });
+  });
+
+  it('fills blank profile and custom fields, and grants consent that was not given', () => {
+    const sparse = planCapture(
+      undefined,
+      validateSubmission({ email: 'a@b.co', company: 'Acme' }),
+      form,
+      first,
+      rules,
+      {},
+      idOf('a@b.co'),
+    ).lead;
+    const { lead } = planCapture(
+      sparse,
+      validateSubmission({ email: 'a@b.co', company: 'Other', jobTitle: 'VP Engineering', consent: 'yes', plan: 'pro' }),
+      form,
+      later,
+      rules,
+    );
+    expect(lead.profile).toEqual({ company: 'Acme', jobTitle: 'VP Engineering' });
+    expect(lead.customFields).toEqual({ plan: 'pro' });
+    expect(lead.consent).toBe(true);
+    expect(lead.attribution.lastTouch).toEqual(sparse.attribution.lastTouch);
+  });
+
+  it('keeps only the touch when the filled fields would lower the score', () => {
+    const partial = planCapture(
+      undefined,
+      validateSubmission({ email: 'a@b.co', jobTitle: 'VP Engineering', companySize: '201-1000' }),
+      form,
+      first,
+      rules,
+      {},
+      idOf('a@b.co'),
+    ).lead;
+    const { lead } = planCapture(
+      partial,
+      validateSubmission({ email: 'a@b.co', message: 'internship wanted, my cv is attached' }),
+      form,
+      first,
+      rules,
+    );
+    expect(lead.profile).toEqual(partial.profile);
+    expect(lead.lastSubmission?.fields).toMatchObject({ message: 'internship wanted, my cv is attached' });
+    expect(lead.touches).toBe(2);
+    expect(lead.score!.total).toBeGreaterThanOrEqual(partial.score!.total);
+  });
+
+  it('applies everything under overwrite, as a signed or keyed submission does', () => {
+    const { lead } = planCapture(victim, attack, form, later, rules, {}, { policy: 'overwrite' });
+    expect(lead.profile.jobTitle).toBe('Intern');
+    expect(lead.attribution.lastTouch.source).toBe('attacker');
+    expect(lead.lastSubmission?.applied).toBe('overwrite');
   });
 });
 
 describe('touchEntries', () => {
-  const created = planCapture(undefined, validateSubmission({ email: 'a@b.co', utm_source: 'ads' }), form, first, rules).lead;
+  const created = planCapture(
+    undefined,
+    validateSubmission({ email: 'a@b.co', utm_source: 'ads' }),
+    form,
+    first,
+    rules,
+    {},
+    idOf('a@b.co'),
+  ).lead;
   const again = planCapture(created, validateSubmission({ email: 'a@b.co', utm_source: 'mail' }), form, later, rules).lead;
 
   it('records a new lead as captured at its creation', () => {

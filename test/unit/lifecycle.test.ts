@@ -84,6 +84,8 @@ describe('moveLead', () => {
     { formId: 'default' },
     new Date('2026-03-01T00:00:00Z'),
     defaultScoringRules,
+    {},
+    { leadId: 'ld_testLeadIdFromTheKey00' },
   ).lead;
   const qualified = { ...captured, stage: 'qualified' as const, stageChangedAt: '2026-03-01T00:00:00.000Z' };
 

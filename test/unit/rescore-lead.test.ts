@@ -12,6 +12,8 @@ const captured = planCapture(
   form,
   now,
   rules,
+  {},
+  { leadId: 'ld_testLeadIdFromTheKey00' },
 ).lead;
 
 describe('rescoreLead', () => {

@@ -4,15 +4,25 @@ import {
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/capture-lead';
+import { hashApiKey } from '../../../core/api-key';
+import { sealSecret } from '../../../core/secret-box';
 import { signPayload } from '../../../core/signature';
 import { httpEvent, lambdaContext } from './events';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
+const secretsManager = mockClient(SecretsManagerClient);
 const route = 'POST /v1/forms/{formId}/submissions';
-const urlencoded = { 'content-type': 'application/x-www-form-urlencoded' };
+const FORMS_KEY = 'forms-key-for-unit-tests';
+const apiKey = 'lf_unit_test_writer_key';
+const publicPost = { 'content-type': 'application/x-www-form-urlencoded' };
+/** Keyed with leads:write: the synchronous path, which answers the lead id. */
+const urlencoded = { ...publicPost, authorization: `Bearer ${apiKey}` };
+process.env.LEAD_ID_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:lead-id-key';
+process.env.FORM_SECRETS_KEY_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:forms-key';
 
 let formCounter = 0;
 let formId: string;
@@ -50,20 +60,66 @@ beforeEach(() => {
   formId = `form-${++formCounter}`;
   dynamo.on(GetCommand).resolves({});
   dynamo.on(GetCommand, { Key: { pk: `FORM#${formId}`, sk: 'FORM' } }).resolves({ Item: formItem() });
+  dynamo
+    .on(GetCommand, { Key: { pk: `APIKEY#${hashApiKey(apiKey)}`, sk: 'APIKEY' } })
+    .resolves({ Item: { name: 'crm', scopes: ['leads:write'], createdAt: '2026-01-01T00:00:00.000Z' } });
+  secretsManager.on(GetSecretValueCommand, { SecretId: process.env.LEAD_ID_KEY_SECRET_ARN }).resolves({ SecretString: 'lead-id-key' });
+  secretsManager.on(GetSecretValueCommand, { SecretId: process.env.FORM_SECRETS_KEY_SECRET_ARN }).resolves({ SecretString: FORMS_KEY });
 });
 
 afterEach(() => {
   dynamo.reset();
+  secretsManager.reset();
 });
 
-describe('capture-lead', () => {
+describe('capture-lead, public', () => {
+  it('accepts a public submission with one write of the submission and answers only its id, reading no lead', async () => {
+    dynamo.on(PutCommand).resolves({});
+    const result = await post('email=Ada%40Example.com&firstName=Ada', publicPost);
+    expect(result.statusCode).toBe(202);
+    const body = json(result);
+    expect(body).toEqual({ submissionId: expect.stringMatching(/^sb_[A-Za-z0-9_-]{22}$/) });
+    const [write, ...others] = dynamo.commandCalls(PutCommand);
+    expect(others).toHaveLength(0);
+    expect(write!.args[0].input).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: { pk: `SUBMISSION#${body.submissionId}`, policy: 'fill-blanks', submission: { email: 'Ada@Example.com', firstName: 'Ada' } },
+    });
+    expect(dynamo.commandCalls(GetCommand).filter((call) => String(call.args[0].input.Key?.pk).startsWith('LEAD#'))).toHaveLength(0);
+    expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  });
+
+  it('replays a retried public submission with the same Idempotency-Key, and refuses the key for another body', async () => {
+    dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
+    dynamo.on(GetCommand, { ConsistentRead: true }).callsFake(() => ({
+      Item: { ...dynamo.commandCalls(PutCommand)[0]!.args[0].input.Item },
+    }));
+    const first = await post('email=ada%40example.com', { ...publicPost, 'idempotency-key': 'k-1' });
+    expect(first.statusCode).toBe(202);
+    const again = await post('email=ada%40example.com', { ...publicPost, 'idempotency-key': 'k-1' });
+    expect(json(again)).toEqual(json(first));
+    dynamo.on(GetCommand, { ConsistentRead: true }).resolves({
+      Item: { ...dynamo.commandCalls(PutCommand)[0]!.args[0].input.Item, requestHash: 'another' },
+    });
+    const reused = await post('email=bob%40example.com', { ...publicPost, 'idempotency-key': 'k-1' });
+    expect(reused.statusCode).toBe(422);
+  });
+
+  it('refuses a bad API key instead of treating the submission as public', async () => {
+    const result = await post('email=ada%40example.com', { ...publicPost, authorization: 'Bearer lf_nope' });
+    expect(result.statusCode).toBe(401);
+    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
+  });
+});
+
+describe('capture-lead, keyed or signed', () => {
   it('stores a new lead with one conditional write and answers 202', async () => {
     dynamo.on(PutCommand).resolves({});
     const result = await post('email=Ada%40Example.com&firstName=Ada&utm_source=LinkedIn');
 
     expect(result.statusCode).toBe(202);
     const body = json(result);
-    expect(body).toEqual({ leadId: expect.stringMatching(/^ld_/), duplicate: false });
+    expect(body).toEqual({ submissionId: expect.stringMatching(/^sb_/), leadId: expect.stringMatching(/^ld_/), duplicate: false });
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(0);
     const [write] = dynamo.commandCalls(PutCommand);
     expect(write!.args[0].input).toMatchObject({
@@ -123,13 +179,13 @@ describe('capture-lead', () => {
     // The stored record is what the first request wrote: find its hash from the first attempt.
     dynamo.on(GetCommand, { ConsistentRead: true }).callsFake(() => {
       const idem = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![0]!.Put!.Item!;
-      return { Item: { ...idem, body: { leadId: 'ld_first_answer_xxxxxxxx', duplicate: false } } };
+      return { Item: { ...idem, body: { submissionId: 'sb_first', leadId: 'ld_first_answer_xxxxxxxx', duplicate: false } } };
     });
 
     const result = await post(body, { ...urlencoded, 'idempotency-key': 'submit-42' });
 
     expect(result.statusCode).toBe(202);
-    expect(json(result)).toEqual({ leadId: 'ld_first_answer_xxxxxxxx', duplicate: false });
+    expect(json(result)).toEqual({ submissionId: 'sb_first', leadId: 'ld_first_answer_xxxxxxxx', duplicate: false });
     expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(1);
   });
 
@@ -166,9 +222,9 @@ describe('capture-lead', () => {
       Item: formItem({ redirectUrl: 'https://www.acme.test/thanks' }),
     });
     dynamo.on(PutCommand).resolves({});
-    const result = await post('email=ada%40example.com', { ...urlencoded, accept: 'text/html,*/*' });
+    const result = await post('email=ada%40example.com', { ...publicPost, accept: 'text/html,*/*' });
     expect(result.statusCode).toBe(303);
-    expect(result.headers?.location).toMatch(/^https:\/\/www\.acme\.test\/thanks\?leadId=ld_/);
+    expect(result.headers?.location).toMatch(/^https:\/\/www\.acme\.test\/thanks\?submissionId=sb_[A-Za-z0-9_-]{22}$/);
   });
 
   it('answers CORS preflight for allowed origins only', async () => {
@@ -187,16 +243,19 @@ describe('capture-lead', () => {
 
   it('requires a valid signature on a signed form', async () => {
     const secret = 'whsec_0123456789abcdef';
-    dynamo.on(GetCommand, { Key: { pk: `FORM#${formId}`, sk: 'FORM' } }).resolves({ Item: formItem({ signingSecret: secret }) });
+    const sealed = sealSecret(FORMS_KEY, `leadflow:form:${formId}:signingSecret`, secret);
+    dynamo.on(GetCommand, { Key: { pk: `FORM#${formId}`, sk: 'FORM' } }).resolves({ Item: formItem({ encryptedSigningSecret: sealed }) });
     dynamo.on(PutCommand).resolves({});
     const body = 'email=ada%40example.com';
 
-    const unsigned = await post(body);
+    const unsigned = await post(body, publicPost);
     expect(unsigned.statusCode).toBe(401);
     expect(json(unsigned).error.code).toBe('invalid_signature');
 
-    const signed = await post(body, { ...urlencoded, 'leadflow-signature': signPayload(secret, body, Math.floor(Date.now() / 1000)) });
+    const signed = await post(body, { ...publicPost, 'leadflow-signature': signPayload(secret, body, Math.floor(Date.now() / 1000)) });
     expect(signed.statusCode).toBe(202);
+    // Signed: trusted, stored on its lead now, and told which.
+    expect(json(signed)).toMatchObject({ leadId: expect.stringMatching(/^ld_/), duplicate: false });
   });
 
   it('answers 404 for an unknown form and 400 with details for a bad email, writing nothing', async () => {

@@ -35,6 +35,8 @@ const captured = planCapture(
   { formId: 'default' },
   new Date('2026-03-01T00:00:00Z'),
   defaultScoringRules,
+  {},
+  { leadId: 'ld_testLeadIdFromTheKey00' },
 ).lead;
 const qualified = { ...captured, stage: 'qualified' as const, owner: { name: 'Sam', email: 'sam@example.com' }, version: 2 };
 const won = { ...qualified, stage: 'won' as const, deal: { value: 100, currency: 'USD', wonAt: '2026-03-09T00:00:00.000Z' }, version: 5 };

@@ -30,6 +30,8 @@ const lead = planCapture(
   { formId: 'default' },
   new Date('2026-03-01T10:00:00Z'),
   defaultScoringRules,
+  {},
+  { leadId: 'ld_testLeadIdFromTheKey00' },
 ).lead;
 const resubmitted = planCapture(
   lead,
