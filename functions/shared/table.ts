@@ -16,7 +16,12 @@ export const DYNAMODB_REQUEST_TIMEOUT_MS = 2_000;
 export const documents = DynamoDBDocumentClient.from(
   new DynamoDBClient({
     maxAttempts: 2,
-    requestHandler: { connectionTimeout: DYNAMODB_CONNECTION_TIMEOUT_MS, requestTimeout: DYNAMODB_REQUEST_TIMEOUT_MS },
+    // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes, and keeps waiting.
+    requestHandler: {
+      connectionTimeout: DYNAMODB_CONNECTION_TIMEOUT_MS,
+      requestTimeout: DYNAMODB_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
   }),
   {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

@@ -8,10 +8,10 @@ import {
   admin,
   adminKey,
   apiUrl,
+  captureLead,
   captureTouches,
   eventually,
   json,
-  postJson,
   uniqueEmail,
   qualifiedLead as sharedQualifiedLead,
 } from '../integration/helpers';
@@ -46,9 +46,7 @@ function qualifiedLead(email: string, firstName: string) {
 }
 
 async function capture(body: Record<string, unknown>): Promise<string> {
-  const response = await postJson('default', body);
-  expect(response.status).toBe(202);
-  return (await json(response)).leadId;
+  return (await captureLead('default', body)).leadId;
 }
 
 async function routedTo(leadId: string): Promise<string> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useBrowser } from './browser';
 import { inject } from 'vitest';
-import { admin, json, uniqueEmail } from '../integration/helpers';
+import { eventually, findLead, uniqueEmail } from '../integration/helpers';
 
 const browser = useBrowser();
 
@@ -20,15 +20,16 @@ describe('demo landing page in headless Chromium', () => {
     await page.selectOption('[name=timeline]', 'This quarter');
     await page.fill('[name=message]', 'Our pipeline reporting is manual and slow.');
     await page.check('[name=consent]');
-    await Promise.all([page.waitForURL(/thanks\.html\?leadId=/), page.click('button[type=submit]')]);
+    await Promise.all([page.waitForURL(/thanks\.html\?submissionId=/), page.click('button[type=submit]')]);
 
-    const leadId = new URL(page.url()).searchParams.get('leadId');
-    await expect.poll(() => page.textContent('#lead-id')).toContain(leadId);
+    // The visitor's reference is the submission, never the lead: the public answer reveals nothing about who is a lead.
+    const submissionId = new URL(page.url()).searchParams.get('submissionId');
+    expect(new URL(page.url()).searchParams.has('leadId')).toBe(false);
+    await expect.poll(() => page.textContent('#submission-id')).toContain(submissionId);
     await page.screenshot({ path: 'test-results/demo-thanks.png' });
 
-    const response = await admin('GET', `/v1/leads/${leadId}`);
-    expect(response.status).toBe(200);
-    expect(await json(response)).toMatchObject({
+    const lead = await eventually('the lead', () => findLead(email));
+    expect(lead).toMatchObject({
       email,
       consent: true,
       source: 'newsletter',
