@@ -1,31 +1,20 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { UnauthorizedError } from '../../core/errors';
-import { apiKeyRecordSchema, bearerToken, hashApiKey, requireScope, type ApiKeyRecord, type Scope } from '../../core/api-key';
-import { keys } from '../../core/keys';
-import { documents, tableEnv } from './table';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { CallerContext } from '../../core/api-key';
 
-/** Verified keys are remembered briefly per container so a busy client costs one read a minute. */
-const KEY_CACHE_MS = 60_000;
-const cache = new Map<string, { record: ApiKeyRecord; expires: number }>();
-
-/** The HTTP wrapper's check for a route that needs `scope`. */
-export function apiKeyWith(scope: Scope): (authorization: string | undefined) => Promise<ApiKeyRecord> {
-  return (authorization) => authorize(authorization, scope);
+/** Who called a route behind the gateway's authorizer (functions/authorize-request.ts). */
+export interface Caller {
+  keyId: string;
+  name: string;
+  scopes: string[];
 }
 
-/** Checks `Authorization: Bearer <key>` against the hashed key store: 401 without a key, 403 without the scope. */
-export async function authorize(authorization: string | undefined, scope: Scope): Promise<ApiKeyRecord> {
-  const token = bearerToken(authorization);
-  if (!token) throw new UnauthorizedError('send an API key as Authorization: Bearer <key>');
-  const hash = hashApiKey(token);
-  let record = cache.get(hash);
-  if (!record || record.expires <= Date.now()) {
-    const { Item } = await documents.send(new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.apiKey(hash) }));
-    const parsed = Item ? apiKeyRecordSchema.safeParse(Item) : undefined;
-    if (!parsed?.success || parsed.data.revoked) throw new UnauthorizedError('the API key is not valid');
-    record = { record: parsed.data, expires: Date.now() + KEY_CACHE_MS };
-    cache.set(hash, record);
-  }
-  requireScope(record.record, scope);
-  return record.record;
+/**
+ * The caller the gateway's authorizer admitted, from `requestContext.authorizer.lambda`. Keys and
+ * scopes are checked at the gateway, before the function runs; a route without the authorizer
+ * (public capture, health) has no caller.
+ */
+export function callerOf(event: APIGatewayProxyEventV2): Caller | undefined {
+  const context = (event.requestContext as { authorizer?: { lambda?: Partial<CallerContext> } }).authorizer?.lambda;
+  if (typeof context?.keyId !== 'string' || typeof context.keyName !== 'string') return undefined;
+  return { keyId: context.keyId, name: context.keyName, scopes: (context.scopes ?? '').split(' ').filter(Boolean) };
 }
