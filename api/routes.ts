@@ -102,7 +102,10 @@ function jsonBody(schema: z.ZodType, description?: string): NonNullable<ApiRoute
 
 /** What the gateway answers on every route behind an API key, before the function runs (its authorizer's verdict). */
 const keyErrors = {
-  401: answer('No valid API key: missing, unknown, revoked, or past its rotation overlap (`{"message":"Unauthorized"}`).', gatewayErrorBodySchema),
+  401: answer(
+    'No valid API key: missing, unknown, revoked, or past its rotation overlap (`{"message":"Unauthorized"}`).',
+    gatewayErrorBodySchema,
+  ),
   403: answer('The API key lacks the scope (`{"message":"Forbidden"}`).', gatewayErrorBodySchema),
 };
 

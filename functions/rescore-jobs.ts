@@ -14,31 +14,28 @@ const sfn = new SFNClient({});
  * (a Step Functions loop pages through the leads, so no Lambda runs long and nothing scans the
  * table); GET /v1/scoring/rescore/{jobId} reads its progress (admin).
  */
-export const handler = httpHandler(
-  async (request) => {
-    if (request.method === 'GET') {
-      const job = await getJob((request.pathParameters.jobId ?? '').slice(0, 64));
-      if (!job) throw new NotFoundError('there is no such rescore job');
-      return { status: 200, json: job };
-    }
-    const rules = await getActiveRules({ fresh: true });
-    const jobId = `rescore-${randomUUID()}`;
-    await createJob({
-      jobId,
-      status: 'running',
-      rulesVersion: rules.version,
-      processed: 0,
-      rescored: 0,
-      startedAt: new Date().toISOString(),
-    });
-    await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: env.RESCORE_STATE_MACHINE_ARN, name: jobId, input: JSON.stringify({ jobId }) }),
-    );
-    return {
-      status: 202,
-      json: { jobId, rulesVersion: rules.version, status: 'running' },
-      headers: { location: `/v1/scoring/rescore/${jobId}` },
-    };
-  },
-
-);
+export const handler = httpHandler(async (request) => {
+  if (request.method === 'GET') {
+    const job = await getJob((request.pathParameters.jobId ?? '').slice(0, 64));
+    if (!job) throw new NotFoundError('there is no such rescore job');
+    return { status: 200, json: job };
+  }
+  const rules = await getActiveRules({ fresh: true });
+  const jobId = `rescore-${randomUUID()}`;
+  await createJob({
+    jobId,
+    status: 'running',
+    rulesVersion: rules.version,
+    processed: 0,
+    rescored: 0,
+    startedAt: new Date().toISOString(),
+  });
+  await sfn.send(
+    new StartExecutionCommand({ stateMachineArn: env.RESCORE_STATE_MACHINE_ARN, name: jobId, input: JSON.stringify({ jobId }) }),
+  );
+  return {
+    status: 202,
+    json: { jobId, rulesVersion: rules.version, status: 'running' },
+    headers: { location: `/v1/scoring/rescore/${jobId}` },
+  };
+});

@@ -27,7 +27,7 @@ export class LeadflowStack extends Stack {
     super(scope, id, props);
     const storage = new Storage(this, 'Storage', { removalPolicy: props.removalPolicy });
     new CfnOutput(this, 'TableName', { value: storage.table.tableName });
-    const api = new LeadflowHttpApi(this, 'Http');
+    const api = new LeadflowHttpApi(this, 'Http', { storage });
     new Capture(this, 'Capture', { api, storage });
     new Leads(this, 'Leads', { api, storage });
     new AdminApi(this, 'Admin', { api, storage });

@@ -40,10 +40,17 @@ export async function seed(client: DynamoDBClient, options: SeedOptions): Promis
  * The kept admin key while it is stored and usable; a key stored before keys had ids is stored
  * again in the current layout; a revoked or expired one (or none) is replaced by a new key.
  */
-async function ensureAdminKey(documents: DynamoDBDocumentClient, tableName: string, stored: string | undefined, now: Date): Promise<string> {
+async function ensureAdminKey(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  stored: string | undefined,
+  now: Date,
+): Promise<string> {
   const store = { client: documents, tableName };
   if (stored) {
-    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: keys.apiKey(hashApiKey(stored)), ConsistentRead: true }));
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: tableName, Key: keys.apiKey(hashApiKey(stored)), ConsistentRead: true }),
+    );
     const record = Item ? apiKeyRecordSchema.safeParse(Item) : undefined;
     if (record?.success && isKeyActive(record.data, now)) return stored;
     if (!record?.success) {

@@ -133,7 +133,11 @@ export async function rotateApiKey(store: KeyStore, keyId: string, overlapSecond
   try {
     await store.client.send(
       new TransactWriteCommand({
-        TransactItems: [shorten(keys.apiKeyById(keyId)), shorten(keys.apiKey(keyHash)), ...itemsFor(next, hashApiKey(key), store.tableName)],
+        TransactItems: [
+          shorten(keys.apiKeyById(keyId)),
+          shorten(keys.apiKey(keyHash)),
+          ...itemsFor(next, hashApiKey(key), store.tableName),
+        ],
       }),
     );
   } catch (error) {
