@@ -7,7 +7,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as z from 'zod';
-import { apiRoutes } from '../../api/routes';
+import { apiRoutes, type ApiRoute } from '../../api/routes';
 import { LeadflowFunction } from './api-function';
 import type { Storage } from './storage';
 
@@ -110,7 +110,7 @@ export class LeadflowHttpApi extends Construct {
    * one (health, the API reference) is open.
    */
   route(method: HttpMethod, path: string, fn: IFunction): void {
-    const declared = apiRoutes.find((route) => route.method.toUpperCase() === method && route.path === path);
+    const declared = declaredRoute(method, path);
     if (!declared) throw new Error(`${method} ${path} is not declared in api/routes.ts`);
     if (declared.tag === 'Capture') throw new Error(`${method} ${path} is capture: route it with captureRoute()`);
     const routes = this.api.addRoutes({
@@ -131,7 +131,7 @@ export class LeadflowHttpApi extends Construct {
 
   /** Routes public capture (and its preflight, answered by the function with the form's origins) on CaptureApi. */
   captureRoute(method: HttpMethod, path: string, fn: IFunction): void {
-    const declared = apiRoutes.find((route) => route.method.toUpperCase() === method && route.path === path);
+    const declared = declaredRoute(method, path);
     if (method !== HttpMethod.OPTIONS && declared?.access !== 'public') throw new Error(`${method} ${path} is not a public route`);
     const routes = this.captureApi.addRoutes({ path, methods: [method], integration: this.integrationFor(fn) });
     for (const route of routes) {
@@ -152,6 +152,12 @@ export class LeadflowHttpApi extends Construct {
     }
     return integration;
   }
+}
+
+/** The registry's declaration of `METHOD /path` (api/routes.ts). */
+function declaredRoute(method: HttpMethod, path: string): ApiRoute | undefined {
+  const key = `${method} ${path}`;
+  return apiRoutes.find((route) => `${route.method.toUpperCase()} ${route.path}` === key);
 }
 
 /** The `$default` stage with its throttle and access log. */
