@@ -660,10 +660,13 @@ function corsSpec(value: unknown): CorsSpec {
 function throttleSpec(resolver: TemplateResolver, stageIds: string[]): ThrottleSpec | undefined {
   for (const stageId of stageIds) {
     const where = `${stageId}.Properties`;
-    const stage = (resolver.resolve(resolver.resource(stageId).Properties, where) ?? {}) as {
-      StageName?: string;
-      DefaultRouteSettings?: { ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number };
-      RouteSettings?: unknown;
+    // Only what the local cloud runs: the access log's destination (a log group) has no local counterpart.
+    const raw = resolver.resource(stageId).Properties ?? {};
+    const stage = {
+      StageName: resolver.resolve(raw.StageName, `${where}.StageName`),
+      DefaultRouteSettings: resolver.resolve(raw.DefaultRouteSettings, `${where}.DefaultRouteSettings`) as
+        { ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number } | undefined,
+      RouteSettings: resolver.resolve(raw.RouteSettings, `${where}.RouteSettings`),
     };
     if (stage.StageName !== '$default') continue;
     if (stage.RouteSettings !== undefined)
