@@ -35,3 +35,11 @@ export const errorBodySchema = z
     ],
   });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/**
+ * What API Gateway itself answers, before any function runs: `401` without a valid API key and
+ * `403` without the route's scope (the authorizer's verdict), `429` over the stage's throttle.
+ */
+export const gatewayErrorBodySchema = z
+  .object({ message: z.string().meta({ examples: ['Unauthorized', 'Forbidden', 'Too Many Requests'] }) })
+  .meta({ description: "API Gateway's own answer (authorization and throttling)." });

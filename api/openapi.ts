@@ -12,7 +12,7 @@ import { leadSchema } from '../core/lead';
 import { metricsReportSchema } from '../core/metrics/report-schema';
 import { scoringRulesSchema } from '../core/scoring';
 import { stageMoveSchema } from '../core/stage-machine';
-import { errorBodySchema } from './error-body';
+import { errorBodySchema, gatewayErrorBodySchema } from './error-body';
 import { apiRoutes, apiTags, type ApiRoute } from './routes';
 
 /** The security scheme's name in the document. */
@@ -29,6 +29,7 @@ const API_VERSION = '1.0.0';
  */
 const namedSchemas: Record<string, z.ZodType> = {
   Error: errorBodySchema,
+  GatewayError: gatewayErrorBodySchema,
   Lead: leadSchema,
   StageMove: stageMoveSchema,
   ScoringRules: scoringRulesSchema,
@@ -59,7 +60,8 @@ export function openApiDocument(): oas31.OpenAPIObject {
           bearerFormat: 'leadflow API key',
           description:
             `An API key as \`Authorization: Bearer <key>\`. Keys carry scopes (${scopes.map((scope) => `\`${scope}\``).join(', ')}; ` +
-            '`admin` holds all); each operation lists the scope it needs. `401` without a valid key, `403` without the scope.',
+            '`admin` holds all); each operation lists the scope it needs. The gateway checks them before anything runs: `401` ' +
+            'without a valid key, `403` without the scope.',
         },
       },
     },
@@ -88,7 +90,7 @@ function operationOf(route: ApiRoute): ZodOpenApiOperationObject {
     ...(route.params && { requestParams: route.params }),
     ...(route.body && {
       requestBody: {
-        required: true,
+        required: route.body.optional !== true,
         ...(route.body.description && { description: route.body.description }),
         content: contentOf(route.body.content),
       },
@@ -106,6 +108,11 @@ function responsesOf(route: ApiRoute): ZodOpenApiResponsesObject {
       ...(response.headers && { headers: response.headers }),
     };
   }
+  // Every route is behind its stage's throttle.
+  responses['429'] = {
+    description: 'Over the stage\'s request rate (`{"message":"Too Many Requests"}`): retry shortly.',
+    content: contentOf({ 'application/json': gatewayErrorBodySchema }),
+  };
   return responses;
 }
 

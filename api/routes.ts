@@ -1,11 +1,20 @@
 import * as z from 'zod';
-import { issuedApiKeySchema, newApiKeySchema, type Scope } from '../core/api-key';
+import {
+  apiKeyListSchema,
+  apiKeyViewSchema,
+  issuedApiKeySchema,
+  keyIdSchema,
+  newApiKeySchema,
+  rotatedApiKeySchema,
+  rotationSchema,
+  type Scope,
+} from '../core/api-key';
 import { leadSchema } from '../core/lead';
 import { metricsQuerySchema, metricsReportSchema } from '../core/metrics/report-schema';
 import { scoringRulesSchema } from '../core/scoring';
 import { stageMoveSchema } from '../core/stage-machine';
 import { MAX_BODY_BYTES } from '../core/submission';
-import { errorBodySchema } from './error-body';
+import { errorBodySchema, gatewayErrorBodySchema } from './error-body';
 import {
   captureFieldsSchema,
   captureHeadersSchema,
@@ -51,7 +60,7 @@ export const apiTags = [
 ] as const;
 export type ApiTag = (typeof apiTags)[number]['name'];
 
-export type ApiMethod = 'get' | 'post' | 'put';
+export type ApiMethod = 'get' | 'post' | 'put' | 'delete';
 
 export interface ApiResponse {
   description: string;
@@ -71,7 +80,8 @@ export interface ApiRoute {
   /** The API-key scope the route requires (`admin` holds every scope), or `public`. */
   access: Scope | 'public';
   params?: { path?: z.ZodObject; query?: z.ZodObject; header?: z.ZodObject };
-  body?: { description?: string; content: Record<string, z.ZodType> };
+  /** `optional`: the body may be left out (every field has a default). */
+  body?: { description?: string; content: Record<string, z.ZodType>; optional?: boolean };
   /** Every answer the route gives, by status. */
   responses: Record<number, ApiResponse>;
 }
@@ -92,11 +102,17 @@ function jsonBody(schema: z.ZodType, description?: string): NonNullable<ApiRoute
   return { ...(description && { description }), content: { [JSON_MEDIA_TYPE]: schema } };
 }
 
-/** What every route behind an API key may answer. */
+/** What the gateway answers on every route behind an API key, before the function runs (its authorizer's verdict). */
 const keyErrors = {
-  401: error('No valid API key (`unauthorized`).'),
-  403: error('The API key lacks the scope (`forbidden`).'),
+  401: answer(
+    'No valid API key: missing, unknown, revoked, or past its rotation overlap (`{"message":"Unauthorized"}`).',
+    gatewayErrorBodySchema,
+  ),
+  403: answer('The API key lacks the scope (`{"message":"Forbidden"}`).', gatewayErrorBodySchema),
 };
+
+const keyPathSchema = z.object({ keyId: keyIdSchema });
+const noSuchKey = error('There is no such API key (`not_found`).');
 
 /** What every route with a JSON body may answer about the body itself. */
 const jsonBodyErrors = {
@@ -356,7 +372,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/v1/api-keys',
     operationId: 'createApiKey',
     summary: 'Issue an API key',
-    description: 'The plaintext key is in this answer only; the platform keeps its hash.',
+    description: 'The plaintext key is in this answer only; the platform keeps its hash. `keyId` names the key from then on.',
     tag: 'Administration',
     access: 'admin',
     body: jsonBody(newApiKeySchema),
@@ -364,6 +380,48 @@ export const apiRoutes: readonly ApiRoute[] = [
       201: answer('Issued.', issuedApiKeySchema),
       400: error('An invalid request (`validation_failed`).'),
       ...keyErrors,
+      ...jsonBodyErrors,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/api-keys',
+    operationId: 'listApiKeys',
+    summary: 'List the API keys',
+    description: 'Every key with its id, name, scopes and dates, newest first; never the key or its hash.',
+    tag: 'Administration',
+    access: 'admin',
+    responses: { 200: answer('The keys.', apiKeyListSchema), ...keyErrors },
+  },
+  {
+    method: 'delete',
+    path: '/v1/api-keys/{keyId}',
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key',
+    description: 'The key fails within 1 s (the gateway caches a verdict for 1 s at most). Revoking a revoked key changes nothing.',
+    tag: 'Administration',
+    access: 'admin',
+    params: { path: keyPathSchema },
+    responses: { 200: answer('Revoked.', apiKeyViewSchema), ...keyErrors, 404: noSuchKey },
+  },
+  {
+    method: 'post',
+    path: '/v1/api-keys/{keyId}/rotate',
+    operationId: 'rotateApiKey',
+    summary: 'Rotate an API key',
+    description:
+      'Issues a new key with the same name and scopes (its plaintext is in this answer only). The old key keeps working for ' +
+      '`overlapSeconds` (default a day, at most a week), then fails. The body may be left out.',
+    tag: 'Administration',
+    access: 'admin',
+    params: { path: keyPathSchema },
+    body: { ...jsonBody(rotationSchema), optional: true },
+    responses: {
+      201: answer('The new key, and when the old one stops working.', rotatedApiKeySchema),
+      400: error('A bad `overlapSeconds` (`validation_failed`).'),
+      ...keyErrors,
+      404: noSuchKey,
+      409: error('The key is revoked or expired, or changed meanwhile (`api_key_inactive`, `api_key_changed`).'),
       ...jsonBodyErrors,
     },
   },

@@ -12,7 +12,8 @@
  * | history entry   | LEAD#<leadId>               | HISTORY#<at>#<entryId>      |                                      | DAY#<ingest day>#<shard> / <ingestedAt>#<id> |
  * | form            | FORM#<formId>               | FORM                        |                                      |                                      |
  * | form counters   | FORM#<formId>               | STATS                       |                                      |                                      |
- * | API key         | APIKEY#<sha256 of key>      | APIKEY                      |                                      |                                      |
+ * | API key secret  | APIKEY#<sha256 of key>      | APIKEY                      |                                      |                                      |
+ * | API key by id   | APIKEYS                     | KEY#<keyId>                 |                                      |                                      |
  * | idempotency     | IDEMPOTENCY#<scope>#<key>   | IDEMPOTENCY                 |                                      |                                      |
  * | submission      | SUBMISSION#<submissionId>   | SUBMISSION                  |                                      |                                      |
  * | email claim     | LEAD#<leadId>               | EMAIL#<hash of once-key>    |                                      |                                      |
@@ -26,6 +27,10 @@
  * History entries double as the event stream: gsi2 projects them into day partitions of when they
  * were written (not of their `at`, so an entry written late still lands past the metrics
  * aggregator's watermark), sharded so that one busy day stays under a partition's 1,000 writes/s.
+ * An API key is two items written together in one transaction: under its hash (what the gateway's
+ * authorizer reads with one consistent GetItem per request) and under its public id, in one
+ * partition for every key (a list is one Query; a platform has tens of keys, not thousands). The id
+ * item holds the hash, so revocation and rotation can reach the other item; neither answer shows it.
  * Metrics aggregates extend this layout in core/metrics/keys.ts. Idempotency records expire through
  * the table's TTL attribute `expiresAt` (epoch seconds).
  */
@@ -72,6 +77,8 @@ export const keys = {
   form: (formId: string): ItemKey => ({ pk: `FORM#${formId}`, sk: 'FORM' }),
   formStats: (formId: string): ItemKey => ({ pk: `FORM#${formId}`, sk: 'STATS' }),
   apiKey: (keyHash: string): ItemKey => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' }),
+  apiKeyById: (keyId: string): ItemKey => ({ pk: 'APIKEYS', sk: `KEY#${keyId}` }),
+  apiKeysPartition: 'APIKEYS',
   /** Marks an email as sent, so a retried workflow step never sends it twice. */
   emailClaim: (leadId: string, onceHash: string): ItemKey => ({ pk: `LEAD#${leadId}`, sk: `EMAIL#${onceHash}` }),
   /** The task token of the workflow step waiting for a rep's move on this lead. */

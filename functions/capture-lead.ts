@@ -13,7 +13,7 @@ import {
 import { leadIdFor } from '../core/lead';
 import { providerFor, type Delivery } from '../core/providers';
 import { MAX_BODY_BYTES, isSpam, normalizeEmail, parseFields, readSubmission, type Submission } from '../core/submission';
-import { authorize } from './shared/auth';
+import { keyHolder } from './shared/auth';
 import { countSpam, getForm, signingSecretOf } from './shared/forms-repository';
 import { foldSubmission } from './shared/fold-submission';
 import { getActiveRules } from './shared/rules-repository';
@@ -49,7 +49,7 @@ export const handler = httpHandler(
     const signingSecret = await signingSecretOf(form);
     if (signingSecret) provider.verify(delivery, signingSecret, now);
     // No gateway authorizer on this public route: a key, when sent, is checked here (401/403 if it is not good).
-    const keyed = request.headers.authorization !== undefined && (await authorize(request.headers.authorization, 'leads:write'), true);
+    const keyed = request.headers.authorization !== undefined && (await keyHolder(request.headers.authorization, 'leads:write'), true);
     const trusted = signingSecret !== undefined || keyed;
     const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
 

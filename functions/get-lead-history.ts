@@ -2,30 +2,26 @@ import * as z from 'zod';
 import { historyQuerySchema } from '../api/requests';
 import { NotFoundError, ValidationError, detailsFromIssues } from '../core/errors';
 import { leadIdSchema } from '../core/lead';
-import { apiKeyWith } from './shared/auth';
 import { httpHandler } from './shared/http';
 import { getLead, listHistory } from './shared/leads-repository';
 
 /** GET /v1/leads/{leadId}/history (leads:read): the audit trail, oldest first, paged. */
-export const handler = httpHandler(
-  async (request) => {
-    const leadId = leadIdSchema.safeParse(request.pathParameters.leadId);
-    if (!leadId.success || !(await getLead(leadId.data))) throw new NotFoundError('there is no such lead');
-    const query = historyQuerySchema.safeParse(request.query);
-    if (!query.success) throw new ValidationError('the query is invalid', detailsFromIssues(query.error.issues));
+export const handler = httpHandler(async (request) => {
+  const leadId = leadIdSchema.safeParse(request.pathParameters.leadId);
+  if (!leadId.success || !(await getLead(leadId.data))) throw new NotFoundError('there is no such lead');
+  const query = historyQuerySchema.safeParse(request.query);
+  if (!query.success) throw new ValidationError('the query is invalid', detailsFromIssues(query.error.issues));
 
-    const page = await listHistory(leadId.data, query.data.limit, decodeCursor(query.data.cursor, leadId.data));
-    return {
-      status: 200,
-      json: {
-        leadId: leadId.data,
-        entries: page.entries.map(({ leadId: _, ...entry }) => entry),
-        nextCursor: page.cursor ? Buffer.from(JSON.stringify(page.cursor)).toString('base64url') : undefined,
-      },
-    };
-  },
-  { auth: apiKeyWith('leads:read') },
-);
+  const page = await listHistory(leadId.data, query.data.limit, decodeCursor(query.data.cursor, leadId.data));
+  return {
+    status: 200,
+    json: {
+      leadId: leadId.data,
+      entries: page.entries.map(({ leadId: _, ...entry }) => entry),
+      nextCursor: page.cursor ? Buffer.from(JSON.stringify(page.cursor)).toString('base64url') : undefined,
+    },
+  };
+});
 
 const historyKeySchema = z.object({ pk: z.string(), sk: z.string() });
 

@@ -3,7 +3,6 @@ import { leadIdSchema } from '../core/lead';
 import { planStep } from '../core/lifecycle';
 import { parseStageMove } from '../core/stage-machine';
 import { moveLead } from '../core/transitions';
-import { apiKeyWith } from './shared/auth';
 import { actorOf, httpHandler } from './shared/http';
 import { changeLeadOnce } from './shared/idempotent-lead-change';
 import { lifecycleConfig } from './shared/lifecycle-config';
@@ -36,5 +35,5 @@ export const handler = httpHandler(
       },
     );
   },
-  { auth: apiKeyWith('leads:write'), body: 'json' },
+  { body: 'json' },
 );

@@ -3,7 +3,6 @@ import { NotFoundError, ValidationError, detailsFromIssues } from '../core/error
 import { historyEntry } from '../core/history';
 import { leadIdSchema } from '../core/lead';
 import { engagementEventSchema, futureEventProblem } from '../core/scoring';
-import { apiKeyWith } from './shared/auth';
 import { actorOf, httpHandler } from './shared/http';
 import { changeLeadOnce } from './shared/idempotent-lead-change';
 import { countMetric } from './shared/business-metrics';
@@ -47,5 +46,5 @@ export const handler = httpHandler(
       },
     );
   },
-  { auth: apiKeyWith('leads:write'), body: 'json' },
+  { body: 'json' },
 );

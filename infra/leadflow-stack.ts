@@ -29,7 +29,7 @@ export class LeadflowStack extends Stack {
     const storage = new Storage(this, 'Storage', { removalPolicy: props.removalPolicy });
     new CfnOutput(this, 'TableName', { value: storage.table.tableName });
     const secrets = new Secrets(this, 'Secrets', { removalPolicy: props.removalPolicy });
-    const api = new LeadflowHttpApi(this, 'Http');
+    const api = new LeadflowHttpApi(this, 'Http', { storage });
     new Capture(this, 'Capture', { api, storage, secrets });
     new Leads(this, 'Leads', { api, storage, secrets });
     new AdminApi(this, 'Admin', { api, storage, secrets });

@@ -73,6 +73,7 @@ const resourceKinds: Record<string, ResourceKind> = {
   // API Gateway ids only link routes, integrations and their API within the template.
   'AWS::ApiGatewayV2::Api': { ref: (r) => r.logicalId, attributes: {} },
   'AWS::ApiGatewayV2::Integration': { ref: (r) => r.logicalId, attributes: {} },
+  'AWS::ApiGatewayV2::Authorizer': { ref: (r) => r.logicalId, attributes: {} },
   'AWS::StepFunctions::StateMachine': {
     nameProperty: 'StateMachineName',
     ref: (r) => localArn('states', `stateMachine:${r.name}`),
@@ -294,11 +295,42 @@ export interface RouteSpec {
   /** `METHOD /path` or `$default`, exactly as declared. */
   routeKey: string;
   functionLogicalId: string;
+  /** The Lambda authorizer in front of the route (AuthorizationType CUSTOM), if any. */
+  authorizer?: AuthorizerSpec;
+}
+
+/** A Lambda REQUEST authorizer of an HTTP API: payload format 2.0, simple (`isAuthorized`) responses. */
+export interface AuthorizerSpec {
+  logicalId: string;
+  name: string;
+  functionLogicalId: string;
+  /** `$request.header.X`, `$request.querystring.x`, `$context.x`, `$stageVariables.x`: every one must be present, and together they key the cache. */
+  identitySource: string[];
+  /** 0: results are not cached. */
+  resultTtlSeconds: number;
+}
+
+/** An HTTP API's CORS configuration (AWS::ApiGatewayV2::Api CorsConfiguration). */
+export interface CorsSpec {
+  allowOrigins: string[];
+  allowMethods: string[];
+  allowHeaders: string[];
+  exposeHeaders: string[];
+  maxAgeSeconds: number | undefined;
+  allowCredentials: boolean;
+}
+
+/** The `$default` stage's default route throttle. */
+export interface ThrottleSpec {
+  rateLimit: number;
+  burstLimit: number;
 }
 
 export interface HttpApiSpec {
   logicalId: string;
   routes: RouteSpec[];
+  cors: CorsSpec | undefined;
+  throttle: ThrottleSpec | undefined;
 }
 
 export interface StateMachineSpec {
@@ -593,25 +625,111 @@ function functionSpec(resolver: TemplateResolver, logicalId: string, assemblyDir
 function httpApiSpec(resolver: TemplateResolver, apiId: string, functions: FunctionSpec[]): HttpApiSpec {
   const api = resolver.resource(apiId).Properties ?? {};
   if (api.ProtocolType !== 'HTTP') throw new UnresolvableError(`${apiId}: only HTTP APIs run locally (got ${String(api.ProtocolType)})`);
-  if (api.CorsConfiguration) throw new UnresolvableError(`${apiId}: API-level CorsConfiguration is not supported locally`);
   const apiRef = resolver.resolve({ Ref: apiId }, apiId);
+  const ofThisApi = (id: string) => resolver.resolve(resolver.resource(id).Properties?.ApiId, `${id}.Properties.ApiId`) === apiRef;
 
+  const authorizers = new Map<string, AuthorizerSpec>();
   const routes: RouteSpec[] = [];
-  for (const routeId of resolver.logicalIdsOf('AWS::ApiGatewayV2::Route')) {
+  for (const routeId of resolver.logicalIdsOf('AWS::ApiGatewayV2::Route').filter(ofThisApi)) {
     const where = `${routeId}.Properties`;
     const route = resolver.resource(routeId).Properties ?? {};
-    if (resolver.resolve(route.ApiId, `${where}.ApiId`) !== apiRef) continue;
     const routeKey = resolver.resolveString(route.RouteKey, `${where}.RouteKey`);
     const authorization: unknown = resolver.resolve(route.AuthorizationType, `${where}.AuthorizationType`) ?? 'NONE';
-    if (authorization !== 'NONE') {
-      throw new UnresolvableError(`${routeId} (${routeKey}): authorization type ${String(authorization)} is not enforced locally`);
+    let authorizer: AuthorizerSpec | undefined;
+    if (authorization === 'CUSTOM') {
+      const authorizerId = resolver.resolveString(route.AuthorizerId, `${where}.AuthorizerId`);
+      authorizer = authorizers.get(authorizerId) ?? authorizerSpec(resolver, authorizerId, functions);
+      authorizers.set(authorizerId, authorizer);
+    } else if (authorization !== 'NONE') {
+      throw new UnresolvableError(`${routeId} (${routeKey}): authorization type ${String(authorization)} is not emulated locally`);
     }
     const target = resolver.resolveString(route.Target, `${where}.Target`);
     const integrationId = /^integrations\/(.+)$/.exec(target)?.[1];
     if (!integrationId) throw new UnresolvableError(`${routeId} (${routeKey}): unexpected target ${target}`);
-    routes.push({ routeKey, functionLogicalId: integrationFunction(resolver, integrationId, functions, routeKey) });
+    routes.push({
+      routeKey,
+      functionLogicalId: integrationFunction(resolver, integrationId, functions, routeKey),
+      ...(authorizer && { authorizer }),
+    });
   }
-  return { logicalId: apiId, routes };
+  const stages = resolver.logicalIdsOf('AWS::ApiGatewayV2::Stage').filter(ofThisApi);
+  return {
+    logicalId: apiId,
+    routes,
+    cors: api.CorsConfiguration ? corsSpec(resolver.resolve(api.CorsConfiguration, `${apiId}.Properties.CorsConfiguration`)) : undefined,
+    throttle: throttleSpec(resolver, stages),
+  };
+}
+
+function authorizerSpec(resolver: TemplateResolver, logicalId: string, functions: FunctionSpec[]): AuthorizerSpec {
+  const where = `${logicalId}.Properties`;
+  const props = (resolver.resolve(resolver.resource(logicalId).Properties, where) ?? {}) as {
+    AuthorizerType?: string;
+    AuthorizerPayloadFormatVersion?: string;
+    EnableSimpleResponses?: boolean;
+    AuthorizerUri?: string;
+    IdentitySource?: string[];
+    AuthorizerResultTtlInSeconds?: number;
+    Name?: string;
+  };
+  if (props.AuthorizerType !== 'REQUEST' || props.AuthorizerPayloadFormatVersion !== '2.0' || props.EnableSimpleResponses !== true) {
+    throw new UnresolvableError(`${logicalId}: only Lambda REQUEST authorizers with payload format 2.0 and simple responses run locally`);
+  }
+  // arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations
+  const functionArn = /:lambda:path\/[^/]+\/functions\/(.+)\/invocations$/.exec(props.AuthorizerUri ?? '')?.[1];
+  if (!functionArn) throw new UnresolvableError(`${where}.AuthorizerUri: not a Lambda invocation URI (${String(props.AuthorizerUri)})`);
+  return {
+    logicalId,
+    name: props.Name ?? logicalId,
+    functionLogicalId: functionOf(functions, functionArn, `${where}.AuthorizerUri`),
+    identitySource: props.IdentitySource ?? [],
+    // CloudFormation's default when caching is not configured.
+    resultTtlSeconds: props.AuthorizerResultTtlInSeconds ?? 0,
+  };
+}
+
+function corsSpec(value: unknown): CorsSpec {
+  const cors = (value ?? {}) as {
+    AllowOrigins?: string[];
+    AllowMethods?: string[];
+    AllowHeaders?: string[];
+    ExposeHeaders?: string[];
+    MaxAge?: number;
+    AllowCredentials?: boolean;
+  };
+  return {
+    allowOrigins: cors.AllowOrigins ?? [],
+    allowMethods: cors.AllowMethods ?? [],
+    allowHeaders: cors.AllowHeaders ?? [],
+    exposeHeaders: cors.ExposeHeaders ?? [],
+    maxAgeSeconds: cors.MaxAge,
+    allowCredentials: cors.AllowCredentials ?? false,
+  };
+}
+
+/** The `$default` stage's throttle (the one stage the local cloud serves). */
+function throttleSpec(resolver: TemplateResolver, stageIds: string[]): ThrottleSpec | undefined {
+  for (const stageId of stageIds) {
+    const where = `${stageId}.Properties`;
+    // Only what the local cloud runs: the access log's destination (a log group) has no local counterpart.
+    const raw = resolver.resource(stageId).Properties ?? {};
+    const stage = {
+      StageName: resolver.resolve(raw.StageName, `${where}.StageName`),
+      DefaultRouteSettings: resolver.resolve(raw.DefaultRouteSettings, `${where}.DefaultRouteSettings`) as
+        { ThrottlingRateLimit?: number; ThrottlingBurstLimit?: number } | undefined,
+      RouteSettings: resolver.resolve(raw.RouteSettings, `${where}.RouteSettings`),
+    };
+    if (stage.StageName !== '$default') continue;
+    if (stage.RouteSettings !== undefined)
+      throw new UnresolvableError(`${where}.RouteSettings: per-route settings are not emulated locally`);
+    const { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit } = stage.DefaultRouteSettings ?? {};
+    if (rateLimit === undefined && burstLimit === undefined) return undefined;
+    if (rateLimit === undefined || burstLimit === undefined) {
+      throw new UnresolvableError(`${where}.DefaultRouteSettings: set both ThrottlingRateLimit and ThrottlingBurstLimit to run locally`);
+    }
+    return { rateLimit, burstLimit };
+  }
+  return undefined;
 }
 
 function integrationFunction(resolver: TemplateResolver, integrationId: string, functions: FunctionSpec[], routeKey: string): string {

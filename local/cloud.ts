@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readAssembly } from './assembly';
+import { readAssembly, type HttpApiSpec } from './assembly';
 import { checkJava, ensureTables, startDynamoDb } from './dynamodb';
 import { startControl } from './control';
 import { DynamoFaults, SesFaults } from './faults';
@@ -51,6 +51,8 @@ export interface LocalCloudOptions {
    * Only for measuring a request path alone (bench/capture.ts); never what the platform does.
    */
   eventSources?: boolean;
+  /** CDK context added to cdk.json's for the synthesis (`dashboardOrigins`, `apiThrottle`...), as `cdk synth -c` would. */
+  context?: Record<string, unknown>;
 }
 
 export interface LocalCloud {
@@ -107,7 +109,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   try {
     // Java's start-up and the synthesis (a child process) overlap.
     const [synthesized, database] = await Promise.allSettled([
-      synthesize(path.join(dataDir, 'cdk.out')).then((dir) => {
+      synthesize(path.join(dataDir, 'cdk.out'), options.context).then((dir) => {
         log(`synthesized the CDK app in ${secondsSince(started)}`);
         return dir;
       }),
@@ -123,10 +125,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const assembly = readAssembly(synthesized.value, STACK_NAME);
     const [table] = assembly.tables;
-    const [api] = assembly.httpApis;
     if (assembly.tables.length !== 1 || !table) throw new Error(`expected one table in ${STACK_NAME}, found ${assembly.tables.length}`);
-    if (assembly.httpApis.length !== 1 || !api)
-      throw new Error(`expected one HTTP API in ${STACK_NAME}, found ${assembly.httpApis.length}`);
+    checkDisjointRoutes(assembly.httpApis);
     await ensureTables(dynamo.client, assembly.tables, log);
     const timeScale = options.timeScale ?? Number(process.env.LEADFLOW_TIME_SCALE ?? 1);
     if (!(timeScale > 0)) throw new Error(`the time scale must be a positive number, not ${timeScale}`);
@@ -224,8 +224,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     stops.push(() => schedules.stop());
 
+    // Every HTTP API of the stack on one port (their routes are disjoint), each route under its own API's configuration.
     const apiServer = await startHttpApi({
-      api,
+      apis: assembly.httpApis,
       pages: {
         '/dashboard': async () =>
           (await readFile(path.join(repoRoot, 'web', 'dashboard', 'index.html'), 'utf8')).replaceAll('{{API_URL}}', apiServer.url),
@@ -249,6 +250,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         for (const fn of functions.values()) fn.recycle();
         return functions.size;
       },
+      httpApi: apiServer,
     });
     stops.push(() => control.close());
 
@@ -271,6 +273,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   } catch (error) {
     await stop();
     throw error;
+  }
+}
+
+/** The APIs share one local port: a route key served by two of them could not be told apart. */
+function checkDisjointRoutes(apis: HttpApiSpec[]): void {
+  const owners = new Map<string, string>();
+  for (const api of apis) {
+    for (const { routeKey } of api.routes) {
+      const owner = owners.get(routeKey);
+      if (owner)
+        throw new Error(`route ${routeKey} is served by both ${owner} and ${api.logicalId}: the local cloud serves every API on one port`);
+      owners.set(routeKey, api.logicalId);
+    }
   }
 }
 

@@ -7,10 +7,14 @@
  *   POST /faults/ses {recipient, failures}   GET /faults/ses?recipient=
  *   POST /faults/dynamodb {mode: off|throttle|refuse|stall}   GET /faults/dynamodb (mode, faulted counts)
  *   POST /functions/recycle              every function's next invocation starts cold (a restart)
+ *   GET  /stages                         each HTTP API's routes and stage throttle
+ *   PUT  /stages/{apiLogicalId}/throttle {rateLimit, burstLimit}   as UpdateStage's DefaultRouteSettings would;
+ *   DELETE the same: back to the template's
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen, type RunningServer } from './listen';
 import { dynamoFaultModes, type DynamoFaults, type SesFaults } from './faults';
+import type { RunningHttpApi } from './http-api';
 import type { LocalStepFunctions } from './step-functions';
 
 export interface ControlPlane {
@@ -21,6 +25,7 @@ export interface ControlPlane {
   dynamoFaults: DynamoFaults;
   /** Retires every function's environment; answers how many functions were recycled. */
   recycleFunctions(): number;
+  httpApi: Pick<RunningHttpApi, 'throttles' | 'setThrottle'>;
 }
 
 export async function startControl(plane: ControlPlane, port = 0): Promise<RunningServer> {
@@ -85,6 +90,38 @@ async function handle(plane: ControlPlane, req: IncomingMessage, res: ServerResp
       res.writeHead(204).end();
       return;
     }
+  }
+  if (req.method === 'GET' && url.pathname === '/stages') {
+    send(res, 200, { stages: plane.httpApi.throttles() });
+    return;
+  }
+  const [, throttled] = /^\/stages\/([^/]+)\/throttle$/.exec(url.pathname) ?? [];
+  if (throttled !== undefined && (req.method === 'PUT' || req.method === 'DELETE')) {
+    const apiLogicalId = decodeURIComponent(throttled);
+    if (!plane.httpApi.throttles().some((stage) => stage.apiLogicalId === apiLogicalId)) {
+      send(res, 404, { message: `no HTTP API ${apiLogicalId}` });
+      return;
+    }
+    if (req.method === 'DELETE') {
+      plane.httpApi.setThrottle(apiLogicalId, undefined);
+      res.writeHead(204).end();
+      return;
+    }
+    const body = JSON.parse(await readText(req)) as { rateLimit?: unknown; burstLimit?: unknown };
+    const { rateLimit, burstLimit } = body;
+    if (
+      typeof rateLimit !== 'number' ||
+      !(rateLimit > 0) ||
+      typeof burstLimit !== 'number' ||
+      !Number.isInteger(burstLimit) ||
+      burstLimit < 1
+    ) {
+      send(res, 400, { message: 'send {"rateLimit": <requests per second>, "burstLimit": <whole requests>}' });
+      return;
+    }
+    plane.httpApi.setThrottle(apiLogicalId, { rateLimit, burstLimit });
+    res.writeHead(204).end();
+    return;
   }
   send(res, 404, { message: 'Not Found' });
 }

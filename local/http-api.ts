@@ -1,26 +1,32 @@
 /**
- * The template's HTTP API on a local port, behaving like API Gateway HTTP APIs with Lambda proxy
- * integrations (payload format 2.0): route selection, the event a function receives, how its
- * result becomes the response, and API Gateway's own answers (404, 413, 500).
+ * The template's HTTP APIs on one local port, behaving like API Gateway HTTP APIs with Lambda proxy
+ * integrations (payload format 2.0): route selection, each API's stage throttle (429), CORS
+ * configuration (preflights answered by the gateway, headers on every answer) and Lambda
+ * authorizers (401/403, cached verdicts), the event a function receives, how its result becomes the
+ * response, and API Gateway's own answers (404, 413, 500). The APIs' paths are disjoint, so one port
+ * serves them all, each route under its own API's configuration.
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { apiReferenceFile } from './api-reference';
-import type { HttpApiSpec } from './assembly';
+import type { HttpApiSpec, RouteSpec, ThrottleSpec } from './assembly';
+import { AuthorizerCache, authorizerEvent, identityValues, outcomeOf } from './gateway-authorizer';
+import { isPreflight, preflightHeaders, withCorsHeaders } from './gateway-cors';
+import { TokenBucket } from './gateway-throttle';
 import { LambdaError } from './lambda';
 import { listen, type RunningServer } from './listen';
 import { LOCAL_ACCOUNT } from './local-aws';
-import { compileRoute, matchRoute, type RouteMatch } from './routes';
+import { compileRoute, matchRoute, type CompiledRoute, type RouteMatch } from './routes';
 
 /** API Gateway's request payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export interface HttpApiOptions {
-  api: HttpApiSpec;
+  apis: HttpApiSpec[];
   /** 0 picks a free port. */
   port: number;
-  invoke: (functionLogicalId: string, event: APIGatewayProxyEventV2) => Promise<unknown>;
+  invoke: (functionLogicalId: string, event: unknown) => Promise<unknown>;
   log: (line: string) => void;
   /**
    * Static pages served beside the routes (path -> HTML), like pages a deployment hosts next to
@@ -30,34 +36,67 @@ export interface HttpApiOptions {
   pages?: Record<string, () => Promise<string>>;
 }
 
-export async function startHttpApi(options: HttpApiOptions): Promise<RunningServer> {
-  const routes = options.api.routes.map((route) => compileRoute(route.routeKey, route.functionLogicalId));
+export interface RunningHttpApi extends RunningServer {
+  /** Each API's stage throttle, by the API's logical id (undefined: not throttled). */
+  throttles(): Array<{ apiLogicalId: string; routeKeys: string[]; throttle: ThrottleSpec | undefined }>;
+  /** Sets an API's stage throttle, as UpdateStage's DefaultRouteSettings would (undefined: back to the template's). */
+  setThrottle(apiLogicalId: string, throttle: ThrottleSpec | undefined): void;
+}
+
+interface LocalApi {
+  spec: HttpApiSpec;
+  bucket: TokenBucket | undefined;
+}
+
+interface Target {
+  api: LocalApi;
+  route: RouteSpec;
+}
+
+export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttpApi> {
+  const apis: LocalApi[] = options.apis.map((spec) => ({ spec, bucket: spec.throttle && new TokenBucket(spec.throttle) }));
+  const routes = apis.flatMap((api) => api.spec.routes.map((route) => compileRoute<Target>(route.routeKey, { api, route })));
+  const authorizerCache = new AuthorizerCache();
+  // Requests no route claims belong to the API with a CORS configuration (it answers every preflight), else the first.
+  const fallbackApi = apis.find((api) => api.spec.cors) ?? apis[0];
+  if (!fallbackApi) throw new Error('the template has no HTTP API');
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const started = performance.now();
     const requestId = randomBytes(10).toString('base64');
+    const method = req.method ?? 'GET';
     const [rawPath, rawQueryString = ''] = splitOnce(req.url ?? '/', '?');
-    const match = matchRoute(routes, req.method ?? 'GET', rawPath);
+    const headers = lowercased(req.rawHeaders);
+    const match = matchRoute(routes, method, rawPath);
+    const api = apiFor(apis, routes, fallbackApi, method, rawPath, headers, match);
     const reply = (result: HttpResult) => {
-      res.writeHead(result.statusCode, { ...result.headers, 'content-length': result.body.length, 'apigw-requestid': requestId });
-      res.end(result.body);
+      const preflightAnswer = api.spec.cors && isPreflight(method, headers) && result.statusCode === 204;
+      const sent =
+        api.spec.cors && !preflightAnswer ? { ...result, headers: withCorsHeaders(api.spec.cors, headers.origin, result.headers) } : result;
+      res.writeHead(sent.statusCode, { ...sent.headers, 'content-length': sent.body.length, 'apigw-requestid': requestId });
+      res.end(sent.body);
       // Method, route and status only, like the stage's access log: paths and bodies can hold personal data.
       const ms = Math.round(performance.now() - started);
-      options.log(`${match?.route.routeKey ?? `${req.method} (no route)`} ${result.statusCode} ${ms}ms`);
+      options.log(`${match?.route.routeKey ?? `${method} (no route)`} ${sent.statusCode} ${ms}ms`);
     };
 
     const respond = async (): Promise<HttpResult> => {
+      // The stage's throttle comes first: a request over it reaches nothing else.
+      if (api.bucket && !api.bucket.take()) return gatewayAnswer(429, 'Too Many Requests');
       const body = tooLarge(req) ? undefined : await readBody(req, MAX_BODY_BYTES);
       if (!body) return { ...gatewayAnswer(413, 'Request Entity Too Large'), headers: { ...JSON_TYPE, connection: 'close' } };
+      if (api.spec.cors && isPreflight(method, headers)) {
+        return { statusCode: 204, headers: preflightHeaders(api.spec.cors, headers), body: Buffer.alloc(0) };
+      }
       const page = options.pages?.[rawPath.replace(/\/$/, '')];
-      if (!match && page && req.method === 'GET') {
+      if (!match && page && method === 'GET') {
         return {
           statusCode: 200,
           headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
           body: Buffer.from(await page()),
         };
       }
-      const reference = !match && req.method === 'GET' ? await apiReferenceFile(rawPath) : undefined;
+      const reference = !match && method === 'GET' ? await apiReferenceFile(rawPath) : undefined;
       if (reference) {
         return {
           statusCode: 200,
@@ -68,7 +107,7 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningServ
       if (!match) return gatewayAnswer(404, 'Not Found');
       const event = toEvent(
         {
-          method: req.method ?? 'GET',
+          method,
           rawPath,
           rawQueryString,
           rawHeaders: req.rawHeaders,
@@ -77,11 +116,17 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningServ
           sourceIp: (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
           requestId,
           now: new Date(),
+          apiId: api.spec.logicalId,
         },
         match,
       );
+      const { route } = match.route.target;
+      if (route.authorizer) {
+        const denied = await authorize(route, event);
+        if (denied) return denied;
+      }
       try {
-        return toHttpResult(await options.invoke(match.route.target, event));
+        return toHttpResult(await options.invoke(route.functionLogicalId, event));
       } catch (error) {
         // A function error is in the function's log already; anything else (a malformed response) goes here.
         // The client learns nothing more, as from API Gateway.
@@ -91,6 +136,37 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningServ
         return gatewayAnswer(500, 'Internal Server Error');
       }
     };
+
+    /** Runs the route's authorizer (or reads its cached verdict); an answer when the request goes no further. */
+    const authorize = async (route: RouteSpec, event: APIGatewayProxyEventV2): Promise<HttpResult | undefined> => {
+      const authorizer = route.authorizer;
+      if (!authorizer) return undefined;
+      const values = identityValues(authorizer.identitySource, event);
+      if (!values) return gatewayAnswer(401, 'Unauthorized');
+      let outcome = authorizerCache.get(authorizer, values);
+      if (!outcome) {
+        const settled = await options
+          .invoke(authorizer.functionLogicalId, authorizerEvent(event, values))
+          .then((value) => ({ status: 'fulfilled' as const, value }))
+          .catch((reason: unknown) => ({ status: 'rejected' as const, reason }));
+        outcome = outcomeOf(settled);
+        authorizerCache.set(authorizer, values, outcome);
+      }
+      switch (outcome.kind) {
+        case 'allow':
+          // The integration sees who the authorizer admitted, as `requestContext.authorizer.lambda`.
+          (event.requestContext as { authorizer?: unknown }).authorizer = { lambda: outcome.context };
+          return undefined;
+        case 'unauthorized':
+          return gatewayAnswer(401, 'Unauthorized');
+        case 'forbidden':
+          return gatewayAnswer(403, 'Forbidden');
+        case 'error':
+          options.log(`${route.routeKey}: authorizer ${authorizer.name}: ${outcome.reason}`);
+          return gatewayAnswer(500, 'Internal Server Error');
+      }
+    };
+
     // A failure here means the client went away mid-request (or sent what cannot be answered).
     respond()
       .then(reply)
@@ -102,7 +178,44 @@ export async function startHttpApi(options: HttpApiOptions): Promise<RunningServ
     if (!tooLarge(req)) res.writeContinue();
     handle(req, res);
   });
-  return listen(server, options.port, 'API');
+  const running = await listen(server, options.port, 'API');
+  return {
+    ...running,
+    throttles: () =>
+      apis.map((api) => ({
+        apiLogicalId: api.spec.logicalId,
+        routeKeys: api.spec.routes.map((route) => route.routeKey),
+        throttle: api.bucket?.settings,
+      })),
+    setThrottle: (apiLogicalId, throttle) => {
+      const api = apis.find((candidate) => candidate.spec.logicalId === apiLogicalId);
+      if (!api) throw new Error(`no HTTP API ${apiLogicalId}`);
+      const limits = throttle ?? api.spec.throttle;
+      if (!limits) api.bucket = undefined;
+      else if (api.bucket) api.bucket.update(limits);
+      else api.bucket = new TokenBucket(limits);
+    },
+  };
+}
+
+/**
+ * The API a request is for: its route's. A preflight for a path that an API with a CORS
+ * configuration serves is that API's (the gateway answers it) unless the matched route's own API
+ * has no CORS configuration (its function answers it, as public capture does).
+ */
+function apiFor(
+  apis: LocalApi[],
+  routes: Array<CompiledRoute<Target>>,
+  fallback: LocalApi,
+  method: string,
+  rawPath: string,
+  headers: Record<string, string>,
+  match: RouteMatch<Target> | undefined,
+): LocalApi {
+  if (!isPreflight(method, headers)) return match?.route.target.api ?? fallback;
+  if (match && !match.route.target.api.spec.cors) return match.route.target.api;
+  const requested = matchRoute(routes, headers['access-control-request-method'] ?? '', rawPath)?.route.target.api;
+  return requested?.spec.cors ? requested : (apis.find((api) => api.spec.cors) ?? fallback);
 }
 
 export interface IncomingRequest {
@@ -117,10 +230,12 @@ export interface IncomingRequest {
   sourceIp: string;
   requestId: string;
   now: Date;
+  /** The API's id in the event (its logical id locally). */
+  apiId?: string;
 }
 
 /** The payload-format-2.0 event for a matched request. */
-export function toEvent(request: IncomingRequest, match: RouteMatch<string>): APIGatewayProxyEventV2 {
+export function toEvent(request: IncomingRequest, match: RouteMatch<unknown>): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
@@ -156,7 +271,7 @@ export function toEvent(request: IncomingRequest, match: RouteMatch<string>): AP
     ...(Object.keys(match.pathParameters).length > 0 && { pathParameters: match.pathParameters }),
     requestContext: {
       accountId: LOCAL_ACCOUNT,
-      apiId: 'local',
+      apiId: request.apiId ?? 'local',
       domainName,
       domainPrefix: domainName.split('.')[0] ?? domainName,
       http: {
@@ -250,6 +365,18 @@ function accessLogTime(date: Date): string {
   if (!parts) throw new Error(`unexpected UTC date format: ${date.toUTCString()}`);
   const [, day, month, year, time] = parts;
   return `${day}/${month}/${year}:${time} +0000`;
+}
+
+/** Header names lowercased; a repeated header's values joined with commas. */
+function lowercased(rawHeaders: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]?.toLowerCase();
+    const value = rawHeaders[i + 1];
+    if (name === undefined || value === undefined) continue;
+    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  return headers;
 }
 
 function splitOnce(text: string, separator: string): [string, string | undefined] {

@@ -2,12 +2,13 @@
  * What a fresh local cloud needs to be usable at once: the demo landing page's form and a local
  * admin API key, written straight into the table in the layout of core/keys.ts.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { generateApiKey, hashApiKey } from '../core/api-key';
+import { apiKeyRecordSchema, generateApiKey, hashApiKey, isKeyActive } from '../core/api-key';
 import { formSchema } from '../core/form';
-import { keys, tableKeys } from '../core/keys';
+import { keys } from '../core/keys';
+import { issueApiKey } from '../functions/shared/api-key-store';
 
 export interface SeedOptions {
   tableName: string;
@@ -29,19 +30,33 @@ export async function seed(client: DynamoDBClient, options: SeedOptions): Promis
   });
   await documents.send(new PutCommand({ TableName: options.tableName, Item: { ...keys.form(form.formId), ...form, updatedAt: now } }));
 
-  const adminKey = existsSync(options.adminKeyFile) ? readFileSync(options.adminKeyFile, 'utf8').trim() : generateApiKey();
+  const stored = existsSync(options.adminKeyFile) ? readFileSync(options.adminKeyFile, 'utf8').trim() : undefined;
+  const adminKey = await ensureAdminKey(documents, options.tableName, stored, new Date(now));
   writeFileSync(options.adminKeyFile, `${adminKey}\n`, { mode: 0o600 });
-  try {
-    await documents.send(
-      new PutCommand({
-        TableName: options.tableName,
-        Item: { ...keys.apiKey(hashApiKey(adminKey)), name: 'local-admin', scopes: ['admin'], createdAt: now },
-        // Stored already (persisted data): keep its record as it is.
-        ConditionExpression: `attribute_not_exists(${tableKeys.partitionKey})`,
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
   return adminKey;
+}
+
+/**
+ * The kept admin key while it is stored and usable; a key stored before keys had ids is stored
+ * again in the current layout; a revoked or expired one (or none) is replaced by a new key.
+ */
+async function ensureAdminKey(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  stored: string | undefined,
+  now: Date,
+): Promise<string> {
+  const store = { client: documents, tableName };
+  if (stored) {
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: tableName, Key: keys.apiKey(hashApiKey(stored)), ConsistentRead: true }),
+    );
+    const record = Item ? apiKeyRecordSchema.safeParse(Item) : undefined;
+    if (record?.success && isKeyActive(record.data, now)) return stored;
+    if (!record?.success) {
+      if (Item) await documents.send(new DeleteCommand({ TableName: tableName, Key: keys.apiKey(hashApiKey(stored)) }));
+      return (await issueApiKey(store, { name: 'local-admin', scopes: ['admin'] }, now, stored)).key;
+    }
+  }
+  return (await issueApiKey(store, { name: 'local-admin', scopes: ['admin'] }, now, generateApiKey())).key;
 }

@@ -27,7 +27,7 @@ PATH="\${PATH#*:}" exec npx "$@"
 `;
 
 /** Synthesizes into `outdir` (emptied first) and returns it. */
-export async function synthesize(outdir: string): Promise<string> {
+export async function synthesize(outdir: string, extraContext: Record<string, unknown> = {}): Promise<string> {
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   makeAwsSdkResolvable(outdir);
@@ -39,6 +39,7 @@ export async function synthesize(outdir: string): Promise<string> {
   const cdkJson = JSON.parse(readFileSync(path.join(repoRoot, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
   const context = {
     ...cdkJson.context,
+    ...extraContext,
     // What the CDK CLI adds: the local cloud finds bundles and construct paths through this metadata.
     'aws:cdk:enable-path-metadata': true,
     'aws:cdk:enable-asset-metadata': true,

@@ -5,11 +5,11 @@
  *   npx tsx scripts/create-api-key.ts --table <TableName> --name ops --scopes admin[,leads:read...]
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
-import { generateApiKey, hashApiKey, scopes } from '../core/api-key';
-import { keys } from '../core/keys';
+import { scopes } from '../core/api-key';
+import { issueApiKey } from '../functions/shared/api-key-store';
 
 const { values } = parseArgs({
   options: { table: { type: 'string' }, name: { type: 'string' }, scopes: { type: 'string', default: 'admin' } },
@@ -22,14 +22,7 @@ const args = z
   })
   .parse(values);
 
-const key = generateApiKey();
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-await documents.send(
-  new PutCommand({
-    TableName: args.table,
-    Item: { ...keys.apiKey(hashApiKey(key)), name: args.name, scopes: args.scopes, createdAt: new Date().toISOString() },
-    ConditionExpression: 'attribute_not_exists(pk)',
-  }),
-);
-console.log(`API key for ${args.name} (${args.scopes.join(', ')}): ${key}`);
-console.log('It is shown only now; leadflow keeps only its hash.');
+const issued = await issueApiKey({ client: documents, tableName: args.table }, { name: args.name, scopes: args.scopes }, new Date());
+console.log(`API key ${issued.keyId} for ${args.name} (${args.scopes.join(', ')}): ${issued.key}`);
+console.log('It is shown only now; leadflow keeps only its hash. Revoke or rotate it by its id (DELETE /v1/api-keys/<keyId>).');

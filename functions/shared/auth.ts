@@ -1,31 +1,36 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { bearerToken, requireScope, type CallerContext, type Scope } from '../../core/api-key';
 import { UnauthorizedError } from '../../core/errors';
-import { apiKeyRecordSchema, bearerToken, hashApiKey, requireScope, type ApiKeyRecord, type Scope } from '../../core/api-key';
-import { keys } from '../../core/keys';
+import { findActiveKey } from './api-key-store';
 import { documents, tableEnv } from './table';
 
-/** Verified keys are remembered briefly per container so a busy client costs one read a minute. */
-const KEY_CACHE_MS = 60_000;
-const cache = new Map<string, { record: ApiKeyRecord; expires: number }>();
-
-/** The HTTP wrapper's check for a route that needs `scope`. */
-export function apiKeyWith(scope: Scope): (authorization: string | undefined) => Promise<ApiKeyRecord> {
-  return (authorization) => authorize(authorization, scope);
+/** Who called a route behind the gateway's authorizer (functions/authorize-request.ts). */
+export interface Caller {
+  keyId: string;
+  name: string;
+  scopes: string[];
 }
 
-/** Checks `Authorization: Bearer <key>` against the hashed key store: 401 without a key, 403 without the scope. */
-export async function authorize(authorization: string | undefined, scope: Scope): Promise<ApiKeyRecord> {
+/**
+ * The caller the gateway's authorizer admitted, from `requestContext.authorizer.lambda`. Keys and
+ * scopes are checked at the gateway, before the function runs; a route without the authorizer
+ * (public capture, health) has no caller.
+ */
+export function callerOf(event: APIGatewayProxyEventV2): Caller | undefined {
+  const context = (event.requestContext as { authorizer?: { lambda?: Partial<CallerContext> } }).authorizer?.lambda;
+  if (typeof context?.keyId !== 'string' || typeof context.keyName !== 'string') return undefined;
+  return { keyId: context.keyId, name: context.keyName, scopes: (context.scopes ?? '').split(' ').filter(Boolean) };
+}
+
+/**
+ * For the one public route that also takes a key (capture: a keyed submission is trusted and
+ * answered with its lead id): no gateway authorizer runs there, so the key is checked here, the
+ * way the authorizer checks it. 401 for a key that is not valid, 403 without the scope.
+ */
+export async function keyHolder(authorization: string, scope: Scope): Promise<Caller> {
   const token = bearerToken(authorization);
-  if (!token) throw new UnauthorizedError('send an API key as Authorization: Bearer <key>');
-  const hash = hashApiKey(token);
-  let record = cache.get(hash);
-  if (!record || record.expires <= Date.now()) {
-    const { Item } = await documents.send(new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.apiKey(hash) }));
-    const parsed = Item ? apiKeyRecordSchema.safeParse(Item) : undefined;
-    if (!parsed?.success || parsed.data.revoked) throw new UnauthorizedError('the API key is not valid');
-    record = { record: parsed.data, expires: Date.now() + KEY_CACHE_MS };
-    cache.set(hash, record);
-  }
-  requireScope(record.record, scope);
-  return record.record;
+  const record = token ? await findActiveKey({ client: documents, tableName: tableEnv.TABLE_NAME }, token, new Date()) : undefined;
+  if (!record) throw new UnauthorizedError('the API key is not valid');
+  requireScope(record, scope);
+  return { keyId: record.keyId, name: record.name, scopes: record.scopes };
 }

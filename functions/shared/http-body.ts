@@ -67,6 +67,8 @@ export function bodyParser(
   maxBytes = DEFAULT_MAX_BODY_BYTES,
   /** For `form` routes that take multipart (multipart.ts); passed in so that only they bundle it. */
   parseMultipart?: (body: Buffer, contentType: string) => Promise<MultipartForm>,
+  /** A `json` route whose body is optional (every field has a default): no body at all reads as `{}`. */
+  optional = false,
 ): middy.MiddlewareObj<APIGatewayProxyEventV2> {
   return {
     before: async (request) => {
@@ -76,6 +78,7 @@ export function bodyParser(
       event.rawBody = raw;
       if (methodsWithoutBody.has(event.requestContext.http.method.toUpperCase())) return;
       if (bytes.length > maxBytes) throw new PayloadTooLargeError(maxBytes);
+      if (optional && bytes.length === 0) return;
 
       const contentType = event.headers['content-type'];
       const mediaType = mediaTypeOf(contentType);

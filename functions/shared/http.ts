@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpEventNormalizer from '@middy/http-event-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import type { ApiKeyRecord } from '../../core/api-key';
+import { callerOf, type Caller } from './auth';
 import { bodyParser, type BodyKind, type ParsedBodyEvent, type ReceivedForm } from './http-body';
 import { httpErrors } from './http-errors';
 import type { MultipartForm } from './multipart';
@@ -23,8 +23,8 @@ export interface HttpRequest {
   body: Record<string, unknown>;
   /** A `form` route's body as received (JSON, urlencoded or multipart). */
   form: ReceivedForm;
-  /** The API key the request was authorized with, on routes that take one. */
-  apiKey?: ApiKeyRecord;
+  /** The API key the gateway's authorizer admitted the request with, on routes behind it. */
+  apiKey?: Caller;
   /** The media type the route's `negotiation` picked, when it has one. */
   preferredMediaType?: string;
 }
@@ -50,16 +50,13 @@ export interface HttpRouteOptions {
   body?: BodyKind;
   /** A `form` route's multipart parser (`parseMultipart` from multipart.ts), when it takes multipart. */
   multipart?: (body: Buffer, contentType: string) => Promise<MultipartForm>;
+  /** A `json` route that may be called without a body (every field has a default). */
+  optionalBody?: boolean;
   /** The largest body accepted, in bytes (413 above it). */
   maxBodyBytes?: number;
   cors?: CorsPolicy;
   /** Content negotiation for a route that answers in several media types (`negotiate()` in negotiation.ts). */
   negotiation?: ReturnType<typeof negotiate>;
-  /**
-   * Who may call the route (`apiKeyWith(scope)` from auth.ts: 401 without a valid key, 403 without
-   * the scope), checked before anything else but CORS.
-   */
-  auth?: (authorization: string | undefined) => Promise<ApiKeyRecord>;
   /** Checks that come before the body is read (an unknown form is a 404 whatever it sent). */
   precondition?: (request: HttpRequest) => Promise<void>;
 }
@@ -82,21 +79,12 @@ export function httpHandler(handle: (request: HttpRequest) => Promise<HttpRespon
   chain.use(httpEventNormalizer());
   if (options.cors) chain.use(corsFor(options.cors));
   if (options.negotiation) chain.use(options.negotiation);
-  const { auth, precondition } = options;
-  if (auth) {
-    chain.before(async ({ event }) => {
-      // A preflight carries no credentials.
-      if (event.requestContext.http.method.toUpperCase() === 'OPTIONS') return;
-      (event as AuthorizedEvent).apiKey = await auth(event.headers.authorization);
-    });
-  }
+  // Keys and scopes are checked by the gateway's authorizer before the function runs (api/routes.ts
+  // declares each route's scope); the function only reads who the caller is (auth.ts).
+  const { precondition } = options;
   if (precondition) chain.before(async ({ event, context }) => precondition(toRequest(event, context)));
-  if (options.body) chain.use(bodyParser(options.body, options.maxBodyBytes, options.multipart));
+  if (options.body) chain.use(bodyParser(options.body, options.maxBodyBytes, options.multipart, options.optionalBody));
   return chain.use(httpErrors());
-}
-
-interface AuthorizedEvent extends ParsedBodyEvent {
-  apiKey?: ApiKeyRecord;
 }
 
 /** Who made a change, for the lead's history. */
@@ -116,7 +104,7 @@ function toRequest(event: ParsedBodyEvent, context: Context): HttpRequest {
     rawBody: event.rawBody ?? decodedBody(event),
     body: event.parsedBody ?? {},
     form: event.form ?? { mediaType: '', fields: [], files: [] },
-    apiKey: (event as AuthorizedEvent).apiKey,
+    apiKey: callerOf(event),
     preferredMediaType: (context as Context & { preferredMediaType?: string }).preferredMediaType,
   };
 }

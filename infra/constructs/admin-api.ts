@@ -24,12 +24,15 @@ export class AdminApi extends Construct {
     props.api.route(HttpMethod.PUT, '/v1/forms/{formId}', manageForms.fn);
     props.api.route(HttpMethod.GET, '/v1/forms/{formId}', manageForms.fn);
 
-    const createApiKey = new LeadflowFunction(this, 'CreateApiKey', {
-      entry: 'create-api-key',
-      description: 'Issues scoped API keys (stored hashed)',
+    const manageApiKeys = new LeadflowFunction(this, 'ManageApiKeys', {
+      entry: 'manage-api-keys',
+      description: 'Issues, lists, revokes and rotates scoped API keys (stored hashed)',
     });
-    props.storage.bind(createApiKey.fn, 'readWrite');
-    props.api.route(HttpMethod.POST, '/v1/api-keys', createApiKey.fn);
+    props.storage.bind(manageApiKeys.fn, 'readWrite');
+    props.api.route(HttpMethod.POST, '/v1/api-keys', manageApiKeys.fn);
+    props.api.route(HttpMethod.GET, '/v1/api-keys', manageApiKeys.fn);
+    props.api.route(HttpMethod.DELETE, '/v1/api-keys/{keyId}', manageApiKeys.fn);
+    props.api.route(HttpMethod.POST, '/v1/api-keys/{keyId}/rotate', manageApiKeys.fn);
 
     const health = new LeadflowFunction(this, 'Health', {
       entry: 'health',

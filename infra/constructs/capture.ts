@@ -27,7 +27,8 @@ export class Capture extends Construct {
     props.secrets.bind(this.captureLead.fn, 'leadIdKey');
     props.secrets.bind(this.captureLead.fn, 'formSecretsKey');
     const path = '/v1/forms/{formId}/submissions';
-    props.api.route(HttpMethod.POST, path, this.captureLead.fn);
-    props.api.route(HttpMethod.OPTIONS, path, this.captureLead.fn);
+    // On the capture API, without gateway CORS: the function answers each form's own origins.
+    props.api.captureRoute(HttpMethod.POST, path, this.captureLead.fn);
+    props.api.captureRoute(HttpMethod.OPTIONS, path, this.captureLead.fn);
   }
 }

@@ -14,15 +14,13 @@ export interface MetricsProps {
   aggregationRate?: Duration;
   /** Days of history the very first aggregation reads (cover the table's history on an existing table). */
   backfillDays?: number;
-  /** Origins of the dashboard page (web/dashboard), allowed to call GET /v1/metrics from a browser. */
-  dashboardOrigins?: string[];
 }
 
 /**
  * Funnel metrics: a scheduled aggregator folds the event stream (history entries on the byDay
  * index) into daily aggregates past its watermark; the metrics API answers KPIs from them. The
  * dashboard (web/dashboard/index.html) is a static page that calls the API: host it anywhere and
- * list its origin in `dashboardOrigins`.
+ * list its origin in the CDK context `dashboardOrigins` (the gateway answers its CORS).
  */
 export class Metrics extends Construct {
   readonly aggregator: LeadflowFunction;
@@ -49,10 +47,8 @@ export class Metrics extends Construct {
     const getMetrics = new LeadflowFunction(this, 'GetMetrics', {
       entry: 'get-metrics',
       description: 'Answers funnel KPIs for a date range from the daily aggregates (JSON or CSV)',
-      environment: { DASHBOARD_ORIGINS: (props.dashboardOrigins ?? []).join(',') },
     });
     props.storage.bind(getMetrics.fn, 'read');
     props.api.route(HttpMethod.GET, '/v1/metrics', getMetrics.fn);
-    props.api.route(HttpMethod.OPTIONS, '/v1/metrics', getMetrics.fn);
   }
 }

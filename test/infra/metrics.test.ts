@@ -15,7 +15,7 @@ function metricsTemplate(props: Partial<MetricsProps> = {}): Template {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const stack = new Stack(app, 'MetricsTest');
   const storage = new Storage(stack, 'Storage');
-  const api = new LeadflowHttpApi(stack, 'Http');
+  const api = new LeadflowHttpApi(stack, 'Http', { storage });
   new Metrics(stack, 'Metrics', { api, storage, ...props });
   // synth runs cdk-nag's AwsSolutions checks and throws on any unacknowledged finding.
   app.synth();
@@ -29,7 +29,7 @@ function logicalIdOf(template: Template, type: string, description: string): str
 }
 
 describe('metrics', () => {
-  const template = metricsTemplate({ dashboardOrigins: ['https://dashboard.example.com'] });
+  const template = metricsTemplate();
 
   it('runs the aggregator every 15 minutes from an EventBridge rule', () => {
     const aggregator = logicalIdOf(template, 'AWS::Lambda::Function', 'daily metric aggregates');
@@ -51,16 +51,17 @@ describe('metrics', () => {
     });
   });
 
-  it('routes the metrics query, its CORS preflight and the on-demand aggregation', () => {
-    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey);
-    expect(routes.sort()).toEqual(['GET /v1/metrics', 'OPTIONS /v1/metrics', 'POST /v1/metrics/aggregate']);
+  it('routes the metrics query and the on-demand aggregation behind the authorizer (the gateway answers preflights)', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(['GET /v1/metrics', 'POST /v1/metrics/aggregate']);
+    for (const route of routes) expect(route.Properties.AuthorizationType).toBe('CUSTOM');
   });
 
-  it('gives the query function read access only and the dashboard origins', () => {
+  it('gives the query function read access only', () => {
     const getMetrics = logicalIdOf(template, 'AWS::Lambda::Function', 'funnel KPIs');
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('funnel KPIs'),
-      Environment: { Variables: Match.objectLike({ DASHBOARD_ORIGINS: 'https://dashboard.example.com', TABLE_NAME: Match.anyValue() }) },
+      Environment: { Variables: Match.objectLike({ TABLE_NAME: Match.anyValue() }) },
     });
     const role = template.findResources('AWS::Lambda::Function')[getMetrics]!.Properties.Role['Fn::GetAtt'][0] as string;
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((policy) =>

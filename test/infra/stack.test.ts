@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CfnResource, type Stack } from 'aws-cdk-lib';
+import { apiRoutes } from '../../api/routes';
 import { buildApp } from '../../infra/app';
 
 let stack: Stack;
@@ -289,12 +290,116 @@ describe('HTTP API', () => {
         'POST /v1/forms/{formId}/submissions',
         'OPTIONS /v1/forms/{formId}/submissions',
         'GET /v1/leads/{leadId}',
+        'GET /v1/api-keys',
+        'DELETE /v1/api-keys/{keyId}',
+        'POST /v1/api-keys/{keyId}/rotate',
         'PUT /v1/forms/{formId}',
         'GET /health',
         'POST /v1/leads/{leadId}/stage',
         'GET /v1/leads/{leadId}/history',
       ]),
     );
+  });
+
+  /** The API logical id a route belongs to. */
+  function apiOf(routeKey: string): string {
+    const [route] = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { RouteKey: routeKey } }));
+    return route!.Properties.ApiId.Ref as string;
+  }
+
+  it('puts public capture on an API of its own, without gateway CORS, and every other route on the keyed API', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 2);
+    const capture = apiOf('POST /v1/forms/{formId}/submissions');
+    expect(apiOf('OPTIONS /v1/forms/{formId}/submissions')).toBe(capture);
+    const keyed = apiOf('GET /v1/leads/{leadId}');
+    expect(keyed).not.toBe(capture);
+    for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
+      if (!String(route.Properties.RouteKey).includes('/submissions'))
+        expect(route.Properties.ApiId.Ref, route.Properties.RouteKey).toBe(keyed);
+    }
+    const apis = template.findResources('AWS::ApiGatewayV2::Api');
+    expect(apis[capture]!.Properties.CorsConfiguration).toBeUndefined();
+    template.hasOutput('ApiUrl', Match.anyValue());
+    template.hasOutput('CaptureApiUrl', Match.anyValue());
+  });
+
+  it('puts every scoped route behind the Lambda REQUEST authorizer, cached 1 s per key and route, and no public route', () => {
+    const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
+    expect(Object.keys(authorizers)).toHaveLength(1);
+    const [authorizerId] = Object.keys(authorizers);
+    expect(authorizers[authorizerId!]!.Properties).toMatchObject({
+      AuthorizerType: 'REQUEST',
+      AuthorizerPayloadFormatVersion: '2.0',
+      EnableSimpleResponses: true,
+      IdentitySource: ['$request.header.Authorization', '$context.routeKey'],
+      AuthorizerResultTtlInSeconds: 1,
+    });
+    for (const route of Object.values(template.findResources('AWS::ApiGatewayV2::Route'))) {
+      const routeKey = route.Properties.RouteKey as string;
+      const [method, path] = routeKey.split(' ');
+      const declared = apiRoutes.find((candidate) => candidate.method.toUpperCase() === method && candidate.path === path);
+      if (method === 'OPTIONS' || declared?.access === 'public') {
+        expect(route.Properties.AuthorizationType, routeKey).toBe('NONE');
+      } else {
+        expect(declared, routeKey).toBeDefined();
+        expect(route.Properties, routeKey).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+      }
+    }
+    // The authorizer reads the scopes of the registry; it may only read the table.
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((candidate) =>
+      String(candidate.Properties.Description).startsWith('Checks API keys'),
+    );
+    const scopes = JSON.parse(fn!.Properties.Environment.Variables.ROUTE_SCOPES as string) as Record<string, string>;
+    expect(scopes).toMatchObject({
+      'GET /v1/leads/{leadId}': 'leads:read',
+      'DELETE /v1/api-keys/{keyId}': 'admin',
+      'GET /v1/metrics': 'metrics:read',
+    });
+    expect(Object.values(scopes)).not.toContain('public');
+  });
+
+  it('throttles each stage: the defaults, or the context', () => {
+    const throttles = () =>
+      Object.values(template.findResources('AWS::ApiGatewayV2::Stage')).map((stage) => stage.Properties.DefaultRouteSettings);
+    expect(throttles()).toEqual(
+      expect.arrayContaining([
+        { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+        { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      ]),
+    );
+    const configured = buildApp({
+      outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-cdk-')),
+      context: {
+        'aws:cdk:bundling-stacks': [],
+        apiThrottle: '{"rateLimit":20,"burstLimit":40}',
+        dashboardOrigins: 'https://dash.example.com,http://localhost:4000',
+      },
+    });
+    const other = Template.fromStack(configured.stack);
+    other.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+    });
+    other.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ['https://dash.example.com', 'http://localhost:4000'],
+        AllowHeaders: Match.arrayWith(['authorization']),
+        ExposeHeaders: ['content-disposition'],
+      }),
+    });
+    for (const bad of [
+      { apiThrottle: { rateLimit: 0, burstLimit: 1 } },
+      { dashboardOrigins: ['https://dash.example.com/path'] },
+      { dashboardOrigins: ['*'] },
+    ]) {
+      expect(() =>
+        buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-cdk-')), context: { 'aws:cdk:bundling-stacks': [], ...bad } }),
+      ).toThrow(/context (apiThrottle|dashboardOrigins) is invalid/);
+    }
+  });
+
+  it('has no gateway CORS configuration unless dashboard origins are given', () => {
+    for (const api of Object.values(template.findResources('AWS::ApiGatewayV2::Api')))
+      expect(api.Properties.CorsConfiguration).toBeUndefined();
   });
 
   it('logs access without bodies or query strings', () => {

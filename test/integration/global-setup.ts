@@ -16,10 +16,22 @@ declare module 'vitest' {
     controlUrl: string;
     timeScale: number;
     lifecycleStateMachineArn: string;
+    /** An origin the API's CORS configuration allows (CDK context `dashboardOrigins`). */
+    dashboardOrigin: string;
+    /** The keyed API's stage throttle set through CDK context `apiThrottle`. */
+    apiThrottle: { rateLimit: number; burstLimit: number };
     /** Everything the local cloud and its functions logged during the run, a line each. */
     cloudLogFile: string;
   }
 }
+
+/** A dashboard hosted elsewhere: the keyed API's CORS configuration allows it. */
+const dashboardOrigin = 'https://dashboard.leadflow.test';
+/**
+ * Above the deployed default (100/s, burst 200): the suite's fuzzing and concurrency tests run
+ * faster than people do. The throttle test lowers it through the control plane, as UpdateStage would.
+ */
+const apiThrottle = { rateLimit: 1000, burstLimit: 2000 };
 
 let cloud: LocalCloud | undefined;
 let dataDir: string | undefined;
@@ -44,7 +56,10 @@ export async function setup(project: TestProject): Promise<void> {
     dynamoPort: 0,
     timeScale,
     log: (line) => log.write(`${line}\n`),
+    context: { dashboardOrigins: [dashboardOrigin], apiThrottle },
   });
+  project.provide('dashboardOrigin', dashboardOrigin);
+  project.provide('apiThrottle', apiThrottle);
   project.provide('cloudLogFile', cloudLogFile);
   project.provide('apiUrl', cloud.apiUrl);
   project.provide('siteUrl', cloud.siteUrl);

@@ -28,7 +28,13 @@ beforeAll(async () => {
 
 /** Fills a route's path parameters. */
 function pathOf(route: ApiRoute, parameters: Record<string, string> = {}): string {
-  const values: Record<string, string> = { leadId, formId: `openapi-${run}`, jobId: 'rescore-none', ...parameters };
+  const values: Record<string, string> = {
+    leadId,
+    formId: `openapi-${run}`,
+    jobId: 'rescore-none',
+    keyId: 'key_AAAAAAAAAAAAAAAAAAAAAAAA',
+    ...parameters,
+  };
   return route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]!));
 }
 
@@ -76,9 +82,19 @@ const probes: Record<string, () => Promise<Response>> = {
   putForm: () => admin('PUT', pathOf(routeOf('putForm')), { name: 'OpenAPI probe', allowedOrigins: ['https://example.com'] }),
   getForm: () => admin('GET', pathOf(routeOf('getForm'))),
   createApiKey: () => admin('POST', '/v1/api-keys', { name: `openapi-probe-${run}`, scopes: ['metrics:read'] }),
+  listApiKeys: () => admin('GET', '/v1/api-keys'),
+  revokeApiKey: async () => admin('DELETE', `/v1/api-keys/${await throwawayKeyId()}`),
+  rotateApiKey: async () => admin('POST', `/v1/api-keys/${await throwawayKeyId()}/rotate`, { overlapSeconds: 0 }),
   getHealth: () => fetch(`${apiUrl()}/health`),
   getOpenApiDocument: () => fetch(`${apiUrl()}/openapi.json`),
 };
+
+/** A key issued only to be revoked or rotated by a probe. */
+async function throwawayKeyId(): Promise<string> {
+  const issued = await admin('POST', '/v1/api-keys', { name: `openapi-throwaway-${run}`, scopes: ['metrics:read'] });
+  expect(issued.status).toBe(201);
+  return (await json(issued)).keyId;
+}
 
 /** The route's documented schema for a status and media type, or a failure saying what is undocumented. */
 function documentedSchema(route: ApiRoute, status: number, mediaType: string): z.ZodType | undefined {

@@ -306,14 +306,14 @@ describe('engagement events', () => {
 
     const anonymous = await postEvent(leadId, { type: 'email_open' }, {}, null);
     expect(anonymous.status).toBe(401);
-    expect((await json(anonymous)).error.code).toBe('unauthorized');
+    expect(await json(anonymous)).toEqual({ message: 'Unauthorized' });
     expect((await postEvent(leadId, { type: 'email_open' }, {}, 'lf_wrong')).status).toBe(401);
     const issued = await admin('POST', '/v1/api-keys', { name: 'read-only dashboard', scopes: ['leads:read'] });
     expect(issued.status).toBe(201);
     const readOnly = (await json(issued)).key;
     const forbidden = await postEvent(leadId, { type: 'email_open' }, {}, readOnly);
     expect(forbidden.status).toBe(403);
-    expect((await json(forbidden)).error.code).toBe('forbidden');
+    expect(await json(forbidden)).toEqual({ message: 'Forbidden' });
     // The read-only key can still read the lead it may not change.
     expect((await admin('GET', `/v1/leads/${leadId}`, undefined, readOnly)).status).toBe(200);
 

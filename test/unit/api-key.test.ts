@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { bearerToken, generateApiKey, hashApiKey, requireScope } from '../../core/api-key';
+import {
+  bearerToken,
+  generateApiKey,
+  generateKeyId,
+  hashApiKey,
+  isKeyActive,
+  keyIdSchema,
+  requireScope,
+  rotationEnd,
+  rotationSchema,
+} from '../../core/api-key';
 import { ForbiddenError } from '../../core/errors';
 import { parseIdempotencyKey, replay, requestHash } from '../../core/idempotency';
 import { UnprocessableError, ValidationError } from '../../core/errors';
@@ -31,6 +41,36 @@ describe('API keys', () => {
     expect(() => {
       requireScope({ ...reader, scopes: ['admin'] }, 'metrics:read');
     }).not.toThrow();
+  });
+});
+
+describe('API key lifetimes', () => {
+  const now = new Date('2026-03-01T12:00:00.000Z');
+
+  it('gives each key a public id that says nothing about the key', () => {
+    const keyId = generateKeyId();
+    expect(keyIdSchema.parse(keyId)).toBe(keyId);
+    expect(generateKeyId()).not.toBe(keyId);
+    expect(keyIdSchema.safeParse('key_../x').success).toBe(false);
+  });
+
+  it('is active until revoked or past its rotation end', () => {
+    expect(isKeyActive({}, now)).toBe(true);
+    expect(isKeyActive({ revokedAt: '2026-03-01T11:00:00.000Z' }, now)).toBe(false);
+    expect(isKeyActive({ expiresAt: '2026-03-01T12:00:00.001Z' }, now)).toBe(true);
+    expect(isKeyActive({ expiresAt: '2026-03-01T12:00:00.000Z' }, now)).toBe(false);
+  });
+
+  it('ends a rotated key after the overlap, never later than an end it had', () => {
+    expect(rotationEnd({}, 60, now)).toBe('2026-03-01T12:01:00.000Z');
+    expect(rotationEnd({ expiresAt: '2026-03-01T12:00:30.000Z' }, 60, now)).toBe('2026-03-01T12:00:30.000Z');
+    expect(rotationEnd({ expiresAt: '2026-03-02T00:00:00.000Z' }, 0, now)).toBe(now.toISOString());
+  });
+
+  it('bounds the overlap: a day by default, at most a week', () => {
+    expect(rotationSchema.parse({})).toEqual({ overlapSeconds: 86_400 });
+    expect(rotationSchema.safeParse({ overlapSeconds: 604_800 }).success).toBe(true);
+    for (const overlapSeconds of [-1, 604_801, 1.5, '60']) expect(rotationSchema.safeParse({ overlapSeconds }).success).toBe(false);
   });
 });
 

@@ -180,8 +180,112 @@ describe('parseTemplate', () => {
           { routeKey: 'POST /v1/forms/{formId}/submissions', functionLogicalId: 'Capture' },
           { routeKey: 'OPTIONS /v1/forms/{formId}/submissions', functionLogicalId: 'Capture' },
         ],
+        cors: undefined,
+        throttle: undefined,
       },
     ]);
+  });
+
+  /** A second API with an authorizer, a CORS configuration and a throttled stage, as infra/constructs/http-api.ts declares them. */
+  const keyed = {
+    ...resources,
+    KeyedApi: {
+      Type: 'AWS::ApiGatewayV2::Api',
+      Properties: {
+        Name: 'Keyed',
+        ProtocolType: 'HTTP',
+        CorsConfiguration: {
+          AllowOrigins: ['https://dash.example.com'],
+          AllowMethods: ['GET', 'POST'],
+          AllowHeaders: ['authorization'],
+          ExposeHeaders: ['content-disposition'],
+          MaxAge: 600,
+        },
+      },
+    },
+    Authorizer: {
+      Type: 'AWS::ApiGatewayV2::Authorizer',
+      Properties: {
+        ApiId: { Ref: 'KeyedApi' },
+        AuthorizerType: 'REQUEST',
+        AuthorizerPayloadFormatVersion: '2.0',
+        EnableSimpleResponses: true,
+        AuthorizerResultTtlInSeconds: 1,
+        IdentitySource: ['$request.header.Authorization', '$context.routeKey'],
+        Name: 'api-key',
+        AuthorizerUri: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':apigateway:',
+              { Ref: 'AWS::Region' },
+              ':lambda:path/2015-03-31/functions/',
+              { 'Fn::GetAtt': ['Capture', 'Arn'] },
+              '/invocations',
+            ],
+          ],
+        },
+      },
+    },
+    KeyedRoute: route('GET /v1/leads/{leadId}', 'CaptureIntegration', {
+      ApiId: { Ref: 'KeyedApi' },
+      AuthorizationType: 'CUSTOM',
+      AuthorizerId: { Ref: 'Authorizer' },
+    }),
+    KeyedStage: {
+      Type: 'AWS::ApiGatewayV2::Stage',
+      Properties: {
+        ApiId: { Ref: 'KeyedApi' },
+        StageName: '$default',
+        DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      },
+    },
+  };
+
+  it("reads each API's authorizers, CORS configuration and stage throttle", () => {
+    const [, api] = parse(template(keyed)).httpApis;
+    expect(api).toEqual({
+      logicalId: 'KeyedApi',
+      routes: [
+        {
+          routeKey: 'GET /v1/leads/{leadId}',
+          functionLogicalId: 'Capture',
+          authorizer: {
+            logicalId: 'Authorizer',
+            name: 'api-key',
+            functionLogicalId: 'Capture',
+            identitySource: ['$request.header.Authorization', '$context.routeKey'],
+            resultTtlSeconds: 1,
+          },
+        },
+      ],
+      cors: {
+        allowOrigins: ['https://dash.example.com'],
+        allowMethods: ['GET', 'POST'],
+        allowHeaders: ['authorization'],
+        exposeHeaders: ['content-disposition'],
+        maxAgeSeconds: 600,
+        allowCredentials: false,
+      },
+      throttle: { rateLimit: 100, burstLimit: 200 },
+    });
+  });
+
+  it('refuses authorizers and stage settings it does not emulate', () => {
+    const withAuthorizer = (changes: Record<string, unknown>) =>
+      template({ ...keyed, Authorizer: { ...keyed.Authorizer, Properties: { ...keyed.Authorizer.Properties, ...changes } } });
+    expect(() => parse(withAuthorizer({ EnableSimpleResponses: false }))).toThrow(
+      'only Lambda REQUEST authorizers with payload format 2.0',
+    );
+    expect(() => parse(withAuthorizer({ AuthorizerType: 'JWT' }))).toThrow('only Lambda REQUEST authorizers');
+    const stage = (props: Record<string, unknown>) =>
+      template({ ...keyed, KeyedStage: { ...keyed.KeyedStage, Properties: { ...keyed.KeyedStage.Properties, ...props } } });
+    expect(() => parse(stage({ RouteSettings: { 'GET /x': { ThrottlingRateLimit: 1 } } }))).toThrow('per-route settings are not emulated');
+    expect(() => parse(stage({ DefaultRouteSettings: { ThrottlingRateLimit: 5 } }))).toThrow(
+      'set both ThrottlingRateLimit and ThrottlingBurstLimit',
+    );
   });
 
   it('refuses what it would run unfaithfully', () => {
@@ -190,7 +294,7 @@ describe('parseTemplate', () => {
     );
     expect(() =>
       parse(template({ ...resources, PostRoute: route('POST /x', 'CaptureIntegration', { AuthorizationType: 'JWT' }) })),
-    ).toThrow('authorization type JWT is not enforced locally');
+    ).toThrow('authorization type JWT is not emulated locally');
     expect(() => parse(template({ ...resources, Capture: fn({ VPC: { Ref: 'Vpc' } }), Vpc: { Type: 'AWS::EC2::VPC' } }))).toThrow(
       'Capture.Properties.Environment.Variables.VPC: AWS::EC2::VPC (Vpc) has no local counterpart',
     );

@@ -62,7 +62,7 @@ beforeEach(() => {
   dynamo.on(GetCommand, { Key: { pk: `FORM#${formId}`, sk: 'FORM' } }).resolves({ Item: formItem() });
   dynamo
     .on(GetCommand, { Key: { pk: `APIKEY#${hashApiKey(apiKey)}`, sk: 'APIKEY' } })
-    .resolves({ Item: { name: 'crm', scopes: ['leads:write'], createdAt: '2026-01-01T00:00:00.000Z' } });
+    .resolves({ Item: { keyId: 'key_unitTestWriterKey01', name: 'crm', scopes: ['leads:write'], createdAt: '2026-01-01T00:00:00.000Z' } });
   secretsManager.on(GetSecretValueCommand, { SecretId: process.env.LEAD_ID_KEY_SECRET_ARN }).resolves({ SecretString: 'lead-id-key' });
   secretsManager.on(GetSecretValueCommand, { SecretId: process.env.FORM_SECRETS_KEY_SECRET_ARN }).resolves({ SecretString: FORMS_KEY });
 });
@@ -151,7 +151,7 @@ describe('capture-lead, keyed or signed', () => {
       .on(PutCommand)
       .rejectsOnce(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }))
       .resolves({});
-    dynamo.on(GetCommand, { ConsistentRead: true }).resolves({ Item: existing });
+    dynamo.on(GetCommand, { ConsistentRead: true, Key: { sk: 'LEAD' } }).resolves({ Item: existing });
 
     const result = await post('email=ada%40example.com&company=New');
 
@@ -177,7 +177,7 @@ describe('capture-lead, keyed or signed', () => {
     dynamo.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
     const body = 'email=ada%40example.com';
     // The stored record is what the first request wrote: find its hash from the first attempt.
-    dynamo.on(GetCommand, { ConsistentRead: true }).callsFake(() => {
+    dynamo.on(GetCommand, { ConsistentRead: true, Key: { sk: 'IDEMPOTENCY' } }).callsFake(() => {
       const idem = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![0]!.Put!.Item!;
       return { Item: { ...idem, body: { submissionId: 'sb_first', leadId: 'ld_first_answer_xxxxxxxx', duplicate: false } } };
     });
@@ -191,7 +191,7 @@ describe('capture-lead, keyed or signed', () => {
 
   it('refuses a reused Idempotency-Key with a different body (422)', async () => {
     dynamo.on(TransactWriteCommand).rejects(cancelled('ConditionalCheckFailed', 'None', 'None'));
-    dynamo.on(GetCommand, { ConsistentRead: true }).resolves({
+    dynamo.on(GetCommand, { ConsistentRead: true, Key: { sk: 'IDEMPOTENCY' } }).resolves({
       Item: { requestHash: 'another', status: 202, body: { leadId: 'x', duplicate: false } },
     });
     const result = await post('email=ada%40example.com', { ...urlencoded, 'idempotency-key': 'submit-42' });

@@ -9,6 +9,8 @@ export function httpEvent(
     headers?: Record<string, string>;
     body?: string;
     query?: Record<string, string>;
+    /** The key the gateway's authorizer admitted: its context as `requestContext.authorizer.lambda`. */
+    caller?: { name: string; scopes: string[] };
   } = {},
 ): APIGatewayProxyEventV2 {
   const [method, path] = routeKey.split(' ') as [string, string];
@@ -33,6 +35,11 @@ export function httpEvent(
       stage: '$default',
       time: '',
       timeEpoch: 0,
+      ...(options.caller && {
+        authorizer: {
+          lambda: { keyId: 'key_test0000000000000000', keyName: options.caller.name, scopes: options.caller.scopes.join(' ') },
+        },
+      }),
     },
   };
 }

@@ -1,28 +1,14 @@
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { generateApiKey, hashApiKey } from '../../../core/api-key';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { handler } from '../../../functions/get-metrics';
 import { httpEvent, lambdaContext } from './events';
 
-// Read at module load, like the deployed function's environment.
-vi.hoisted(() => {
-  process.env.DASHBOARD_ORIGINS = 'https://dashboard.example.com, http://localhost:4000';
-});
-const { handler } = await import('../../../functions/get-metrics');
-
 const dynamo = mockClient(DynamoDBDocumentClient);
-const dashboard = 'https://dashboard.example.com';
 
-function keyWith(scopes: string[]): string {
-  const key = generateApiKey();
-  dynamo.on(GetCommand, { Key: { pk: `APIKEY#${hashApiKey(key)}`, sk: 'APIKEY' } }).resolves({
-    Item: { name: 'test', scopes, createdAt: '2026-01-01T00:00:00.000Z' },
-  });
-  return key;
-}
-
+/** Keys, scopes and the dashboard's CORS are the gateway's: the function gets the admitted caller. */
 function get(query: Record<string, string>, headers: Record<string, string> = {}) {
-  return handler(httpEvent('GET /v1/metrics', { query, headers }), lambdaContext());
+  return handler(httpEvent('GET /v1/metrics', { query, headers, caller: { name: 'analyst', scopes: ['metrics:read'] } }), lambdaContext());
 }
 
 function aggregateItem(dimension: string, day: string, value: string, attributes: Record<string, unknown>) {
@@ -37,12 +23,9 @@ function aggregateQueries() {
   return dynamo.commandCalls(QueryCommand).map((call) => call.args[0].input);
 }
 
-let key: string;
-
 beforeEach(() => {
   dynamo.on(GetCommand).resolves({});
   dynamo.on(QueryCommand).resolves({ Items: [] });
-  key = keyWith(['metrics:read']);
   givenAggregates('TOTAL', [
     aggregateItem('total', '2026-03-02', 'all', { leads: 4, moves_new_qualified: 2, moves_new_nurturing: 1, secondsIn_new: 7200 }),
     aggregateItem('total', '2026-03-05', 'all', {
@@ -72,7 +55,7 @@ afterEach(() => {
 
 describe('get-metrics', () => {
   it('answers the KPIs of a range as JSON from the daily aggregates', async () => {
-    const result = await get({ from: '2026-03-01', to: '2026-03-07' }, { authorization: `Bearer ${key}` });
+    const result = await get({ from: '2026-03-01', to: '2026-03-07' }, {});
 
     expect(result.statusCode).toBe(200);
     expect(result.headers!['content-type']).toMatch(/^application\/json/);
@@ -124,7 +107,7 @@ describe('get-metrics', () => {
       })
       .resolves({ Items: [aggregateItem('total', '2026-01-01', 'all', { leads: 2 })] });
 
-    const result = await get({ from: '2025-03-08', to: '2026-03-07' }, { authorization: `Bearer ${key}` });
+    const result = await get({ from: '2025-03-08', to: '2026-03-07' }, {});
 
     expect(JSON.parse(result.body!).totals.leads).toBe(3);
     expect(aggregateQueries()).toHaveLength(5);
@@ -134,10 +117,7 @@ describe('get-metrics', () => {
   });
 
   it('answers CSV for Accept: text/csv, as a named attachment', async () => {
-    const result = await get(
-      { from: '2026-03-01', to: '2026-03-07', groupBy: 'source' },
-      { authorization: `Bearer ${key}`, accept: 'text/csv' },
-    );
+    const result = await get({ from: '2026-03-01', to: '2026-03-07', groupBy: 'source' }, { accept: 'text/csv' });
 
     expect(result.statusCode).toBe(200);
     expect(result.headers).toMatchObject({
@@ -151,7 +131,7 @@ describe('get-metrics', () => {
   });
 
   it('prefers JSON unless CSV ranks higher', async () => {
-    const headers = (accept: string) => ({ authorization: `Bearer ${key}`, accept });
+    const headers = (accept: string) => ({ accept });
     expect((await get({}, headers('application/json, text/csv;q=0.5'))).headers!['content-type']).toMatch(/json/);
     expect((await get({}, headers('text/csv;q=0.9, application/json;q=0.1'))).headers!['content-type']).toMatch(/csv/);
     expect((await get({}, headers('*/*'))).headers!['content-type']).toMatch(/json/);
@@ -163,48 +143,9 @@ describe('get-metrics', () => {
     [{ from: '2025-01-01', to: '2026-03-01' }, /at most 366/],
     [{ groupBy: 'week' }, /day, source, owner/],
   ])('answers 400 saying why for %j, reading nothing', async (query, why) => {
-    const result = await get(query, { authorization: `Bearer ${key}` });
+    const result = await get(query, {});
     expect(result.statusCode).toBe(400);
     expect(result.body).toMatch(why);
     expect(aggregateQueries()).toHaveLength(0);
-  });
-
-  it('answers 401 without a key and 403 without metrics:read', async () => {
-    expect((await get({})).statusCode).toBe(401);
-    expect((await get({}, { authorization: `Bearer ${keyWith(['leads:read'])}` })).statusCode).toBe(403);
-  });
-
-  describe('CORS for the dashboard', () => {
-    it('answers the preflight of a dashboard origin', async () => {
-      const result = await handler(
-        httpEvent('OPTIONS /v1/metrics', { headers: { origin: dashboard, 'access-control-request-headers': 'authorization' } }),
-        lambdaContext(),
-      );
-      expect(result.statusCode).toBe(204);
-      expect(result.headers).toMatchObject({
-        'access-control-allow-origin': dashboard,
-        'access-control-allow-methods': 'GET, OPTIONS',
-        'access-control-allow-headers': 'authorization, accept',
-        vary: 'Origin',
-      });
-    });
-
-    it('lets the dashboard read answers and errors, and exposes the CSV file name', async () => {
-      const ok = await get({}, { authorization: `Bearer ${key}`, origin: dashboard });
-      expect(ok.headers).toMatchObject({
-        'access-control-allow-origin': dashboard,
-        'access-control-expose-headers': 'content-disposition',
-      });
-      const unauthorized = await get({}, { origin: 'http://localhost:4000' });
-      expect(unauthorized.statusCode).toBe(401);
-      expect(unauthorized.headers!['access-control-allow-origin']).toBe('http://localhost:4000');
-    });
-
-    it('allows no other origin', async () => {
-      const result = await handler(httpEvent('OPTIONS /v1/metrics', { headers: { origin: 'https://evil.example.com' } }), lambdaContext());
-      expect(result.headers!['access-control-allow-origin']).toBeUndefined();
-      const read = await get({}, { authorization: `Bearer ${key}`, origin: 'https://evil.example.com' });
-      expect(read.headers!['access-control-allow-origin']).toBeUndefined();
-    });
   });
 });

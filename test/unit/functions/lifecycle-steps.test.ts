@@ -4,7 +4,6 @@ import { SFNClient, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { generateApiKey, hashApiKey } from '../../../core/api-key';
 import { planCapture } from '../../../core/capture';
 import { defaultScoringRules } from '../../../core/scoring';
 import { validateSubmission } from '../../../core/submission';
@@ -40,7 +39,6 @@ const captured = planCapture(
 ).lead;
 const qualified = { ...captured, stage: 'qualified' as const, owner: { name: 'Sam', email: 'sam@example.com' }, version: 2 };
 const won = { ...qualified, stage: 'won' as const, deal: { value: 100, currency: 'USD', wonAt: '2026-03-09T00:00:00.000Z' }, version: 5 };
-const key = generateApiKey();
 
 function leadIs(lead: object) {
   dynamo
@@ -52,7 +50,8 @@ function move(body: object, headers: Record<string, string> = {}) {
   return moveLeadStage(
     httpEvent('POST /v1/leads/{leadId}/stage', {
       pathParameters: { leadId: captured.leadId },
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...headers },
+      caller: { name: 'rep', scopes: ['leads:write'] },
       body: JSON.stringify(body),
     }),
     lambdaContext(),
@@ -61,9 +60,6 @@ function move(body: object, headers: Record<string, string> = {}) {
 
 beforeEach(() => {
   dynamo.on(GetCommand).resolves({});
-  dynamo
-    .on(GetCommand, { Key: { pk: `APIKEY#${hashApiKey(key)}`, sk: 'APIKEY' } })
-    .resolves({ Item: { name: 'rep', scopes: ['leads:write'], createdAt: '' } });
 });
 
 afterEach(() => {
@@ -129,7 +125,6 @@ describe('move-lead-stage', () => {
           },
         };
       }
-      if (String(input.Key.pk).startsWith('APIKEY#')) return { Item: { name: 'rep', scopes: ['leads:write'], createdAt: '' } };
       return {};
     });
     const result = await move({ stage: 'presentation' }, { 'idempotency-key': 'move-1' });
