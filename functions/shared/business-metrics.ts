@@ -15,6 +15,7 @@ export type BusinessMetric =
   | 'StageMoves'
   | 'EmailsSent'
   | 'EmailsFailed'
+  | 'EmailsSuppressed'
   | 'EngagementEvents'
   | 'LeadsRescored';
 

@@ -93,17 +93,18 @@ export interface IdempotentWrite {
 export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?: IdempotentWrite): Promise<void> {
   const items: TransactItem[] = [];
   if (idempotency) {
+    const expiresAt = Math.floor(idempotency.now.getTime() / 1000) + (idempotency.ttlSeconds ?? IDEMPOTENCY_TTL_SECONDS);
     items.push({
       Put: {
         TableName: tableEnv.TABLE_NAME,
-        Item: {
-          ...keys.idempotency(idempotency.scope, idempotency.key),
-          ...idempotency.record,
-          expiresAt: Math.floor(idempotency.now.getTime() / 1000) + (idempotency.ttlSeconds ?? IDEMPOTENCY_TTL_SECONDS),
-        },
+        Item: { ...keys.idempotency(idempotency.scope, idempotency.key), ...idempotency.record, expiresAt },
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowSeconds',
         ExpressionAttributeValues: { ':nowSeconds': Math.floor(idempotency.now.getTime() / 1000) },
       },
+    });
+    // The record is keyed by the client's key: a reference in the lead's partition lets an erasure find it.
+    items.push({
+      Put: { TableName: tableEnv.TABLE_NAME, Item: { ...keys.idempotencyRef(lead.leadId, idempotency.scope, idempotency.key), expiresAt } },
     });
   }
   const created = lead.version === 1;
@@ -227,6 +228,18 @@ export async function changeLead<T extends { lead: Lead; entries: HistoryEntry[]
  */
 export async function claimOnce(leadId: string, onceHash: string, entry: HistoryEntry): Promise<boolean> {
   return putIfAbsentWith({ ...keys.emailClaim(leadId, onceHash), entryId: entry.entryId, at: entry.at }, [historyItem(entry)]);
+}
+
+/** Replaces a claim's history entry (an email withheld rather than sent); the claim stays, so a retry does nothing. */
+export async function replaceClaimEntry(claimed: HistoryEntry, replacement: HistoryEntry): Promise<void> {
+  await documents.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Delete: { TableName: tableEnv.TABLE_NAME, Key: keys.history(claimed.leadId, claimed.at, claimed.entryId) } },
+        { Put: { TableName: tableEnv.TABLE_NAME, Item: historyItem(replacement) } },
+      ],
+    }),
+  );
 }
 
 /** Undoes a claim whose action failed, so a retry performs it. */

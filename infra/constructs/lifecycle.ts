@@ -1,7 +1,7 @@
-import { Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, FilterRule, StartingPosition, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -27,6 +27,8 @@ export interface LifecycleProps {
  */
 export class Lifecycle extends Construct {
   readonly stateMachine: StateMachine;
+  /** The functions that send email (each must check the suppression list: see the Privacy construct). */
+  readonly senders: LambdaFunction[] = [];
 
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
@@ -34,7 +36,10 @@ export class Lifecycle extends Construct {
     const workflowStep = (id: string, entry: string, description: string, options: { sends?: boolean; writes?: boolean } = {}) => {
       const step = new LeadflowFunction(this, id, { entry, description, environment: { LIFECYCLE_CONFIG: config } });
       props.storage.bind(step.fn, options.writes === false ? 'read' : 'readWrite');
-      if (options.sends) props.email.bindSender(step.fn);
+      if (options.sends) {
+        props.email.bindSender(step.fn);
+        this.senders.push(step.fn);
+      }
       return step.fn;
     };
 
@@ -87,6 +92,10 @@ export class Lifecycle extends Construct {
     });
     props.storage.bind(processLeadChanges.fn, 'readWrite');
     this.stateMachine.grantStartExecution(processLeadChanges.fn);
+    // To tell a redelivered record from a lead captured again after an erasure (its execution name is taken).
+    processLeadChanges.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [this.executionArns()] }),
+    );
     Validations.of(processLeadChanges).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'dynamodb:ListStreams has no resource-level permissions; the stream reads themselves are scoped to the table stream.',
@@ -126,5 +135,15 @@ export class Lifecycle extends Construct {
     props.storage.bind(moveStage.fn, 'readWrite');
     this.stateMachine.grantTaskResponse(moveStage.fn);
     props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/stage', moveStage.fn);
+  }
+
+  /** The ARN pattern of this machine's executions (`execution:<machine name>:*`). */
+  executionArns(): string {
+    return Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
   }
 }
