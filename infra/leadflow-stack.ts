@@ -11,6 +11,7 @@ import { Lifecycle } from './constructs/lifecycle';
 import { Metrics } from './constructs/metrics';
 import { Privacy } from './constructs/privacy';
 import { Scoring } from './constructs/scoring';
+import { Secrets } from './constructs/secrets';
 import { Storage } from './constructs/storage';
 
 export interface LeadflowStackProps extends StackProps {
@@ -28,15 +29,16 @@ export class LeadflowStack extends Stack {
     super(scope, id, props);
     const storage = new Storage(this, 'Storage', { removalPolicy: props.removalPolicy });
     new CfnOutput(this, 'TableName', { value: storage.table.tableName });
+    const secrets = new Secrets(this, 'Secrets', { removalPolicy: props.removalPolicy });
     const api = new LeadflowHttpApi(this, 'Http');
-    new Capture(this, 'Capture', { api, storage });
-    new Leads(this, 'Leads', { api, storage });
-    new AdminApi(this, 'Admin', { api, storage });
+    new Capture(this, 'Capture', { api, storage, secrets });
+    new Leads(this, 'Leads', { api, storage, secrets });
+    new AdminApi(this, 'Admin', { api, storage, secrets });
     new ApiDocs(this, 'ApiDocs', { api });
     new Scoring(this, 'Scoring', { api, storage });
     const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
     const lifecycle: LifecycleConfig = lifecycleConfigSchema.parse(props.lifecycle);
-    const lifecycleConstruct = new Lifecycle(this, 'Lifecycle', { api, storage, email, config: lifecycle });
+    const lifecycleConstruct = new Lifecycle(this, 'Lifecycle', { api, storage, email, secrets, config: lifecycle });
     new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });
     new Metrics(this, 'Metrics', { api, storage });
   }

@@ -80,7 +80,18 @@ const resourceKinds: Record<string, ResourceKind> = {
   },
   'AWS::SES::ConfigurationSet': { nameProperty: 'Name', ref: (r) => r.name, attributes: {} },
   'AWS::SES::Template': { nameProperty: 'Template.TemplateName', ref: (r) => r.name, attributes: {} },
+  // Ref gives the secret's ARN (functions receive it in their environment and read the value through the local endpoint).
+  'AWS::SecretsManager::Secret': {
+    nameProperty: 'Name',
+    ref: (r) => secretArn(r.name),
+    attributes: { Id: (r) => secretArn(r.name) },
+  },
 };
+
+/** A secret's local ARN; AWS adds a random 6-character suffix to the name, here a fixed one. */
+function secretArn(name: string): string {
+  return localArn('secretsmanager', `secret:${name}-local`);
+}
 
 /** `{"Ref": "AWS::NoValue"}`: the property is left out. */
 const NO_VALUE = Symbol('AWS::NoValue');
@@ -327,6 +338,27 @@ export interface EmailTemplateSpec {
   TextPart?: string;
 }
 
+/** An `AWS::SecretsManager::Secret`: a fixed SecretString, or the rules to generate one. */
+export interface SecretSpec {
+  logicalId: string;
+  name: string;
+  arn: string;
+  description: string | undefined;
+  secretString: string | undefined;
+  generate: {
+    PasswordLength?: number;
+    ExcludeCharacters?: string;
+    ExcludeLowercase?: boolean;
+    ExcludeUppercase?: boolean;
+    ExcludeNumbers?: boolean;
+    ExcludePunctuation?: boolean;
+    IncludeSpace?: boolean;
+    RequireEachIncludedType?: boolean;
+    SecretStringTemplate?: string;
+    GenerateStringKey?: string;
+  };
+}
+
 export interface Assembly {
   dir: string;
   stackName: string;
@@ -337,6 +369,7 @@ export interface Assembly {
   streamMappings: StreamMappingSpec[];
   schedules: ScheduleSpec[];
   emailTemplates: EmailTemplateSpec[];
+  secrets: SecretSpec[];
 }
 
 /** Reads a stack from a cloud assembly directory (cdk.out) through its manifest. */
@@ -364,6 +397,7 @@ export function parseTemplate(template: CfnTemplate, options: { stackName: strin
     streamMappings: resolver.logicalIdsOf('AWS::Lambda::EventSourceMapping').map((id) => streamMappingSpec(resolver, id, functions)),
     schedules: resolver.logicalIdsOf('AWS::Events::Rule').flatMap((id) => scheduleSpec(resolver, id, functions)),
     emailTemplates: resolver.logicalIdsOf('AWS::SES::Template').map((id) => emailTemplateSpec(resolver, id)),
+    secrets: resolver.logicalIdsOf('AWS::SecretsManager::Secret').map((id) => secretSpec(resolver, id)),
   };
 }
 
@@ -445,6 +479,23 @@ function scheduledEventFor(logicalId: string): unknown {
     region: LOCAL_REGION,
     resources: [localArn('events', `rule/${logicalId}`)],
     detail: {},
+  };
+}
+
+function secretSpec(resolver: TemplateResolver, logicalId: string): SecretSpec {
+  const props = (resolver.resolve(resolver.resource(logicalId).Properties, `${logicalId}.Properties`) ?? {}) as {
+    Description?: string;
+    SecretString?: string;
+    GenerateSecretString?: SecretSpec['generate'];
+  };
+  const name = resolver.localName(logicalId);
+  return {
+    logicalId,
+    name,
+    arn: secretArn(name),
+    description: props.Description,
+    secretString: props.SecretString,
+    generate: props.GenerateSecretString ?? {},
   };
 }
 

@@ -15,6 +15,7 @@ import { startHttpApi } from './http-api';
 import { LocalFunction } from './lambda';
 import { repoRoot } from './local-aws';
 import { startSchedules } from './schedules';
+import { startSecretsManager } from './secrets-manager';
 import { seed } from './seed';
 import { createEmailTemplates, startSes } from './ses';
 import { startSite } from './site';
@@ -84,11 +85,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const dynamoDir = path.join(dataDir, 'dynamodb');
   const adminKeyFile = path.join(dataDir, 'admin-key');
   const checkpointDir = path.join(dataDir, 'stream-checkpoints');
+  // Generated secret values (the lead-id key, the form-secrets key): kept across restarts, like the table.
+  const secretsFile = path.join(dataDir, 'secrets.json');
   // A missing Java is a one-line answer now, not after a synthesis.
   await checkJava();
   mkdirSync(dataDir, { recursive: true });
   if (options.fresh) {
-    for (const stored of [dynamoDir, adminKeyFile, checkpointDir]) rmSync(stored, { recursive: true, force: true });
+    for (const stored of [dynamoDir, adminKeyFile, checkpointDir, secretsFile]) rmSync(stored, { recursive: true, force: true });
   }
 
   // What is running, stopped in reverse order: servers, then functions, then DynamoDB Local.
@@ -159,7 +162,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const sfnServer = await stepFunctions.listen(0);
     stops.push(() => sfnServer.close());
 
-    const endpoints = { DYNAMODB: dynamo.endpoint, SFN: sfnServer.endpoint, SESV2: sesProxy.url };
+    const secretsManager = await startSecretsManager({ secrets: assembly.secrets, file: options.inMemory ? undefined : secretsFile });
+    stops.push(() => secretsManager.close());
+
+    const endpoints = {
+      DYNAMODB: dynamo.endpoint,
+      SFN: sfnServer.endpoint,
+      SESV2: sesProxy.url,
+      SECRETS_MANAGER: secretsManager.endpoint,
+    };
     for (const spec of assembly.functions) {
       // DynamoDB Local updates indexes synchronously, but a writer stamps `ingestedAt` before its write lands: keep a short lag.
       const environment: Record<string, string> =

@@ -2,11 +2,13 @@ import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Construct } from 'constructs';
 import { LeadflowFunction } from './api-function';
 import type { LeadflowHttpApi } from './http-api';
+import type { Secrets } from './secrets';
 import type { Storage } from './storage';
 
 export interface AdminApiProps {
   api: LeadflowHttpApi;
   storage: Storage;
+  secrets: Secrets;
 }
 
 /** The API-key routes for managing forms and API keys, plus the public health check. */
@@ -18,6 +20,7 @@ export class AdminApi extends Construct {
       description: 'Creates, updates and reads landing-page form configurations',
     });
     props.storage.bind(manageForms.fn, 'readWrite');
+    props.secrets.bind(manageForms.fn, 'formSecretsKey');
     props.api.route(HttpMethod.PUT, '/v1/forms/{formId}', manageForms.fn);
     props.api.route(HttpMethod.GET, '/v1/forms/{formId}', manageForms.fn);
 

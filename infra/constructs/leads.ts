@@ -2,11 +2,13 @@ import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Construct } from 'constructs';
 import { LeadflowFunction } from './api-function';
 import type { LeadflowHttpApi } from './http-api';
+import type { Secrets } from './secrets';
 import type { Storage } from './storage';
 
 export interface LeadsProps {
   api: LeadflowHttpApi;
   storage: Storage;
+  secrets: Secrets;
 }
 
 /** The lead read routes (API key, `leads:read`): one lead, and its audit trail. Both only read. */

@@ -12,11 +12,13 @@ import { leadLifecycleDefinition } from '../../workflows/lead-lifecycle';
 import { LeadflowFunction } from './api-function';
 import type { Email } from './email';
 import type { LeadflowHttpApi } from './http-api';
+import type { Secrets } from './secrets';
 import type { Storage } from './storage';
 
 export interface LifecycleProps {
   api: LeadflowHttpApi;
   storage: Storage;
+  secrets: Secrets;
   email: Email;
   config: LifecycleConfig;
 }
@@ -91,6 +93,7 @@ export class Lifecycle extends Construct {
       environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
     });
     props.storage.bind(processLeadChanges.fn, 'readWrite');
+    props.secrets.bind(processLeadChanges.fn, 'leadIdKey');
     this.stateMachine.grantStartExecution(processLeadChanges.fn);
     // To tell a redelivered record from a lead captured again after an erasure (its execution name is taken).
     processLeadChanges.fn.addToRolePolicy(

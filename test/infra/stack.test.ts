@@ -87,6 +87,39 @@ describe('storage', () => {
   });
 });
 
+describe('secrets', () => {
+  /** Roles whose policies may read the secret with this logical id prefix. */
+  function readersOf(secretPrefix: string): string[] {
+    return Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, policy]) =>
+        (policy.Properties.PolicyDocument.Statement as Statement[]).some(
+          (s) => JSON.stringify(s.Action).includes('secretsmanager:GetSecretValue') && JSON.stringify(s.Resource).includes(secretPrefix),
+        ),
+      )
+      .map(([id]) => id.replace(/DefaultPolicy.*$/, ''))
+      .sort();
+  }
+
+  it('generates the lead-id key and the form-secrets key, retained, never rotated', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    for (const id of ['SecretsLeadIdKey', 'SecretsFormSecretsKey']) {
+      const [secret] = Object.entries(template.findResources('AWS::SecretsManager::Secret')).filter(([logicalId]) =>
+        logicalId.startsWith(id),
+      );
+      expect(secret?.[1]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        Properties: { GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true } },
+      });
+    }
+    template.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+  });
+
+  it('lets only the functions that need a key read it', () => {
+    expect(readersOf('SecretsLeadIdKey')).toEqual(['CaptureCaptureLeadRole', 'LifecycleProcessLeadChangesRole']);
+    expect(readersOf('SecretsFormSecretsKey')).toEqual(['AdminManageFormsRole', 'CaptureCaptureLeadRole']);
+  });
+});
+
 describe('functions', () => {
   it('run on the newest Node.js runtime, arm64, with their own log groups', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
