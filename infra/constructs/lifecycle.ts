@@ -96,9 +96,7 @@ export class Lifecycle extends Construct {
     props.secrets.bind(processLeadChanges.fn, 'leadIdKey');
     this.stateMachine.grantStartExecution(processLeadChanges.fn);
     // To tell a redelivered record from a lead captured again after an erasure (its execution name is taken).
-    processLeadChanges.fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [this.executionArns()] }),
-    );
+    this.grantOnExecutions(processLeadChanges.fn, ['states:DescribeExecution']);
     Validations.of(processLeadChanges).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'dynamodb:ListStreams has no resource-level permissions; the stream reads themselves are scoped to the table stream.',
@@ -140,13 +138,24 @@ export class Lifecycle extends Construct {
     props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/stage', moveStage.fn);
   }
 
-  /** The ARN pattern of this machine's executions (`execution:<machine name>:*`). */
-  executionArns(): string {
-    return Stack.of(this).formatArn({
+  /**
+   * Grants actions on this machine's executions (`execution:<machine name>:*`): execution names
+   * are per lead, so no narrower resource can be written ahead of time.
+   */
+  grantOnExecutions(fn: LambdaFunction, actions: string[]): void {
+    const stack = Stack.of(this);
+    const executions = stack.formatArn({
       service: 'states',
       resource: 'execution',
       resourceName: `${this.stateMachine.stateMachineName}:*`,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    fn.addToRolePolicy(new PolicyStatement({ actions, resources: [executions] }));
+    const machine = stack.getLogicalId(this.stateMachine.node.defaultChild as CfnResource);
+    // On the function's construct (its role is a sibling of the function).
+    Validations.of(fn.node.scope ?? fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${machine}.Name>:*]`,
+      reason: "Executions are named per lead at run time: the grant covers this state machine's executions only.",
     });
   }
 }

@@ -77,9 +77,7 @@ export class Privacy extends Construct {
       [partitions.lead, partitions.idempotency, partitions.suppression, partitions.audit, partitions.metricsWatermark, partitions.apiKeys],
     );
     this.bindSuppressionList(eraseLead.fn);
-    eraseLead.fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [props.lifecycle.executionArns()] }),
-    );
+    props.lifecycle.grantOnExecutions(eraseLead.fn, ['states:DescribeExecution', 'states:StopExecution']);
     props.api.route(HttpMethod.DELETE, '/v1/leads/{leadId}', eraseLead.fn);
 
     for (const sender of props.lifecycle.senders) this.bindSuppressionList(sender);
