@@ -79,7 +79,10 @@ export function leadExport(lead: Lead, items: readonly StoredItem[], suppressed:
       granted: lead.consent,
       records: history.filter((entry) => entry.type === 'captured' || entry.type === 'resubmitted').map(consentRecordOf),
     },
-    workflow: wait && typeof wait.stage === 'string' ? { waitingIn: wait.stage, since: String(wait.registeredAt ?? '') } : null,
+    workflow:
+      wait && typeof wait.stage === 'string'
+        ? { waitingIn: wait.stage, since: typeof wait.registeredAt === 'string' ? wait.registeredAt : '' }
+        : null,
     idempotencyRecords: items.filter((item) => item.sk.startsWith(keys.idempotencyRefPrefix)).length,
     suppressed,
   };
@@ -106,7 +109,11 @@ function emailOf(entry: HistoryEntry): LeadExport['emails'][number] {
 
 function consentRecordOf(entry: HistoryEntry): LeadExport['consent']['records'][number] {
   const touch = z.object({ formId: z.string(), provider: z.string().optional() }).safeParse(entry.data.touch);
-  const formId = touch.success ? touch.data.formId : String(entry.data.formId ?? entry.actor.replace(/^form:/, ''));
+  const formId = touch.success
+    ? touch.data.formId
+    : typeof entry.data.formId === 'string'
+      ? entry.data.formId
+      : entry.actor.replace(/^form:/, '');
   const provider = touch.success ? touch.data.provider : undefined;
   return {
     at: entry.at,

@@ -10,11 +10,12 @@ import { getLead, listHistory } from './shared/leads-repository';
 export const handler = httpHandler(
   async (request) => {
     const leadId = leadIdSchema.safeParse(request.pathParameters.leadId);
-    if (!leadId.success || !(await getLead(leadId.data))) throw new NotFoundError('there is no such lead');
+    const lead = leadId.success ? await getLead(leadId.data) : undefined;
+    if (!leadId.success || !lead) throw new NotFoundError('there is no such lead');
     const query = historyQuerySchema.safeParse(request.query);
     if (!query.success) throw new ValidationError('the query is invalid', detailsFromIssues(query.error.issues));
 
-    const page = await listHistory(leadId.data, query.data.limit, decodeCursor(query.data.cursor, leadId.data));
+    const page = await listHistory(leadId.data, query.data.limit, decodeCursor(query.data.cursor, leadId.data), lead.createdAt);
     return {
       status: 200,
       json: {

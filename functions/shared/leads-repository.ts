@@ -174,17 +174,26 @@ export async function removeHistory(entry: HistoryEntry): Promise<void> {
   await documents.send(new DeleteCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.history(entry.leadId, entry.at, entry.entryId) }));
 }
 
-/** A lead's audit trail in order, a page at a time. */
+/**
+ * A lead's audit trail in order, a page at a time, from `since` (the lead's creation: a lead
+ * captured again after an erasure shares its id with the erased one, whose anonymized events
+ * stay until the metrics have counted them, and they are not this lead's).
+ */
 export async function listHistory(
   leadId: string,
   limit: number,
   cursor?: Record<string, unknown>,
+  since = '',
 ): Promise<{ entries: HistoryEntry[]; cursor?: Record<string, unknown> }> {
   const result = await documents.send(
     new QueryCommand({
       TableName: tableEnv.TABLE_NAME,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :history)',
-      ExpressionAttributeValues: { ':pk': keys.lead(leadId).pk, ':history': keys.historyPrefix },
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': keys.lead(leadId).pk,
+        ':from': `${keys.historyPrefix}${since}`,
+        ':to': `${keys.historyPrefix}\uffff`,
+      },
       Limit: limit,
       ExclusiveStartKey: cursor,
       ConsistentRead: true,
