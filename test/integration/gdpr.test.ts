@@ -95,6 +95,10 @@ function executionArn(name: string): string {
 
 describe('GDPR: export and erasure', () => {
   it('exports everything held about a lead, then erases it without moving the funnel figures or mailing it again', async () => {
+    // Start both functions now: the erasure must come within the aggregator's lag after the last moves.
+    const nobody = `ld_${'W'.repeat(22)}`;
+    expect((await admin('GET', `/v1/leads/${nobody}/export`)).status).toBe(404);
+    expect((await admin('DELETE', `/v1/leads/${nobody}`)).status).toBe(404);
     // A qualified lead with personal data in every place a form can put it.
     const captured = await postJson(
       'default',
@@ -129,10 +133,6 @@ describe('GDPR: export and erasure', () => {
     const folded = await sourceKpis();
     expect(folded).toMatchObject({ leads: 1, qualified: 1 });
 
-    // Events the aggregator has not folded when the erasure comes (written within its lag).
-    await move(leadId, { stage: 'objection', objection: { type: 'price', note: `note-${tag}` } });
-    await move(leadId, { stage: 'closing', reason: 'ROI accepted' });
-
     // The export: everything, as one attachment.
     const exported = await admin('GET', `/v1/leads/${leadId}/export`);
     expect(exported.status).toBe(200);
@@ -143,7 +143,7 @@ describe('GDPR: export and erasure', () => {
     // The whole trail (a timer may add to it after the export was taken).
     const trail = await historyOf(leadId);
     expect(trail.slice(0, document.history.length)).toEqual(document.history);
-    expect(document.history.filter((entry: { type: string }) => entry.type === 'stage_changed')).toHaveLength(4);
+    expect(document.history.filter((entry: { type: string }) => entry.type === 'stage_changed')).toHaveLength(2);
     expect(document.engagementEvents).toEqual([
       expect.objectContaining({ type: 'email_click', properties: { url: expect.stringContaining(`click-${tag}`) } }),
     ]);
@@ -154,13 +154,17 @@ describe('GDPR: export and erasure', () => {
     expect(document.idempotencyRecords).toBe(2);
     expect(document.suppressed).toBe(false);
 
+    // Events the aggregator has not folded when the erasure comes (written within its lag).
+    await move(leadId, { stage: 'objection', objection: { type: 'price', note: `note-${tag}` } });
+    await move(leadId, { stage: 'closing', reason: 'ROI accepted' });
+
     // The erasure.
     const erased = await admin('DELETE', `/v1/leads/${leadId}`);
     expect(erased.status).toBe(200);
     // From here on the address is suppressed: not one more email reaches it.
     const mailsBefore = (await mailTo(email)).length;
     const { erased: counts } = await json(erased);
-    expect(counts.historyAnonymized, 'the moves within the aggregator lag stay as anonymous events').toBeGreaterThanOrEqual(2);
+    expect(counts.historyAnonymized, 'the last moves, within the aggregator lag, stay as anonymous events').toBeGreaterThanOrEqual(1);
     expect(counts.historyDeleted, 'the folded entries go').toBeGreaterThanOrEqual(3);
     expect(counts).toMatchObject({ idempotencyRecords: 2, workflowWaits: 1, executionsStopped: 1 });
 
