@@ -43,6 +43,21 @@ export const stageMoveAnswerSchema = z.object({
   at: timestamp,
 });
 
+/** `200` to an erasure: what went, and what stays without personal data for the metrics. */
+export const erasureAnswerSchema = z.object({
+  leadId: leadIdSchema,
+  erasedAt: timestamp,
+  erased: z.object({
+    historyDeleted: count.meta({ description: 'History entries deleted (already counted by the metrics, or counting nothing).' }),
+    historyAnonymized: count.meta({ description: 'History entries the metrics have yet to count, kept without personal data.' }),
+    emailClaims: count,
+    idempotencyRecords: count,
+    workflowWaits: count,
+    other: count,
+    executionsStopped: count.meta({ description: 'Running workflow executions stopped.' }),
+  }),
+});
+
 /** `202` to an engagement event: the lead's score after it. */
 export const engagementAnswerSchema = z.object({
   leadId: leadIdSchema,

@@ -10,6 +10,7 @@ import {
   type Scope,
 } from '../core/api-key';
 import { leadSchema } from '../core/lead';
+import { leadExportSchema } from '../core/lead-export';
 import { metricsQuerySchema, metricsReportSchema } from '../core/metrics/report-schema';
 import { scoringRulesSchema } from '../core/scoring';
 import { stageMoveSchema } from '../core/stage-machine';
@@ -31,6 +32,7 @@ import {
   aggregationResultSchema,
   captureAnswerSchema,
   engagementAnswerSchema,
+  erasureAnswerSchema,
   formViewSchema,
   formWithStatsSchema,
   healthSchema,
@@ -55,6 +57,7 @@ export const apiTags = [
   { name: 'Leads', description: 'Leads, their audit trail and their moves through the sales stages.' },
   { name: 'Scoring', description: 'Engagement events, the scoring rules and rescoring every lead.' },
   { name: 'Metrics', description: 'Funnel KPIs from the daily aggregates.' },
+  { name: 'Privacy', description: "A person's data: export everything held about them, or erase them (GDPR)." },
   { name: 'Administration', description: 'Landing-page forms and API keys.' },
   { name: 'Service', description: 'Liveness and this description of the API.' },
 ] as const;
@@ -203,6 +206,51 @@ export const apiRoutes: readonly ApiRoute[] = [
       400: error('A bad `limit` or `cursor` (`validation_failed`).'),
       ...keyErrors,
       404: noSuchLead,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/leads/{leadId}/export',
+    operationId: 'exportLead',
+    summary: 'Export everything held about a lead',
+    description:
+      'One JSON document (an attachment) with the lead, its whole history, its engagement events, the emails sent about it ' +
+      'and its consent with the submissions it came with: the answer to a subject access or portability request. ' +
+      'Recorded in the audit log (who, when, how much; never the lead itself).',
+    tag: 'Privacy',
+    access: 'leads:read',
+    params: { path: leadPathSchema },
+    responses: {
+      200: answer(
+        'Everything held about the lead.',
+        leadExportSchema,
+        z.object({ 'content-disposition': z.string().meta({ description: '`attachment; filename="<leadId>.json"`' }) }),
+      ),
+      ...keyErrors,
+      404: noSuchLead,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/leads/{leadId}',
+    operationId: 'eraseLead',
+    summary: 'Erase a lead',
+    description:
+      'Erases the person: the lead and its history are deleted, except history entries the metrics have yet to count, which ' +
+      'stay without personal data so the funnel figures do not change; its running workflow is stopped; its idempotency ' +
+      'records go. The address is kept only as a keyed hash on the suppression list, so it is never mailed again (also if ' +
+      'the person is captured again). Recorded in the audit log with the counts answered here. Irreversible, hence `admin`. ' +
+      'A second request answers 404: there is nothing left to erase.',
+    tag: 'Privacy',
+    access: 'admin',
+    params: { path: leadPathSchema },
+    responses: {
+      200: answer('Erased; what was deleted or anonymized.', erasureAnswerSchema),
+      ...keyErrors,
+      404: error('There is no such lead, or it was already erased (`not_found`).'),
+      503: error(
+        "The lead's latest submission is still being recorded, or the store is busy: nothing more was erased; retry after `Retry-After` seconds (`temporarily_unavailable`).",
+      ),
     },
   },
   {

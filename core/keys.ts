@@ -18,6 +18,9 @@
  * | submission      | SUBMISSION#<submissionId>   | SUBMISSION                  |                                      |                                      |
  * | email claim     | LEAD#<leadId>               | EMAIL#<hash of once-key>    |                                      |                                      |
  * | workflow wait   | LEAD#<leadId>               | WORKFLOW                    |                                      |                                      |
+ * | idempotency ref | LEAD#<leadId>               | IDEMPOTENCY#<scope>#<key>   |                                      |                                      |
+ * | suppression     | SUPPRESSED#<HMAC of email>  | SUPPRESSED                  |                                      |                                      |
+ * | audit record    | AUDIT#<day>                 | <at>#<auditId>              |                                      |                                      |
  * | owner counter   | COUNTER#owners              | COUNTER                     |                                      |                                      |
  * | form rate count | RATE#<formId>#<window>      | FORM                        |                                      |                                      |
  * | client rate count | RATE#<formId>#<window>#<client hash> | CLIENT           |                                      |                                      |
@@ -33,6 +36,11 @@
  * item holds the hash, so revocation and rotation can reach the other item; neither answer shows it.
  * Metrics aggregates extend this layout in core/metrics/keys.ts. Idempotency records expire through
  * the table's TTL attribute `expiresAt` (epoch seconds).
+ *
+ * Everything about one person lives in their lead's partition, so an export or an erasure is one
+ * Query: the idempotency records a lead write created are keyed by the client's key, so each gets
+ * a reference item there (same TTL). The suppression list and the audit log hold no personal data:
+ * an erased address is kept only as a keyed hash, and audit records name the lead id, never its fields.
  */
 import { createHash } from 'node:crypto';
 
@@ -100,6 +108,16 @@ export const keys = {
     pk: `IDEMPOTENCY#${scope}#${key}`,
     sk: 'IDEMPOTENCY',
   }),
+  /** Points from a lead's partition at an idempotency record its writes created, so an erasure finds it. */
+  idempotencyRefPrefix: 'IDEMPOTENCY#',
+  idempotencyRef: (leadId: string, scope: string, key: string): ItemKey => ({
+    pk: `LEAD#${leadId}`,
+    sk: `IDEMPOTENCY#${scope}#${key}`,
+  }),
+  /** An address that must never be mailed again, by its keyed hash (core/erasure.ts suppressionHash). */
+  suppression: (addressHash: string): ItemKey => ({ pk: `SUPPRESSED#${addressHash}`, sk: 'SUPPRESSED' }),
+  /** One audit record (an export, an erasure), in a partition per UTC day. */
+  audit: (at: string, auditId: string): ItemKey => ({ pk: `AUDIT#${at.slice(0, 10)}`, sk: `${at}#${auditId}` }),
 };
 
 /** Stable shard of a lead's events, so one lead's events stay in one shard of a day. */

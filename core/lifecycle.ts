@@ -164,3 +164,17 @@ export function planStep(stage: Stage, followUpsSent: number, config: LifecycleC
       return stale;
   }
 }
+
+/**
+ * The name of a lead's lifecycle execution: the lead's id, so it can only start once. A lead
+ * captured again after an erasure has the same id (ids follow the address) while Step Functions
+ * never reuses an execution's name: that lead's execution adds its creation time.
+ */
+export function lifecycleExecutionName(leadId: string, recreatedAt?: string): string {
+  return recreatedAt === undefined ? leadId : `${leadId}-${recreatedAt.replace(/\D/g, '')}`;
+}
+
+/** An execution's ARN from its state machine's ARN and its name (the form Step Functions gives them). */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}

@@ -1,10 +1,11 @@
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue as StreamAttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { planCapture, touchEntries, type CaptureExtras } from '../core/capture';
 import { leadIdFor, leadSchema, type Lead } from '../core/lead';
+import { executionArnOf, lifecycleExecutionName } from '../core/lifecycle';
 import { normalizeEmail, type Submission } from '../core/submission';
 import { countMetric } from './shared/business-metrics';
 import { foldSubmission } from './shared/fold-submission';
@@ -49,16 +50,21 @@ async function processRecord(record: DynamoDBRecord): Promise<void> {
   // Conditional: a redelivered record must not rewrite (and so re-index) an entry already written.
   for (const entry of touchEntries(leadFrom(record.dynamodb?.OldImage), current)) await appendHistory(entry, { onlyOnce: true });
   if (record.eventName !== 'INSERT') return;
+  if (await startLifecycle(current, lifecycleExecutionName(current.leadId))) return;
+  // The name is taken: by this lead (a redelivered record), or by an erased lead of the same address.
+  if (await startedBefore(current)) await startLifecycle(current, lifecycleExecutionName(current.leadId, current.createdAt));
+}
+
+/** Starts the lead's lifecycle execution; false when one of that name already exists. */
+async function startLifecycle(lead: Lead, name: string): Promise<boolean> {
   try {
     await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: env.STATE_MACHINE_ARN,
-        name: current.leadId,
-        input: JSON.stringify({ leadId: current.leadId }),
-      }),
+      new StartExecutionCommand({ stateMachineArn: env.STATE_MACHINE_ARN, name, input: JSON.stringify({ leadId: lead.leadId }) }),
     );
+    return true;
   } catch (error) {
     if (!(error instanceof ExecutionAlreadyExists)) throw error;
+    return false;
   }
 }
 
@@ -95,6 +101,13 @@ async function applySubmission(record: DynamoDBRecord): Promise<void> {
   } catch (error) {
     if (!(error instanceof SubmissionAppliedError)) throw error;
   }
+}
+
+/** The execution named after the lead started before the lead was created: it was an erased lead's. */
+async function startedBefore(lead: Lead): Promise<boolean> {
+  const executionArn = executionArnOf(env.STATE_MACHINE_ARN, lifecycleExecutionName(lead.leadId));
+  const { startDate } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  return startDate !== undefined && startDate.getTime() < Date.parse(lead.createdAt);
 }
 
 function leadFrom(image: Record<string, StreamAttributeValue> | undefined): Lead | undefined {

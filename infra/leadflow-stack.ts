@@ -9,6 +9,7 @@ import { LeadflowHttpApi } from './constructs/http-api';
 import { Leads } from './constructs/leads';
 import { Lifecycle } from './constructs/lifecycle';
 import { Metrics } from './constructs/metrics';
+import { Privacy } from './constructs/privacy';
 import { Scoring } from './constructs/scoring';
 import { Secrets } from './constructs/secrets';
 import { Storage } from './constructs/storage';
@@ -37,7 +38,8 @@ export class LeadflowStack extends Stack {
     new Scoring(this, 'Scoring', { api, storage });
     const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
     const lifecycle: LifecycleConfig = lifecycleConfigSchema.parse(props.lifecycle);
-    new Lifecycle(this, 'Lifecycle', { api, storage, email, secrets, config: lifecycle });
+    const lifecycleConstruct = new Lifecycle(this, 'Lifecycle', { api, storage, email, secrets, config: lifecycle });
+    new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });
     new Metrics(this, 'Metrics', { api, storage });
   }
 }

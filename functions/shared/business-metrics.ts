@@ -19,6 +19,7 @@ export type BusinessMetric =
   | 'StageMoves'
   | 'EmailsSent'
   | 'EmailsFailed'
+  | 'EmailsSuppressed'
   | 'EngagementEvents'
   | 'LeadsRescored';
 

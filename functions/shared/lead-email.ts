@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { historyEntry } from '../../core/history';
 import type { Lead } from '../../core/lead';
-import { claimOnce, releaseClaim } from './leads-repository';
+import { claimOnce, releaseClaim, replaceClaimEntry } from './leads-repository';
 import { sendTemplatedEmail } from './mailer';
 
 export interface LeadEmail {
@@ -18,23 +18,29 @@ export interface LeadEmail {
 /**
  * Sends an email about a lead at most once per `onceKey`, even when the workflow retries the
  * step: the send is claimed first together with its history entry, released if SES fails so
- * that the retry sends it. Returns false when it had already been sent.
+ * that the retry sends it. A recipient on the suppression list gets nothing: the history says
+ * `email_suppressed` instead. Returns false when nothing was sent (already sent, or suppressed).
  */
 export async function sendLeadEmailOnce(email: LeadEmail): Promise<boolean> {
   const onceHash = createHash('sha256').update(email.onceKey).digest('hex').slice(0, 24);
-  const entry = historyEntry(email.lead.leadId, 'email_sent', email.actor, email.now, {
-    template: email.templateId,
-    recipient: email.to === 'prospect' ? 'prospect' : 'team',
-    stage: email.lead.stage,
-  });
+  const describe = (type: string) =>
+    historyEntry(email.lead.leadId, type, email.actor, email.now, {
+      template: email.templateId,
+      recipient: email.to === 'prospect' ? 'prospect' : 'team',
+      stage: email.lead.stage,
+    });
+  const entry = describe('email_sent');
   if (!(await claimOnce(email.lead.leadId, onceHash, entry))) return false;
   try {
-    await sendTemplatedEmail({
+    const outcome = await sendTemplatedEmail({
       to: email.to === 'prospect' ? email.lead.email : email.to.email,
       templateId: email.templateId,
       data: email.data,
     });
-    return true;
+    if (outcome.status === 'sent') return true;
+    // The claim stays: a retried step must not try again.
+    await replaceClaimEntry(entry, describe('email_suppressed'));
+    return false;
   } catch (error) {
     await releaseClaim(email.lead.leadId, onceHash, entry);
     throw error;

@@ -98,17 +98,18 @@ export interface IdempotentWrite {
 export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?: IdempotentWrite): Promise<void> {
   const items: TransactItem[] = [];
   if (idempotency) {
+    const expiresAt = Math.floor(idempotency.now.getTime() / 1000) + (idempotency.ttlSeconds ?? IDEMPOTENCY_TTL_SECONDS);
     items.push({
       Put: {
         TableName: tableEnv.TABLE_NAME,
-        Item: {
-          ...keys.idempotency(idempotency.scope, idempotency.key),
-          ...idempotency.record,
-          expiresAt: Math.floor(idempotency.now.getTime() / 1000) + (idempotency.ttlSeconds ?? IDEMPOTENCY_TTL_SECONDS),
-        },
+        Item: { ...keys.idempotency(idempotency.scope, idempotency.key), ...idempotency.record, expiresAt },
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :nowSeconds',
         ExpressionAttributeValues: { ':nowSeconds': Math.floor(idempotency.now.getTime() / 1000) },
       },
+    });
+    // The record is keyed by the client's key: a reference in the lead's partition lets an erasure find it.
+    items.push({
+      Put: { TableName: tableEnv.TABLE_NAME, Item: { ...keys.idempotencyRef(lead.leadId, idempotency.scope, idempotency.key), expiresAt } },
     });
   }
   const created = lead.version === 1;
@@ -227,17 +228,26 @@ export async function removeHistory(entry: HistoryEntry): Promise<void> {
   await documents.send(new DeleteCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.history(entry.leadId, entry.at, entry.entryId) }));
 }
 
-/** A lead's audit trail in order, a page at a time. */
+/**
+ * A lead's audit trail in order, a page at a time, from `since` (the lead's creation: a lead
+ * captured again after an erasure shares its id with the erased one, whose anonymized events
+ * stay until the metrics have counted them, and they are not this lead's).
+ */
 export async function listHistory(
   leadId: string,
   limit: number,
   cursor?: Record<string, unknown>,
+  since = '',
 ): Promise<{ entries: HistoryEntry[]; cursor?: Record<string, unknown> }> {
   const result = await documents.send(
     new QueryCommand({
       TableName: tableEnv.TABLE_NAME,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :history)',
-      ExpressionAttributeValues: { ':pk': keys.lead(leadId).pk, ':history': keys.historyPrefix },
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':pk': keys.lead(leadId).pk,
+        ':from': `${keys.historyPrefix}${since}`,
+        ':to': `${keys.historyPrefix}\uffff`,
+      },
       Limit: limit,
       ExclusiveStartKey: cursor,
       ConsistentRead: true,
@@ -281,6 +291,18 @@ export async function changeLead<T extends { lead: Lead; entries: HistoryEntry[]
  */
 export async function claimOnce(leadId: string, onceHash: string, entry: HistoryEntry): Promise<boolean> {
   return putIfAbsentWith({ ...keys.emailClaim(leadId, onceHash), entryId: entry.entryId, at: entry.at }, [historyItem(entry)]);
+}
+
+/** Replaces a claim's history entry (an email withheld rather than sent); the claim stays, so a retry does nothing. */
+export async function replaceClaimEntry(claimed: HistoryEntry, replacement: HistoryEntry): Promise<void> {
+  await documents.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Delete: { TableName: tableEnv.TABLE_NAME, Key: keys.history(claimed.leadId, claimed.at, claimed.entryId) } },
+        { Put: { TableName: tableEnv.TABLE_NAME, Item: historyItem(replacement) } },
+      ],
+    }),
+  );
 }
 
 /** Undoes a claim whose action failed, so a retry performs it. */

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { withHtmlEscapes } from '../../core/email-templates';
 import { countMetric } from './business-metrics';
 import { logger } from './observability';
+import { isSuppressed } from './suppression-list';
 
 export const mailEnv = z
   .object({
@@ -30,10 +31,20 @@ export interface TemplatedEmail {
   unsubscribeUrl?: string;
 }
 
-/** Sends one templated email through SES v2 with the configuration set; returns the message id. */
-export async function sendTemplatedEmail(email: TemplatedEmail): Promise<string> {
+export type SendOutcome = { status: 'sent'; messageId: string } | { status: 'suppressed' };
+
+/**
+ * Sends one templated email through SES v2 with the configuration set, unless the recipient is on
+ * the suppression list (an erased person's address): then nothing is sent and it says so.
+ */
+export async function sendTemplatedEmail(email: TemplatedEmail): Promise<SendOutcome> {
   const templateName = mailEnv.EMAIL_TEMPLATES[email.templateId];
   if (!templateName) throw new EmailSendFailedError(`no SES template is configured for ${email.templateId}`);
+  if (await isSuppressed(email.to)) {
+    countMetric('EmailsSuppressed');
+    logger.info('email suppressed', { templateId: email.templateId });
+    return { status: 'suppressed' };
+  }
   try {
     const result = await ses.send(
       new SendEmailCommand({
@@ -57,7 +68,7 @@ export async function sendTemplatedEmail(email: TemplatedEmail): Promise<string>
     );
     countMetric('EmailsSent');
     logger.info('email sent', { templateId: email.templateId, messageId: result.MessageId });
-    return result.MessageId ?? '';
+    return { status: 'sent', messageId: result.MessageId ?? '' };
   } catch (error) {
     countMetric('EmailsFailed');
     // The error's name only: SES messages can carry the recipient's address.

@@ -1,7 +1,8 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { keys } from '../../core/keys';
-import type { LifecycleStep } from '../../core/lifecycle';
+import { executionArnOf, lifecycleExecutionName, type LifecycleStep } from '../../core/lifecycle';
+import type { Lead } from '../../core/lead';
 import type { Stage } from '../../core/stages';
 import { documents, tableEnv } from './table';
 
@@ -51,4 +52,25 @@ export async function nextOwnerIndex(): Promise<number> {
     }),
   );
   return Number(Attributes?.assigned ?? 1) - 1;
+}
+
+/**
+ * Stops the lead's running lifecycle execution (its timers and task tokens never fire after), under
+ * either name it may have (core/lifecycle.ts). Returns how many were running.
+ */
+export async function stopLifecycle(stateMachineArn: string, lead: Pick<Lead, 'leadId' | 'createdAt'>, cause: string): Promise<number> {
+  let stopped = 0;
+  for (const name of [lifecycleExecutionName(lead.leadId), lifecycleExecutionName(lead.leadId, lead.createdAt)]) {
+    const executionArn = executionArnOf(stateMachineArn, name);
+    try {
+      const { status } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      if (status !== 'RUNNING') continue;
+      // No personal data in the cause: execution details are kept by Step Functions for 90 days.
+      await sfn.send(new StopExecutionCommand({ executionArn, error: 'LeadErased', cause }));
+      stopped++;
+    } catch (error) {
+      if ((error as Error).name !== 'ExecutionDoesNotExist') throw error;
+    }
+  }
+  return stopped;
 }

@@ -1,7 +1,7 @@
-import { Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, FilterRule, StartingPosition, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -29,6 +29,8 @@ export interface LifecycleProps {
  */
 export class Lifecycle extends Construct {
   readonly stateMachine: StateMachine;
+  /** The functions that send email (each must check the suppression list: see the Privacy construct). */
+  readonly senders: LambdaFunction[] = [];
 
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
@@ -36,7 +38,10 @@ export class Lifecycle extends Construct {
     const workflowStep = (id: string, entry: string, description: string, options: { sends?: boolean; writes?: boolean } = {}) => {
       const step = new LeadflowFunction(this, id, { entry, description, environment: { LIFECYCLE_CONFIG: config } });
       props.storage.bind(step.fn, options.writes === false ? 'read' : 'readWrite');
-      if (options.sends) props.email.bindSender(step.fn);
+      if (options.sends) {
+        props.email.bindSender(step.fn);
+        this.senders.push(step.fn);
+      }
       return step.fn;
     };
 
@@ -91,6 +96,8 @@ export class Lifecycle extends Construct {
     props.storage.bind(processLeadChanges.fn, 'readWrite');
     props.secrets.bind(processLeadChanges.fn, 'leadIdKey');
     this.stateMachine.grantStartExecution(processLeadChanges.fn);
+    // To tell a redelivered record from a lead captured again after an erasure (its execution name is taken).
+    this.grantOnExecutions(processLeadChanges.fn, ['states:DescribeExecution']);
     Validations.of(processLeadChanges).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'dynamodb:ListStreams has no resource-level permissions; the stream reads themselves are scoped to the table stream.',
@@ -134,5 +141,26 @@ export class Lifecycle extends Construct {
     props.storage.bind(moveStage.fn, 'readWrite');
     this.stateMachine.grantTaskResponse(moveStage.fn);
     props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/stage', moveStage.fn);
+  }
+
+  /**
+   * Grants actions on this machine's executions (`execution:<machine name>:*`): execution names
+   * are per lead, so no narrower resource can be written ahead of time.
+   */
+  grantOnExecutions(fn: LambdaFunction, actions: string[]): void {
+    const stack = Stack.of(this);
+    const executions = stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${this.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    fn.addToRolePolicy(new PolicyStatement({ actions, resources: [executions] }));
+    const machine = stack.getLogicalId(this.stateMachine.node.defaultChild as CfnResource);
+    // On the function's construct (its role is a sibling of the function).
+    Validations.of(fn.node.scope ?? fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${machine}.Name>:*]`,
+      reason: "Executions are named per lead at run time: the grant covers this state machine's executions only.",
+    });
   }
 }

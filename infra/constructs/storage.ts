@@ -49,6 +49,22 @@ export class Storage extends Construct {
   }
 
   /**
+   * Binds a function to the table with only the item actions it calls, on the table alone (no
+   * index), and only on items whose partition key matches one of `partitionKeys` (`dynamodb:LeadingKeys`
+   * patterns: `LEAD#*` for a kind of item, `METRICS` for one partition).
+   */
+  bindActions(fn: IFunction, actions: readonly string[], partitionKeys: readonly string[]): void {
+    if (fn instanceof LambdaFunction) fn.addEnvironment('TABLE_NAME', this.table.tableName);
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: [...actions],
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitionKeys] } },
+      }),
+    );
+  }
+
+  /**
    * Binds a function to the table in one call: the TABLE_NAME variable and a grant of exactly the
    * item actions it needs, on the table and its named indexes (no wildcard actions or resources).
    */

@@ -106,7 +106,8 @@ describe('secrets', () => {
   }
 
   it('generates the lead-id key and the form-secrets key, retained, never rotated', () => {
-    template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+    // The third is the Privacy construct's suppression salt (tested below).
+    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
     for (const id of ['SecretsLeadIdKey', 'SecretsFormSecretsKey']) {
       const [secret] = Object.entries(template.findResources('AWS::SecretsManager::Secret')).filter(([logicalId]) =>
         logicalId.startsWith(id),
@@ -122,6 +123,77 @@ describe('secrets', () => {
   it('lets only the functions that need a key read it', () => {
     expect(readersOf('SecretsLeadIdKey')).toEqual(['CaptureCaptureLeadRole', 'LeadsFindLeadsRole', 'LifecycleProcessLeadChangesRole']);
     expect(readersOf('SecretsFormSecretsKey')).toEqual(['AdminManageFormsRole', 'CaptureCaptureLeadRole']);
+  });
+});
+
+describe('privacy', () => {
+  type Policy = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+  /** Every statement of the default policy of the role whose logical id starts with `rolePrefix`. */
+  function policyOf(rolePrefix: string): Policy[] {
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
+      id.startsWith(`${rolePrefix}DefaultPolicy`),
+    );
+    expect(policies, rolePrefix).toHaveLength(1);
+    return policies[0]![1].Properties.PolicyDocument.Statement as Policy[];
+  }
+
+  const actionsOf = (statement: Policy) => [statement.Action].flat().sort();
+  const logWrites = (statement: Policy) => actionsOf(statement).every((action) => action.startsWith('logs:'));
+
+  it('routes the export (leads:read) and the erasure (admin) to their own functions', () => {
+    for (const [routeKey, fn] of [
+      ['GET /v1/leads/{leadId}/export', 'Privacy/ExportLead/Function'],
+      ['DELETE /v1/leads/{leadId}', 'Privacy/EraseLead/Function'],
+    ]) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey });
+      expect(logicalIdAt(fn!)).toMatch(/^Privacy/);
+    }
+  });
+
+  it('grants the export only reads, one write (its audit record), on the partitions it works in, and the salt', () => {
+    const statements = policyOf('PrivacyExportLeadRole').filter((statement) => !logWrites(statement));
+    expect(statements.map(actionsOf)).toEqual([
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      ['secretsmanager:GetSecretValue'],
+    ]);
+    expect(statements[0]!.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LEAD#*', 'SUPPRESSED#*', 'AUDIT#*', 'APIKEY#*'] },
+    });
+    // The table only, no index.
+    expect(JSON.stringify(statements[0]!.Resource)).not.toContain('index');
+  });
+
+  it('grants the erasure item reads and writes (no batch or update) on its partitions, and stopping executions', () => {
+    const statements = policyOf('PrivacyEraseLeadRole').filter((statement) => !logWrites(statement));
+    expect(statements.map(actionsOf)).toEqual([
+      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      ['secretsmanager:GetSecretValue'],
+      ['states:DescribeExecution', 'states:StopExecution'],
+    ]);
+    expect(statements[0]!.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LEAD#*', 'IDEMPOTENCY#*', 'SUPPRESSED#*', 'AUDIT#*', 'METRICS', 'APIKEY#*'] },
+    });
+    expect(JSON.stringify(statements[2]!.Resource)).toContain(':execution:');
+  });
+
+  it('keeps the suppression salt retained and unrotated, readable (GetSecretValue only) by the privacy functions and every sender', () => {
+    const [salt] = Object.entries(template.findResources('AWS::SecretsManager::Secret')).filter(([id]) =>
+      id.startsWith('PrivacySuppressionSalt'),
+    );
+    expect(salt?.[1]).toMatchObject({ DeletionPolicy: 'Retain', Properties: { GenerateSecretString: { PasswordLength: 64 } } });
+    const readers = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, policy]) => JSON.stringify(policy.Properties.PolicyDocument.Statement).includes(salt![0]))
+      .map(([id]) => id.replace(/DefaultPolicy.*$/, ''))
+      .sort();
+    expect(readers).toEqual([
+      'LifecycleSendFollowUpRole',
+      'LifecycleSendRetentionEmailRole',
+      'PrivacyEraseLeadRole',
+      'PrivacyExportLeadRole',
+    ]);
+    const grants = statements().filter((statement) => JSON.stringify(statement.Resource).includes(salt![0]));
+    for (const grant of grants) expect(grant.Action).toBe('secretsmanager:GetSecretValue');
   });
 });
 

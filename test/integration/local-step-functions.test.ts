@@ -210,6 +210,43 @@ describe('local Step Functions over the AWS JSON protocol', () => {
     await expect(start('lead-4', input)).rejects.toBeInstanceOf(ExecutionAlreadyExists);
   });
 
+  it('never fires the timers, task timeouts or task tokens of a stopped execution', async () => {
+    let reminded = 0;
+    functions['remind-owner'] = () => {
+      reminded += 1;
+      return Promise.resolve({ reminded: true });
+    };
+    // Stopped while waiting for the rep: its timeout (a scaled second) would run Remind.
+    const waiting = await start('lead-stop-1', { leadId: 'lead-stop-1', repTimeoutSeconds: 86_400 });
+    const taskToken = await token();
+    await client.send(new StopExecutionCommand({ executionArn: waiting }));
+    expect(await finished(waiting)).toMatchObject({ status: 'ABORTED' });
+    await expect(client.send(new SendTaskSuccessCommand({ taskToken, output: '{}' }))).rejects.toBeInstanceOf(TaskTimedOut);
+
+    // Stopped in a day-long Wait (a scaled second) that leads to a task.
+    sfn.createStateMachine({
+      name: 'stoppable',
+      arn: `${ARN}stoppable`,
+      definition: {
+        StartAt: 'Pause',
+        States: {
+          Pause: { Type: 'Wait', Seconds: 86_400, Next: 'Remind' },
+          Remind: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:remind-owner', End: true },
+        },
+      },
+    });
+    const pausing = sfn.startExecution({ stateMachineArn: `${ARN}stoppable`, input: {} }).executionArn;
+    await client.send(new StopExecutionCommand({ executionArn: pausing, error: 'LeadErased' }));
+    const events = sfn.getExecutionHistory(waiting).length + sfn.getExecutionHistory(pausing).length;
+
+    // Past both timers: nothing ran, and neither history grew after its ExecutionAborted.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(reminded).toBe(0);
+    expect(sfn.getExecutionHistory(waiting).length + sfn.getExecutionHistory(pausing).length).toBe(events);
+    expect(sfn.getExecutionHistory(pausing).at(-1)?.type).toBe('ExecutionAborted');
+    expect(sfn.describeExecution(pausing)).toMatchObject({ status: 'ABORTED', error: 'LeadErased' });
+  });
+
   it('answers AWS errors for unknown tokens, executions and state machines', async () => {
     await expect(client.send(new SendTaskSuccessCommand({ taskToken: 'nope', output: '{}' }))).rejects.toBeInstanceOf(InvalidToken);
     await expect(

@@ -56,6 +56,15 @@ const probes: Record<string, () => Promise<Response>> = {
   findLeads: () => admin('GET', '/v1/leads?stage=new&limit=2'),
   getLead: () => admin('GET', `/v1/leads/${leadId}`),
   getLeadHistory: () => admin('GET', `/v1/leads/${leadId}/history?limit=5`),
+  exportLead: () => admin('GET', `/v1/leads/${leadId}/export`),
+  // A lead of its own (the others' probes use the shared one), once its capture is in its history.
+  eraseLead: async () => {
+    const { leadId: erasable } = await json(postJson('default', { email: uniqueEmail('openapi-erase') }));
+    await eventually('the capture in the history', async () =>
+      (await json(admin('GET', `/v1/leads/${erasable}/history`))).entries?.length ? true : undefined,
+    );
+    return admin('DELETE', `/v1/leads/${erasable}`);
+  },
   // No stage moves to `won` from where a fresh lead is (new, nurturing or qualified): a 409.
   moveLeadStage: () => admin('POST', `/v1/leads/${leadId}/stage`, { stage: 'won', dealValue: 1000 }),
   recordEngagement: () => admin('POST', `/v1/leads/${leadId}/events`, { type: 'email_open' }),

@@ -169,7 +169,9 @@ describe('capture-lead, keyed or signed', () => {
     const result = await post('email=ada%40example.com', { ...urlencoded, 'idempotency-key': 'submit-1' });
     expect(result.statusCode).toBe(202);
     const items = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(items.map((item) => item.Put!.Item!.sk)).toEqual(['IDEMPOTENCY', 'LEAD']);
+    // The record, its reference in the lead's partition (an erasure finds it there), the lead.
+    expect(items.map((item) => item.Put!.Item!.sk)).toEqual(['IDEMPOTENCY', items[0]!.Put!.Item!.pk, 'LEAD']);
+    expect(items[1]!.Put!.Item).toMatchObject({ pk: items[2]!.Put!.Item!.pk, expiresAt: items[0]!.Put!.Item!.expiresAt });
     expect(items[0]!.Put!.Item).toMatchObject({ status: 202, body: json(result), expiresAt: expect.any(Number) });
   });
 

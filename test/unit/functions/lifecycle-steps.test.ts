@@ -1,9 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { suppressionHash } from '../../../core/erasure';
 import { planCapture } from '../../../core/capture';
 import { defaultScoringRules } from '../../../core/scoring';
 import { validateSubmission } from '../../../core/submission';
@@ -12,6 +14,8 @@ import { httpEvent, lambdaContext } from './events';
 const dynamo = mockClient(DynamoDBDocumentClient);
 const sfn = mockClient(SFNClient);
 const ses = mockClient(SESv2Client);
+const secrets = mockClient(SecretsManagerClient);
+const SALT = 'suppression-salt-for-tests-0123456789';
 
 let moveLeadStage: typeof import('../../../functions/move-lead-stage').handler;
 let sendRetentionEmail: typeof import('../../../functions/send-retention-email').handler;
@@ -24,6 +28,7 @@ beforeAll(async () => {
   vi.stubEnv('SENDER_EMAIL', 'sales@example.com');
   vi.stubEnv('CONFIGURATION_SET_NAME', 'leadflow');
   vi.stubEnv('EMAIL_TEMPLATES', JSON.stringify({ 'thank-you': 'LeadflowThankYou' }));
+  vi.stubEnv('SUPPRESSION_SALT_SECRET_ARN', 'arn:aws:secretsmanager:us-east-1:000000000000:secret:SuppressionSalt');
   ({ handler: moveLeadStage } = await import('../../../functions/move-lead-stage'));
   ({ handler: sendRetentionEmail } = await import('../../../functions/send-retention-email'));
 });
@@ -59,6 +64,7 @@ function move(body: object, headers: Record<string, string> = {}) {
 }
 
 beforeEach(() => {
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: SALT });
   dynamo.on(GetCommand).resolves({});
 });
 
@@ -66,6 +72,7 @@ afterEach(() => {
   dynamo.reset();
   sfn.reset();
   ses.reset();
+  secrets.reset();
 });
 
 describe('move-lead-stage', () => {
@@ -151,6 +158,24 @@ describe('send-retention-email', () => {
       ConfigurationSetName: 'leadflow',
       Content: { Template: { TemplateName: 'LeadflowThankYou' } },
     });
+  });
+
+  it('sends nothing to a suppressed address and records the email as suppressed instead, keeping the claim', async () => {
+    leadIs(won);
+    dynamo.on(GetCommand, { Key: { pk: `SUPPRESSED#${suppressionHash('ada@example.com', SALT)}`, sk: 'SUPPRESSED' } }).resolves({
+      Item: { reason: 'erased', at: '2026-03-10T00:00:00.000Z' },
+    });
+    dynamo.on(TransactWriteCommand).resolves({});
+
+    expect(await sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' }, lambdaContext())).toEqual({ sent: false });
+
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    const [claim, swap] = dynamo.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems!);
+    expect(claim!.map((item) => Object.keys(item)[0])).toEqual(['Put', 'Put']);
+    // The email_sent entry of the claim is replaced by an email_suppressed one; the claim itself stays.
+    expect(swap!.map((item) => Object.keys(item)[0])).toEqual(['Delete', 'Put']);
+    expect(swap![0]!.Delete!.Key).toEqual({ pk: claim![1]!.Put!.Item!.pk, sk: claim![1]!.Put!.Item!.sk });
+    expect(swap![1]!.Put!.Item).toMatchObject({ type: 'email_suppressed', data: { template: 'thank-you', recipient: 'prospect' } });
   });
 
   it('sends nothing when a retried step finds the email already claimed', async () => {

@@ -2,7 +2,7 @@ import { lambdaContext } from './events';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -69,7 +69,20 @@ describe('process-lead-changes', () => {
   it('treats an execution that already exists and an entry already written as done (redelivery)', async () => {
     dynamo.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }));
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    // This lead's own execution: started after the lead was created.
+    sfn.on(DescribeExecutionCommand).resolves({ startDate: new Date(Date.parse(lead.createdAt) + 50) });
     expect(await handler(streamEvent({ eventName: 'INSERT', now: lead, seq: '1' }), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(1);
+  });
+
+  it("starts a lead captured again after an erasure under a new name: the old name is the erased lead's", async () => {
+    dynamo.on(PutCommand).resolves({});
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn' });
+    sfn.on(StartExecutionCommand, { name: lead.leadId }).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    sfn.on(DescribeExecutionCommand).resolves({ startDate: new Date(Date.parse(lead.createdAt) - 86_400_000), status: 'ABORTED' });
+    expect(await handler(streamEvent({ eventName: 'INSERT', now: lead, seq: '1' }), lambdaContext())).toEqual({ batchItemFailures: [] });
+    const names = sfn.commandCalls(StartExecutionCommand).map((call) => call.args[0].input.name);
+    expect(names).toEqual([lead.leadId, `${lead.leadId}-${lead.createdAt.replace(/\D/g, '')}`]);
   });
 
   it('records a resubmission without starting anything', async () => {
