@@ -17,7 +17,11 @@ export class AdminApi extends Construct {
       entry: 'manage-forms',
       description: 'Creates, updates and reads landing-page form configurations',
     });
-    props.storage.bind(manageForms.fn, 'readWrite');
+    // Reads the key, a form and its counters; writes a form (a whole-item Put).
+    props.storage.grant(manageForms.fn, [
+      { actions: ['GetItem'], partitions: ['apiKey', 'form'] },
+      { actions: ['PutItem'], partitions: ['form'] },
+    ]);
     props.api.route(HttpMethod.PUT, '/v1/forms/{formId}', manageForms.fn);
     props.api.route(HttpMethod.GET, '/v1/forms/{formId}', manageForms.fn);
 
@@ -25,7 +29,7 @@ export class AdminApi extends Construct {
       entry: 'create-api-key',
       description: 'Issues scoped API keys (stored hashed)',
     });
-    props.storage.bind(createApiKey.fn, 'readWrite');
+    props.storage.grant(createApiKey.fn, [{ actions: ['GetItem', 'PutItem'], partitions: ['apiKey'] }]);
     props.api.route(HttpMethod.POST, '/v1/api-keys', createApiKey.fn);
 
     const health = new LeadflowFunction(this, 'Health', {

@@ -21,7 +21,14 @@ export class Capture extends Construct {
       // The multipart parser is loaded on the first multipart body only: it ships beside the bundle.
       shippedPackages: ['@fastify/busboy'],
     });
-    props.storage.bind(this.captureLead.fn, 'readWrite');
+    // Public: it reads the form, the rules and (for a known address) the lead and a replayed
+    // answer; it writes only the lead and its idempotency record (Put, also inside its transaction),
+    // and of a form only the spam counter. It can delete nothing and rewrite no form setting.
+    props.storage.grant(this.captureLead.fn, [
+      { actions: ['GetItem'], partitions: ['form', 'rules', 'lead', 'idempotency'] },
+      { actions: ['PutItem'], partitions: ['lead', 'idempotency'] },
+      { actions: ['UpdateItem'], partitions: ['form'], onlyAttributes: ['spamDropped'] },
+    ]);
     const path = '/v1/forms/{formId}/submissions';
     props.api.route(HttpMethod.POST, path, this.captureLead.fn);
     props.api.route(HttpMethod.OPTIONS, path, this.captureLead.fn);

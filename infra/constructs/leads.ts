@@ -17,14 +17,19 @@ export class Leads extends Construct {
       entry: 'get-lead',
       description: 'Reads one lead by id',
     });
-    props.storage.bind(getLead.fn, 'read');
+    // The API key, then the lead.
+    props.storage.grant(getLead.fn, [{ actions: ['GetItem'], partitions: ['apiKey', 'lead'] }]);
     props.api.route(HttpMethod.GET, '/v1/leads/{leadId}', getLead.fn);
 
     const getHistory = new LeadflowFunction(this, 'GetLeadHistory', {
       entry: 'get-lead-history',
       description: "Reads a lead's audit trail",
     });
-    props.storage.bind(getHistory.fn, 'read');
+    props.storage.grant(getHistory.fn, [
+      { actions: ['GetItem'], partitions: ['apiKey', 'lead'] },
+      // The history entries live in the lead's partition.
+      { actions: ['Query'], partitions: ['lead'] },
+    ]);
     props.api.route(HttpMethod.GET, '/v1/leads/{leadId}/history', getHistory.fn);
   }
 }
