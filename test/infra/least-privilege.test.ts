@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/app';
-import { LeadflowFunction } from '../../infra/constructs/api-function';
+import { LeadflowFunction, projectRoot } from '../../infra/constructs/api-function';
+import { sentActions } from './sent-commands';
 
 /**
  * What each function's role may do, read from the synthesized template. The tables below are the
@@ -103,6 +104,8 @@ let stack: Stack;
 let template: Template;
 /** Function path under the stack (`Capture/CaptureLead`) -> the statements of every policy on its role. */
 const byFunction = new Map<string, Statement[]>();
+/** Function path under the stack -> its file in functions/. */
+const entryOf = new Map<string, string>();
 /** Role logical id -> statements, for every role in the stack (state machines' included). */
 const byRole = new Map<string, Statement[]>();
 
@@ -121,7 +124,9 @@ beforeAll(() => {
     if (!(construct instanceof LeadflowFunction)) continue;
     const role = construct.fn.role?.node.defaultChild as CfnResource;
     const roleId = stack.resolve(role.logicalId) as string;
-    byFunction.set(construct.node.path.slice(stack.node.path.length + 1), byRole.get(roleId) ?? []);
+    const fnPath = construct.node.path.slice(stack.node.path.length + 1);
+    byFunction.set(fnPath, byRole.get(roleId) ?? []);
+    entryOf.set(fnPath, construct.entry);
   }
 });
 
@@ -278,4 +283,17 @@ describe('other grants', () => {
     const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('LifecycleFailedStarts'));
     expect(resourcesOf('Lifecycle/ProcessLeadChanges', 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': [queueId, 'Arn'] }]);
   });
+});
+
+describe('the functions code', () => {
+  it('sends exactly the actions its role grants: nothing ungranted, and no grant it never uses', () => {
+    const sent = sentActions(projectRoot, [...new Set(entryOf.values())]);
+    // Granted to the role for the platform's own use, not sent by the code: logs, and the stream event source's reads and failure queue.
+    const byPlatform = (action: string) => action.startsWith('logs:') || action.startsWith('sqs:') || streamRead.includes(action);
+    const granted = Object.fromEntries(
+      [...byFunction].map(([fn, statements]) => [fn, sortedActions(statements).filter((action) => !byPlatform(action))]),
+    );
+    const used = Object.fromEntries([...entryOf].map(([fn, entry]) => [fn, sent.get(entry)]));
+    expect(used).toEqual(granted);
+  }, 120_000);
 });
