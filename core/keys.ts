@@ -120,6 +120,41 @@ export const keys = {
   audit: (at: string, auditId: string): ItemKey => ({ pk: `AUDIT#${at.slice(0, 10)}`, sk: `${at}#${auditId}` }),
 };
 
+/**
+ * The table's partitions as IAM `dynamodb:LeadingKeys` patterns (StringLike: `*` is any run of
+ * characters), one per kind of partition above. Grants name the partitions a function works in
+ * (infra/constructs/storage.ts), so they follow this layout instead of repeating it; a unit test
+ * checks that every key above falls in exactly one pattern.
+ */
+export const keyPatterns = {
+  /** A lead and what hangs under it: history entries, email claims, its workflow wait. */
+  lead: 'LEAD#*',
+  /** A form's settings and its counters. */
+  form: 'FORM#*',
+  apiKey: 'APIKEY#*',
+  /** The keys by their public id (one partition: listing keys is an admin's rare read). */
+  apiKeyIndex: 'APIKEYS',
+  idempotency: 'IDEMPOTENCY#*',
+  /** Public submissions accepted and waiting to be folded into their leads. */
+  submission: 'SUBMISSION#*',
+  /** Erased addresses, as salted hashes: never mailed again. */
+  suppression: 'SUPPRESSED#*',
+  /** The audit log of exports and erasures, by day. */
+  audit: 'AUDIT#*',
+  ownerCounter: 'COUNTER#owners',
+  /** Form and client rate windows. */
+  rate: 'RATE#*',
+  rules: 'RULES',
+  job: 'JOB#*',
+} as const;
+
+/** The partitions of each index, as `dynamodb:LeadingKeys` patterns (a query names the index's partition key). */
+export const indexKeyPatterns = {
+  [tableKeys.byStage.indexName]: 'STAGE#*',
+  [tableKeys.byDay.indexName]: 'DAY#*',
+  [tableKeys.byOwner.indexName]: 'OWNER#*',
+} as const;
+
 /** Stable shard of a lead's events, so one lead's events stay in one shard of a day. */
 export function shardOf(leadId: string): number {
   return createHash('sha256').update(leadId).digest().readUInt8(0) % EVENT_SHARDS;

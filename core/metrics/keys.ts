@@ -39,6 +39,14 @@ export const metricKeys = {
   dailyAggregateRange: (from: string, to: string) => ({ low: `${from}#`, high: `${to}#\uffff` }),
 };
 
+/** The metric partitions as `dynamodb:LeadingKeys` patterns (see `keyPatterns` in core/keys.ts). */
+export const metricKeyPatterns = {
+  /** The aggregator's watermark alone. */
+  metricsWatermark: 'METRICS',
+  /** Every dimension's daily aggregates. */
+  dailyAggregates: 'METRICS#DAY#*',
+} as const;
+
 export function aggregatePartition(dimension: Dimension): string {
   return `METRICS#DAY#${dimension.toUpperCase()}`;
 }

@@ -19,7 +19,11 @@ export class AdminApi extends Construct {
       entry: 'manage-forms',
       description: 'Creates, updates and reads landing-page form configurations',
     });
-    props.storage.bind(manageForms.fn, 'readWrite');
+    // Reads the key, a form and its counters; writes a form (a whole-item Put).
+    props.storage.grant(manageForms.fn, [
+      { actions: ['GetItem'], partitions: ['form'] },
+      { actions: ['PutItem'], partitions: ['form'] },
+    ]);
     props.secrets.bind(manageForms.fn, 'formSecretsKey');
     props.api.route(HttpMethod.PUT, '/v1/forms/{formId}', manageForms.fn);
     props.api.route(HttpMethod.GET, '/v1/forms/{formId}', manageForms.fn);
@@ -28,7 +32,11 @@ export class AdminApi extends Construct {
       entry: 'manage-api-keys',
       description: 'Issues, lists, revokes and rotates scoped API keys (stored hashed)',
     });
-    props.storage.bind(manageApiKeys.fn, 'readWrite');
+    // Issues, lists, revokes and rotates keys: each key is two items (under its hash and under its id).
+    props.storage.grant(manageApiKeys.fn, [
+      { actions: ['GetItem', 'PutItem', 'UpdateItem'], partitions: ['apiKey', 'apiKeyIndex'] },
+      { actions: ['Query'], partitions: ['apiKeyIndex'] },
+    ]);
     props.api.route(HttpMethod.POST, '/v1/api-keys', manageApiKeys.fn);
     props.api.route(HttpMethod.GET, '/v1/api-keys', manageApiKeys.fn);
     props.api.route(HttpMethod.DELETE, '/v1/api-keys/{keyId}', manageApiKeys.fn);

@@ -32,9 +32,12 @@ export interface LeadflowFunctionProps {
  */
 export class LeadflowFunction extends Construct {
   readonly fn: NodejsFunction;
+  /** The file in functions/ it runs (kebab-case, no extension). */
+  readonly entry: string;
 
   constructor(scope: Construct, id: string, props: LeadflowFunctionProps) {
     super(scope, id);
+    this.entry = props.entry;
     const logGroup = new LogGroup(this, 'Logs', {
       retention: RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,

@@ -23,7 +23,15 @@ export class Capture extends Construct {
       // The multipart parser is loaded on the first multipart body only: it ships beside the bundle.
       shippedPackages: ['@fastify/busboy'],
     });
-    props.storage.bind(this.captureLead.fn, 'readWrite');
+    // Public: it reads the form, the rules, a key sent with a keyed submission and, for a trusted
+    // one, the lead and a replayed answer; it writes an accepted public submission, or (trusted) the
+    // lead and its idempotency record, and of a form only the spam counter. It can delete nothing
+    // and rewrite no form setting.
+    props.storage.grant(this.captureLead.fn, [
+      { actions: ['GetItem'], partitions: ['form', 'rules', 'apiKey', 'lead', 'idempotency', 'submission'] },
+      { actions: ['PutItem'], partitions: ['lead', 'idempotency', 'submission'] },
+      { actions: ['UpdateItem'], partitions: ['form'], onlyAttributes: ['spamDropped'] },
+    ]);
     props.secrets.bind(this.captureLead.fn, 'leadIdKey');
     props.secrets.bind(this.captureLead.fn, 'formSecretsKey');
     const path = '/v1/forms/{formId}/submissions';

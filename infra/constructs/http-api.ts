@@ -90,7 +90,8 @@ export class LeadflowHttpApi extends Construct {
         ),
       },
     });
-    props.storage.bind(this.authorizerFunction.fn, 'read');
+    // One consistent read of the key's record under its hash.
+    props.storage.grant(this.authorizerFunction.fn, [{ actions: ['GetItem'], partitions: ['apiKey'] }]);
     this.authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', this.authorizerFunction.fn, {
       authorizerName: 'api-key',
       responseTypes: [HttpLambdaResponseType.SIMPLE],

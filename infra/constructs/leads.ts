@@ -19,14 +19,19 @@ export class Leads extends Construct {
       entry: 'get-lead',
       description: 'Reads one lead by id',
     });
-    props.storage.bind(getLead.fn, 'read');
+    props.storage.grant(getLead.fn, [{ actions: ['GetItem'], partitions: ['lead'] }]);
     props.api.route(HttpMethod.GET, '/v1/leads/{leadId}', getLead.fn);
 
     const findLeads = new LeadflowFunction(this, 'FindLeads', {
       entry: 'find-leads',
       description: 'Finds the lead for an address, or lists leads by stage, owner and grade from the indexes',
     });
-    props.storage.bind(findLeads.fn, 'read');
+    // One lead by its keyed id, or pages of the stage and owner indexes.
+    props.storage.grant(findLeads.fn, [
+      { actions: ['GetItem'], partitions: ['lead'] },
+      { queryIndex: 'byStage' },
+      { queryIndex: 'byOwner' },
+    ]);
     props.secrets.bind(findLeads.fn, 'leadIdKey');
     props.api.route(HttpMethod.GET, '/v1/leads', findLeads.fn);
 
@@ -34,7 +39,11 @@ export class Leads extends Construct {
       entry: 'get-lead-history',
       description: "Reads a lead's audit trail",
     });
-    props.storage.bind(getHistory.fn, 'read');
+    props.storage.grant(getHistory.fn, [
+      { actions: ['GetItem'], partitions: ['lead'] },
+      // The history entries live in the lead's partition.
+      { actions: ['Query'], partitions: ['lead'] },
+    ]);
     props.api.route(HttpMethod.GET, '/v1/leads/{leadId}/history', getHistory.fn);
   }
 }

@@ -13,7 +13,7 @@ import { LeadflowFunction } from './api-function';
 import type { Email } from './email';
 import type { LeadflowHttpApi } from './http-api';
 import type { Secrets } from './secrets';
-import type { Storage } from './storage';
+import type { Storage, TableGrant } from './storage';
 
 export interface LifecycleProps {
   api: LeadflowHttpApi;
@@ -35,25 +35,45 @@ export class Lifecycle extends Construct {
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
     const config = JSON.stringify(props.config);
-    const workflowStep = (id: string, entry: string, description: string, options: { sends?: boolean; writes?: boolean } = {}) => {
+    const workflowStep = (
+      id: string,
+      entry: string,
+      description: string,
+      grants: readonly TableGrant[],
+      options: { sends?: boolean } = {},
+    ) => {
       const step = new LeadflowFunction(this, id, { entry, description, environment: { LIFECYCLE_CONFIG: config } });
-      props.storage.bind(step.fn, options.writes === false ? 'read' : 'readWrite');
+      props.storage.grant(step.fn, grants);
       if (options.sends) {
         props.email.bindSender(step.fn);
         this.senders.push(step.fn);
       }
       return step.fn;
     };
+    // Every step works on one lead's partition (the lead, its history, email claims, workflow wait).
+    const changesLead: TableGrant[] = [{ actions: ['GetItem', 'PutItem'], partitions: ['lead'] }];
+    // An email is claimed with its history entry in one transaction (Puts); when SES fails the
+    // claim and entry are deleted again so that the retried step sends it (the only Deletes).
+    const sendsOnce: TableGrant[] = [{ actions: ['GetItem', 'PutItem', 'DeleteItem'], partitions: ['lead'] }];
 
     const fns = {
-      routeLead: workflowStep('RouteLead', 'route-lead', 'Routes a new lead by its score and assigns an owner'),
-      awaitRepMove: workflowStep('AwaitRepMove', 'await-rep-move', "Parks a lead's workflow until a rep moves it"),
-      sendFollowUp: workflowStep('SendFollowUp', 'send-follow-up', 'Sends timed follow-ups when a lead waits too long', { sends: true }),
-      sendRetentionEmail: workflowStep('SendRetentionEmail', 'send-retention-email', 'Sends the retention emails after a win', {
+      routeLead: workflowStep('RouteLead', 'route-lead', 'Routes a new lead by its score and assigns an owner', [
+        { actions: ['GetItem'], partitions: ['rules', 'lead'] },
+        { actions: ['PutItem'], partitions: ['lead'] },
+        // The round-robin counter, and nothing else in its item.
+        { actions: ['UpdateItem'], partitions: ['ownerCounter'], onlyAttributes: ['assigned'] },
+      ]),
+      awaitRepMove: workflowStep('AwaitRepMove', 'await-rep-move', "Parks a lead's workflow until a rep moves it", changesLead),
+      sendFollowUp: workflowStep('SendFollowUp', 'send-follow-up', 'Sends timed follow-ups when a lead waits too long', sendsOnce, {
         sends: true,
       }),
-      renurtureLead: workflowStep('RenurtureLead', 'renurture-lead', 'Returns a lost lead to nurturing'),
-      recordFailure: workflowStep('RecordFailure', 'record-workflow-failure', "Records a failed workflow step on the lead's history"),
+      sendRetentionEmail: workflowStep('SendRetentionEmail', 'send-retention-email', 'Sends the retention emails after a win', sendsOnce, {
+        sends: true,
+      }),
+      renurtureLead: workflowStep('RenurtureLead', 'renurture-lead', 'Returns a lost lead to nurturing', changesLead),
+      recordFailure: workflowStep('RecordFailure', 'record-workflow-failure', "Records a failed workflow step on the lead's history", [
+        { actions: ['PutItem'], partitions: ['lead'] },
+      ]),
     };
 
     const logs = new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
@@ -93,7 +113,13 @@ export class Lifecycle extends Construct {
         "Folds public submissions into leads, records form touches in a lead's history and starts each new lead's lifecycle, from the table stream",
       environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
     });
-    props.storage.bind(processLeadChanges.fn, 'readWrite');
+    // Folds accepted submissions into leads (the lead write and the submission's applied marker in
+    // one transaction) and writes history entries; the stream reads are the event source's own grant.
+    props.storage.grant(processLeadChanges.fn, [
+      { actions: ['GetItem'], partitions: ['lead', 'rules'] },
+      { actions: ['PutItem'], partitions: ['lead'] },
+      { actions: ['UpdateItem'], partitions: ['submission'] },
+    ]);
     props.secrets.bind(processLeadChanges.fn, 'leadIdKey');
     this.stateMachine.grantStartExecution(processLeadChanges.fn);
     // To tell a redelivered record from a lead captured again after an erasure (its execution name is taken).
@@ -138,8 +164,14 @@ export class Lifecycle extends Construct {
       description: "A rep's stage move: checked, recorded, and the waiting workflow resumed",
       environment: { LIFECYCLE_CONFIG: config },
     });
-    props.storage.bind(moveStage.fn, 'readWrite');
-    this.stateMachine.grantTaskResponse(moveStage.fn);
+    props.storage.grant(moveStage.fn, [
+      { actions: ['GetItem'], partitions: ['idempotency', 'lead'] },
+      { actions: ['PutItem'], partitions: ['lead', 'idempotency'] },
+    ]);
+    // It resumes the waiting step; it never fails or heartbeats a task (grantTaskResponse would allow both).
+    moveStage.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] }),
+    );
     props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/stage', moveStage.fn);
   }
 

@@ -36,7 +36,15 @@ export class Metrics extends Construct {
       memorySize: 1024,
       environment: { METRICS_BACKFILL_DAYS: String(props.backfillDays ?? 31), METRICS_CONSISTENCY_LAG_SECONDS: '60' },
     });
-    props.storage.bind(this.aggregator.fn, 'readWrite');
+    props.storage.grant(this.aggregator.fn, [
+      // The event stream: every shard of the ingest days past the watermark.
+      { queryIndex: 'byDay' },
+      // The API key (on-demand runs) and the watermark.
+      { actions: ['GetItem'], partitions: ['metricsWatermark'] },
+      // A commit: aggregate updates and the watermark put, in one transaction.
+      { actions: ['UpdateItem'], partitions: ['dailyAggregates'] },
+      { actions: ['PutItem'], partitions: ['metricsWatermark'] },
+    ]);
     this.schedule = new Rule(this, 'AggregationSchedule', {
       description: 'Runs the metrics aggregator',
       schedule: Schedule.rate(props.aggregationRate ?? Duration.minutes(15)),
@@ -48,7 +56,7 @@ export class Metrics extends Construct {
       entry: 'get-metrics',
       description: 'Answers funnel KPIs for a date range from the daily aggregates (JSON or CSV)',
     });
-    props.storage.bind(getMetrics.fn, 'read');
+    props.storage.grant(getMetrics.fn, [{ actions: ['Query'], partitions: ['dailyAggregates'] }]);
     props.api.route(HttpMethod.GET, '/v1/metrics', getMetrics.fn);
   }
 }

@@ -13,16 +13,6 @@ import type { Storage } from './storage';
 const SUPPRESSION_SALT_ENV = 'SUPPRESSION_SALT_SECRET_ARN';
 
 /** Item partitions (core/keys.ts, core/metrics/keys.ts) the privacy functions work in, as LeadingKeys patterns. */
-const partitions = {
-  lead: 'LEAD#*',
-  idempotency: 'IDEMPOTENCY#*',
-  suppression: 'SUPPRESSED#*',
-  audit: 'AUDIT#*',
-  /** The aggregator's watermark alone, not the aggregates. */
-  metricsWatermark: 'METRICS',
-  /** Read by the API-key check in the function. */
-  apiKeys: 'APIKEY#*',
-};
 
 export interface PrivacyProps {
   api: LeadflowHttpApi;
@@ -57,11 +47,12 @@ export class Privacy extends Construct {
       entry: 'export-lead',
       description: 'Exports everything held about a lead as one JSON document (audited)',
     });
-    props.storage.bindActions(
-      exportLead.fn,
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
-      [partitions.lead, partitions.suppression, partitions.audit, partitions.apiKeys],
-    );
+    // Reads the lead's partition and whether its address is suppressed; writes only its audit record.
+    props.storage.grant(exportLead.fn, [
+      { actions: ['GetItem', 'Query'], partitions: ['lead'] },
+      { actions: ['GetItem'], partitions: ['suppression'] },
+      { actions: ['PutItem'], partitions: ['audit'] },
+    ]);
     this.bindSuppressionList(exportLead.fn);
     props.api.route(HttpMethod.GET, '/v1/leads/{leadId}/export', exportLead.fn);
 
@@ -70,17 +61,24 @@ export class Privacy extends Construct {
       description: 'Erases a lead: workflow stopped, data deleted or anonymized, address suppressed (audited)',
       environment: { STATE_MACHINE_ARN: props.lifecycle.stateMachine.stateMachineArn },
     });
-    // Transactions need the item actions they hold: Put, Update (none), Delete, and no Batch*.
-    props.storage.bindActions(
-      eraseLead.fn,
-      ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-      [partitions.lead, partitions.idempotency, partitions.suppression, partitions.audit, partitions.metricsWatermark, partitions.apiKeys],
-    );
+    // Deletes or rewrites the lead's partition and its idempotency records (transactions are
+    // authorized per item action: no Batch*), adds the suppression and audit records, reads the
+    // aggregator's watermark (which history entries are counted already).
+    props.storage.grant(eraseLead.fn, [
+      { actions: ['GetItem', 'Query', 'PutItem', 'DeleteItem'], partitions: ['lead'] },
+      { actions: ['DeleteItem'], partitions: ['idempotency'] },
+      { actions: ['PutItem'], partitions: ['suppression', 'audit'] },
+      { actions: ['GetItem'], partitions: ['metricsWatermark'] },
+    ]);
     this.bindSuppressionList(eraseLead.fn);
     props.lifecycle.grantOnExecutions(eraseLead.fn, ['states:DescribeExecution', 'states:StopExecution']);
     props.api.route(HttpMethod.DELETE, '/v1/leads/{leadId}', eraseLead.fn);
 
-    for (const sender of props.lifecycle.senders) this.bindSuppressionList(sender);
+    for (const sender of props.lifecycle.senders) {
+      // Every send first checks the address against the list.
+      this.bindSuppressionList(sender);
+      props.storage.grant(sender, [{ actions: ['GetItem'], partitions: ['suppression'] }]);
+    }
   }
 
   /** Lets a function read the suppression list's salt: the variable naming it and GetSecretValue on it alone. */

@@ -21,14 +21,22 @@ export class Scoring extends Construct {
       entry: 'record-engagement',
       description: 'Records an engagement event on a lead and rescores it',
     });
-    props.storage.bind(recordEngagement.fn, 'readWrite');
+    // Lead, history entries and idempotency record are written as Puts in one transaction.
+    props.storage.grant(recordEngagement.fn, [
+      { actions: ['GetItem'], partitions: ['rules', 'lead', 'idempotency'] },
+      { actions: ['PutItem'], partitions: ['lead', 'idempotency'] },
+    ]);
     props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/events', recordEngagement.fn);
 
     const manageRules = new LeadflowFunction(this, 'ManageScoringRules', {
       entry: 'manage-scoring-rules',
       description: 'Publishes and reads scoring rules versions',
     });
-    props.storage.bind(manageRules.fn, 'readWrite');
+    // A version and the active pointer, put in one transaction.
+    props.storage.grant(manageRules.fn, [
+      { actions: ['GetItem'], partitions: ['rules'] },
+      { actions: ['PutItem'], partitions: ['rules'] },
+    ]);
     props.api.route(HttpMethod.PUT, '/v1/scoring/rules', manageRules.fn);
     props.api.route(HttpMethod.GET, '/v1/scoring/rules', manageRules.fn);
 
@@ -38,7 +46,13 @@ export class Scoring extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 1024,
     });
-    props.storage.bind(rescorePage.fn, 'readWrite');
+    props.storage.grant(rescorePage.fn, [
+      // Rescoring is of every lead: it pages through every stage partition of the index.
+      { queryIndex: 'byStage' },
+      { actions: ['GetItem'], partitions: ['rules', 'lead'] },
+      { actions: ['PutItem'], partitions: ['lead'] },
+      { actions: ['UpdateItem'], partitions: ['job'] },
+    ]);
 
     const logs = new LogGroup(this, 'RescoreLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const machine = new StateMachine(this, 'Rescore', {
@@ -63,7 +77,10 @@ export class Scoring extends Construct {
       description: 'Starts and reports rescore jobs',
       environment: { RESCORE_STATE_MACHINE_ARN: machine.stateMachineArn },
     });
-    props.storage.bind(rescoreJobs.fn, 'readWrite');
+    props.storage.grant(rescoreJobs.fn, [
+      { actions: ['GetItem'], partitions: ['rules', 'job'] },
+      { actions: ['PutItem'], partitions: ['job'] },
+    ]);
     machine.grantStartExecution(rescoreJobs.fn);
     props.api.route(HttpMethod.POST, '/v1/scoring/rescore', rescoreJobs.fn);
     props.api.route(HttpMethod.GET, '/v1/scoring/rescore/{jobId}', rescoreJobs.fn);

@@ -1,3 +1,4 @@
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
@@ -53,6 +54,7 @@ export class Secrets extends Construct {
   bind(fn: IFunction, name: SecretName): void {
     const secret = name === 'leadIdKey' ? this.leadIdKey : this.formSecretsKey;
     if (fn instanceof LambdaFunction) fn.addEnvironment(secretEnv[name], secret.secretArn);
-    secret.grantRead(fn);
+    // GetSecretValue only: grantRead would add DescribeSecret, which no function calls.
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
   }
 }

@@ -1,17 +1,49 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { tableKeys } from '../../core/keys';
+import { indexKeyPatterns, keyPatterns, tableKeys } from '../../core/keys';
+import { metricKeyPatterns } from '../../core/metrics/keys';
 
-export type TableAccess = 'read' | 'readWrite';
+/**
+ * The item actions a grant may hold. IAM has no action for a transaction: TransactWriteItems is
+ * authorized item by item with the action each item performs (Put -> PutItem, Update ->
+ * UpdateItem, Delete -> DeleteItem, ConditionCheck -> ConditionCheckItem), TransactGetItems with
+ * GetItem, so a function that writes in transactions is granted those. Scan, BatchGetItem and
+ * BatchWriteItem are deliberately absent: nothing in leadflow scans or batches, and a function
+ * that ever must should have to add it here, in plain sight.
+ */
+export type ItemAction = 'GetItem' | 'Query' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'ConditionCheckItem';
 
 const indexes = [tableKeys.byStage, tableKeys.byDay, tableKeys.byOwner];
 
-const readActions = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
-const writeActions = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+/** Every partition of the table by kind (core/keys.ts and core/metrics/keys.ts), as LeadingKeys patterns. */
+const partitionPatterns = { ...keyPatterns, ...metricKeyPatterns };
+
+/** A kind of partition of the table, named as in `keyPatterns` (core/keys.ts) or `metricKeyPatterns`. */
+export type Partition = keyof typeof partitionPatterns;
+
+export type IndexName = keyof typeof indexKeyPatterns;
+
+/** Item actions on the table, on the partitions named (one policy statement). */
+export interface ItemGrant {
+  actions: readonly ItemAction[];
+  /** Every item the actions touch (each item of a transaction included) must be in one of these. */
+  partitions: readonly Partition[];
+  /**
+   * When set, requests may name only these top-level attributes besides the table keys: for a
+   * counter kept in an item whose other attributes the function must not change.
+   */
+  onlyAttributes?: readonly string[];
+}
+
+/** Query one index, on its partitions (one policy statement): a query names the index's partition key, not the table's. */
+export interface IndexQueryGrant {
+  queryIndex: IndexName;
+}
+
+export type TableGrant = ItemGrant | IndexQueryGrant;
 
 export interface StorageProps {
   /** RETAIN for production data; DESTROY is for throwaway stages. */
@@ -49,33 +81,50 @@ export class Storage extends Construct {
   }
 
   /**
-   * Binds a function to the table with only the item actions it calls, on the table alone (no
-   * index), and only on items whose partition key matches one of `partitionKeys` (`dynamodb:LeadingKeys`
-   * patterns: `LEAD#*` for a kind of item, `METRICS` for one partition).
+   * Binds a function to the table in one call: the TABLE_NAME variable and one policy statement
+   * per grant, each with exactly its `dynamodb:` actions, on the table (or the one index queried),
+   * conditioned on `dynamodb:LeadingKeys` so that only the named partitions can be touched.
    */
-  bindActions(fn: IFunction, actions: readonly string[], partitionKeys: readonly string[]): void {
-    if (fn instanceof LambdaFunction) fn.addEnvironment('TABLE_NAME', this.table.tableName);
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions: [...actions],
-        resources: [this.table.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitionKeys] } },
-      }),
-    );
+  grant(fn: LambdaFunction, grants: readonly TableGrant[]): void {
+    if (grants.length === 0) throw new Error(`${fn.node.path}: a table grant needs at least one statement`);
+    fn.addEnvironment('TABLE_NAME', this.table.tableName);
+    for (const grant of grants) fn.addToRolePolicy('queryIndex' in grant ? this.indexStatement(grant) : this.itemStatement(fn, grant));
   }
 
-  /**
-   * Binds a function to the table in one call: the TABLE_NAME variable and a grant of exactly the
-   * item actions it needs, on the table and its named indexes (no wildcard actions or resources).
-   */
-  bind(fn: IFunction, access: TableAccess): void {
-    if (fn instanceof LambdaFunction) fn.addEnvironment('TABLE_NAME', this.table.tableName);
-    const actions = access === 'read' ? readActions : [...readActions, ...writeActions];
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions,
-        resources: [this.table.tableArn, ...indexes.map((index) => `${this.table.tableArn}/index/${index.indexName}`)],
-      }),
-    );
+  private itemStatement(fn: LambdaFunction, grant: ItemGrant): PolicyStatement {
+    if (grant.actions.length === 0 || grant.partitions.length === 0) {
+      throw new Error(`${fn.node.path}: a table grant names at least one action and one partition`);
+    }
+    const attributes = grant.onlyAttributes && {
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': [tableKeys.partitionKey, tableKeys.sortKey, ...grant.onlyAttributes] },
+    };
+    return new PolicyStatement({
+      actions: unique(grant.actions).map((action) => `dynamodb:${action}`),
+      resources: [this.table.tableArn],
+      conditions: { ...leadingKeys(unique(grant.partitions).map((partition) => partitionPatterns[partition])), ...attributes },
+    });
   }
+
+  private indexStatement(grant: IndexQueryGrant): PolicyStatement {
+    return new PolicyStatement({
+      actions: ['dynamodb:Query'],
+      resources: [`${this.table.tableArn}/index/${grant.queryIndex}`],
+      conditions: leadingKeys([indexKeyPatterns[grant.queryIndex]]),
+    });
+  }
+}
+
+/**
+ * Every item key of a request must match a pattern. ForAllValues alone is also true for a request
+ * with no leading keys at all (a Scan); the Null check refuses those.
+ */
+function leadingKeys(patterns: string[]): Record<string, Record<string, unknown>> {
+  return {
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns },
+    Null: { 'dynamodb:LeadingKeys': 'false' },
+  };
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
 }

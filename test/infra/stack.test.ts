@@ -127,19 +127,6 @@ describe('secrets', () => {
 });
 
 describe('privacy', () => {
-  type Policy = { Action: string | string[]; Resource: unknown; Condition?: unknown };
-
-  /** Every statement of the default policy of the role whose logical id starts with `rolePrefix`. */
-  function policyOf(rolePrefix: string): Policy[] {
-    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
-      id.startsWith(`${rolePrefix}DefaultPolicy`),
-    );
-    expect(policies, rolePrefix).toHaveLength(1);
-    return policies[0]![1].Properties.PolicyDocument.Statement as Policy[];
-  }
-
-  const actionsOf = (statement: Policy) => [statement.Action].flat().sort();
-  const logWrites = (statement: Policy) => actionsOf(statement).every((action) => action.startsWith('logs:'));
 
   it('routes the export (leads:read) and the erasure (admin) to their own functions', () => {
     for (const [routeKey, fn] of [
@@ -151,32 +138,7 @@ describe('privacy', () => {
     }
   });
 
-  it('grants the export only reads, one write (its audit record), on the partitions it works in, and the salt', () => {
-    const statements = policyOf('PrivacyExportLeadRole').filter((statement) => !logWrites(statement));
-    expect(statements.map(actionsOf)).toEqual([
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-      ['secretsmanager:GetSecretValue'],
-    ]);
-    expect(statements[0]!.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LEAD#*', 'SUPPRESSED#*', 'AUDIT#*', 'APIKEY#*'] },
-    });
-    // The table only, no index.
-    expect(JSON.stringify(statements[0]!.Resource)).not.toContain('index');
-  });
-
-  it('grants the erasure item reads and writes (no batch or update) on its partitions, and stopping executions', () => {
-    const statements = policyOf('PrivacyEraseLeadRole').filter((statement) => !logWrites(statement));
-    expect(statements.map(actionsOf)).toEqual([
-      ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-      ['secretsmanager:GetSecretValue'],
-      ['states:DescribeExecution', 'states:StopExecution'],
-    ]);
-    expect(statements[0]!.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LEAD#*', 'IDEMPOTENCY#*', 'SUPPRESSED#*', 'AUDIT#*', 'METRICS', 'APIKEY#*'] },
-    });
-    expect(JSON.stringify(statements[2]!.Resource)).toContain(':execution:');
-  });
-
+  // The export's and the erasure's exact table grants are in test/infra/least-privilege.test.ts.
   it('keeps the suppression salt retained and unrotated, readable (GetSecretValue only) by the privacy functions and every sender', () => {
     const [salt] = Object.entries(template.findResources('AWS::SecretsManager::Secret')).filter(([id]) =>
       id.startsWith('PrivacySuppressionSalt'),

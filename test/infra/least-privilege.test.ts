@@ -1,0 +1,338 @@
+import type { CfnResource, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../infra/app';
+import { LeadflowFunction, projectRoot } from '../../infra/constructs/api-function';
+import { sentActions } from './sent-commands';
+
+/**
+ * What each function's role may do, read from the synthesized template. The tables below are the
+ * grants as reviewed: a grant that changes shows up here as a diff. (The local cloud does not
+ * evaluate IAM, so these assertions are the proof that the roles are this narrow.)
+ */
+
+const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const streamRead = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
+
+/** Every action of every function's role (its log group's two actions included). */
+const expectedActions: Record<string, string[]> = {
+  'Http/AuthorizeRequest': ['dynamodb:GetItem'],
+  'Capture/CaptureLead': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'],
+  'Leads/GetLead': ['dynamodb:GetItem'],
+  'Leads/FindLeads': ['dynamodb:GetItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue'],
+  'Leads/GetLeadHistory': ['dynamodb:GetItem', 'dynamodb:Query'],
+  'Admin/ManageForms': ['dynamodb:GetItem', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue'],
+  'Admin/ManageApiKeys': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'Admin/Health': [],
+  'ApiDocs/GetOpenApi': [],
+  'Scoring/RecordEngagement': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  'Scoring/ManageScoringRules': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  'Scoring/RescorePage': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'Scoring/RescoreJobs': ['dynamodb:GetItem', 'dynamodb:PutItem', 'states:StartExecution'],
+  'Lifecycle/RouteLead': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'Lifecycle/AwaitRepMove': ['dynamodb:GetItem', 'dynamodb:PutItem', 'states:SendTaskSuccess'],
+  'Lifecycle/SendFollowUp': [
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'secretsmanager:GetSecretValue',
+    'ses:SendEmail',
+  ],
+  'Lifecycle/SendRetentionEmail': [
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'secretsmanager:GetSecretValue',
+    'ses:SendEmail',
+  ],
+  'Lifecycle/RenurtureLead': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  'Lifecycle/RecordFailure': ['dynamodb:PutItem'],
+  'Lifecycle/ProcessLeadChanges': [
+    'dynamodb:GetItem',
+    ...streamRead,
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'secretsmanager:GetSecretValue',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:SendMessage',
+    'states:DescribeExecution',
+    'states:StartExecution',
+  ],
+  'Lifecycle/MoveLeadStage': ['dynamodb:GetItem', 'dynamodb:PutItem', 'states:SendTaskSuccess'],
+  'Privacy/ExportLead': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue'],
+  'Privacy/EraseLead': [
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'secretsmanager:GetSecretValue',
+    'states:DescribeExecution',
+    'states:StopExecution',
+  ],
+  'Metrics/AggregateMetrics': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'Metrics/GetMetrics': ['dynamodb:Query'],
+};
+
+/**
+ * The partitions (dynamodb:LeadingKeys patterns) each item action may touch, per function; an
+ * index query is `Query@<index>`. Functions that do not touch the table are absent.
+ */
+const expectedPartitions: Record<string, Record<string, string[]>> = {
+  'Http/AuthorizeRequest': { GetItem: ['APIKEY#*'] },
+  'Capture/CaptureLead': {
+    GetItem: ['APIKEY#*', 'FORM#*', 'IDEMPOTENCY#*', 'LEAD#*', 'RULES', 'SUBMISSION#*'],
+    PutItem: ['IDEMPOTENCY#*', 'LEAD#*', 'SUBMISSION#*'],
+    UpdateItem: ['FORM#*'],
+  },
+  'Leads/GetLead': { GetItem: ['LEAD#*'] },
+  'Leads/FindLeads': { GetItem: ['LEAD#*'], 'Query@byStage': ['STAGE#*'], 'Query@byOwner': ['OWNER#*'] },
+  'Leads/GetLeadHistory': { GetItem: ['LEAD#*'], Query: ['LEAD#*'] },
+  'Admin/ManageForms': { GetItem: ['FORM#*'], PutItem: ['FORM#*'] },
+  'Admin/ManageApiKeys': {
+    GetItem: ['APIKEY#*', 'APIKEYS'],
+    PutItem: ['APIKEY#*', 'APIKEYS'],
+    UpdateItem: ['APIKEY#*', 'APIKEYS'],
+    Query: ['APIKEYS'],
+  },
+  'Scoring/RecordEngagement': { GetItem: ['IDEMPOTENCY#*', 'LEAD#*', 'RULES'], PutItem: ['IDEMPOTENCY#*', 'LEAD#*'] },
+  'Scoring/ManageScoringRules': { GetItem: ['RULES'], PutItem: ['RULES'] },
+  'Scoring/RescorePage': { 'Query@byStage': ['STAGE#*'], GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['JOB#*'] },
+  'Scoring/RescoreJobs': { GetItem: ['JOB#*', 'RULES'], PutItem: ['JOB#*'] },
+  'Lifecycle/RouteLead': { GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['COUNTER#owners'] },
+  'Lifecycle/AwaitRepMove': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
+  'Lifecycle/SendFollowUp': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
+  'Lifecycle/SendRetentionEmail': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
+  'Lifecycle/RenurtureLead': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
+  'Lifecycle/RecordFailure': { PutItem: ['LEAD#*'] },
+  'Lifecycle/ProcessLeadChanges': { GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['SUBMISSION#*'] },
+  'Lifecycle/MoveLeadStage': { GetItem: ['IDEMPOTENCY#*', 'LEAD#*'], PutItem: ['IDEMPOTENCY#*', 'LEAD#*'] },
+  'Privacy/ExportLead': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], Query: ['LEAD#*'], PutItem: ['AUDIT#*'] },
+  'Privacy/EraseLead': {
+    GetItem: ['LEAD#*', 'METRICS'],
+    Query: ['LEAD#*'],
+    PutItem: ['AUDIT#*', 'LEAD#*', 'SUPPRESSED#*'],
+    DeleteItem: ['IDEMPOTENCY#*', 'LEAD#*'],
+  },
+  'Metrics/AggregateMetrics': { 'Query@byDay': ['DAY#*'], GetItem: ['METRICS'], UpdateItem: ['METRICS#DAY#*'], PutItem: ['METRICS'] },
+  'Metrics/GetMetrics': { Query: ['METRICS#DAY#*'] },
+};
+
+/** The only roles that may hold these actions at all (today: releasing an email claim, erasing a person). */
+const riskyActions: Record<string, string[]> = {
+  'dynamodb:DeleteItem': ['Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail', 'Privacy/EraseLead'],
+  'dynamodb:BatchWriteItem': [],
+  'dynamodb:BatchGetItem': [],
+  'dynamodb:Scan': [],
+  'dynamodb:PartiQLDelete': [],
+};
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+
+let stack: Stack;
+let template: Template;
+/** Function path under the stack (`Capture/CaptureLead`) -> the statements of every policy on its role. */
+const byFunction = new Map<string, Statement[]>();
+/** Function path under the stack -> its file in functions/. */
+const entryOf = new Map<string, string>();
+/** Role logical id -> statements, for every role in the stack (state machines' included). */
+const byRole = new Map<string, Statement[]>();
+
+beforeAll(() => {
+  const built = buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-iam-')) });
+  built.app.synth();
+  stack = built.stack;
+  template = Template.fromStack(stack);
+
+  for (const [id] of Object.entries(template.findResources('AWS::IAM::Role'))) byRole.set(id, []);
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    const statements = policy.Properties.PolicyDocument.Statement as Statement[];
+    for (const role of policy.Properties.Roles as Array<{ Ref: string }>) byRole.get(role.Ref)?.push(...statements);
+  }
+  for (const construct of stack.node.findAll()) {
+    if (!(construct instanceof LeadflowFunction)) continue;
+    const role = construct.fn.role?.node.defaultChild as CfnResource;
+    const roleId = stack.resolve(role.logicalId) as string;
+    const fnPath = construct.node.path.slice(stack.node.path.length + 1);
+    byFunction.set(fnPath, byRole.get(roleId) ?? []);
+    entryOf.set(fnPath, construct.entry);
+  }
+});
+
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+
+function sortedActions(statements: Statement[]): string[] {
+  return [...new Set(statements.flatMap(actionsOf))].sort();
+}
+
+/** `table` or `index/<name>` for a statement on the table's ARN or one of its indexes. */
+function tableResourceOf(statement: Statement): string | undefined {
+  const table = template.findResources('AWS::DynamoDB::Table');
+  const [tableId] = Object.keys(table);
+  const resource = JSON.stringify(statement.Resource);
+  if (resource === JSON.stringify({ 'Fn::GetAtt': [tableId, 'Arn'] })) return 'table';
+  const index = /^\{"Fn::Join":\["",\[\{"Fn::GetAtt":\["(\w+)","Arn"\]\},"\/index\/(\w+)"\]\]\}$/.exec(resource);
+  return index && index[1] === tableId ? `index/${index[2]}` : undefined;
+}
+
+/** Item statements: every DynamoDB statement but the stream reads. */
+function itemStatements(statements: Statement[]): Statement[] {
+  return statements.filter((statement) =>
+    actionsOf(statement).some((action) => action.startsWith('dynamodb:') && !streamRead.includes(action)),
+  );
+}
+
+describe('function roles', () => {
+  it('every function is in the table of expected grants', () => {
+    expect([...byFunction.keys()].sort()).toEqual(Object.keys(expectedActions).sort());
+  });
+
+  it.each(Object.entries(expectedActions))('%s holds exactly its actions', (fn, actions) => {
+    expect(sortedActions(byFunction.get(fn) ?? [])).toEqual([...logs, ...actions].sort());
+  });
+
+  it.each(Object.keys(expectedActions))('%s touches only its partitions, each item action on the table, each query on its index', (fn) => {
+    const partitions: Record<string, string[]> = {};
+    for (const statement of itemStatements(byFunction.get(fn) ?? [])) {
+      const resource = tableResourceOf(statement);
+      expect(resource, `${fn}: ${JSON.stringify(statement.Resource)}`).toBeDefined();
+      const leadingKeys = statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[] | undefined;
+      expect(leadingKeys, `${fn} ${JSON.stringify(statement.Action)} has no LeadingKeys condition`).toBeDefined();
+      // ForAllValues alone would let a request without leading keys (a Scan) through.
+      expect(statement.Condition?.Null).toEqual({ 'dynamodb:LeadingKeys': 'false' });
+      for (const action of actionsOf(statement)) {
+        const name = action.replace('dynamodb:', '') + (resource === 'table' ? '' : `@${resource!.replace('index/', '')}`);
+        if (resource !== 'table') expect(action).toBe('dynamodb:Query');
+        partitions[name] = [...new Set([...(partitions[name] ?? []), ...leadingKeys!])].sort();
+      }
+    }
+    const expected = Object.fromEntries(Object.entries(expectedPartitions[fn] ?? {}).map(([action, keys]) => [action, [...keys].sort()]));
+    expect(partitions).toEqual(expected);
+  });
+});
+
+describe('every role in the stack', () => {
+  it('holds no wildcard action, no service-wide action and no managed policy', () => {
+    for (const [role, statements] of byRole) {
+      for (const action of statements.flatMap(actionsOf)) {
+        expect(action, role).not.toContain('*');
+      }
+    }
+    for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns, id).toBeUndefined();
+      expect(role.Properties.Policies, id).toBeUndefined();
+    }
+  });
+
+  it('holds no Delete, batch or Scan action unless listed', () => {
+    const holders = new Map(Object.keys(riskyActions).map((action) => [action, [] as string[]]));
+    for (const [fn, statements] of byFunction) {
+      for (const action of statements.flatMap(actionsOf)) holders.get(action)?.push(fn);
+    }
+    const functionRoles = new Set([...byFunction.values()]);
+    for (const [role, statements] of byRole) {
+      if (functionRoles.has(statements)) continue;
+      for (const action of statements.flatMap(actionsOf)) holders.get(action)?.push(role);
+    }
+    expect(Object.fromEntries([...holders].map(([action, fns]) => [action, [...new Set(fns)].sort()]))).toEqual(riskyActions);
+  });
+
+  it('puts every DynamoDB item action under a LeadingKeys condition, whatever construct granted it', () => {
+    for (const [role, statements] of byRole) {
+      for (const statement of itemStatements(statements)) {
+        expect(
+          statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'],
+          `${role} ${JSON.stringify(statement.Action)}`,
+        ).toBeDefined();
+      }
+    }
+  });
+});
+
+describe('public capture', () => {
+  const capture = () => byFunction.get('Capture/CaptureLead') ?? [];
+
+  it('cannot delete, batch-write or scan anything', () => {
+    const actions = sortedActions(capture());
+    for (const action of ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:Scan']) {
+      expect(actions).not.toContain(action);
+    }
+  });
+
+  it('writes no form: it puts only submissions, leads and idempotency records, and of a form updates only the spam counter', () => {
+    const updates = capture().filter((statement) => actionsOf(statement).includes('dynamodb:UpdateItem'));
+    expect(updates).toHaveLength(1);
+    expect(updates[0]!.Condition).toMatchObject({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['FORM#*'] },
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'spamDropped'] },
+    });
+    const puts = capture().filter((statement) => actionsOf(statement).includes('dynamodb:PutItem'));
+    expect(puts).toHaveLength(1);
+    expect(puts[0]!.Condition?.['ForAllValues:StringLike']).toEqual({
+      'dynamodb:LeadingKeys': ['LEAD#*', 'IDEMPOTENCY#*', 'SUBMISSION#*'],
+    });
+  });
+});
+
+describe('other grants', () => {
+  const machine = (id: string) => {
+    const [machineId] = Object.keys(template.findResources('AWS::StepFunctions::StateMachine')).filter((logicalId) =>
+      logicalId.startsWith(id),
+    );
+    expect(machineId, id).toBeDefined();
+    return { Ref: machineId };
+  };
+  const resourcesOf = (fn: string, action: string) =>
+    (byFunction.get(fn) ?? [])
+      .filter((statement) => actionsOf(statement).includes(action))
+      .flatMap((statement) => [statement.Resource].flat());
+
+  it('starts executions only of the machine each function starts', () => {
+    expect(resourcesOf('Lifecycle/ProcessLeadChanges', 'states:StartExecution')).toEqual([machine('LifecycleLeadLifecycle')]);
+    expect(resourcesOf('Scoring/RescoreJobs', 'states:StartExecution')).toEqual([machine('ScoringRescore')]);
+  });
+
+  it('resumes tasks only of the lead lifecycle, and never fails or heartbeats one', () => {
+    for (const fn of ['Lifecycle/MoveLeadStage', 'Lifecycle/AwaitRepMove']) {
+      expect(resourcesOf(fn, 'states:SendTaskSuccess')).toEqual([machine('LifecycleLeadLifecycle')]);
+    }
+  });
+
+  it('sends email only as the sender, through the configuration set, with the templates', () => {
+    for (const fn of ['Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail']) {
+      const resources = JSON.stringify(resourcesOf(fn, 'ses:SendEmail'));
+      expect(resources).not.toMatch(/"\*"|\/\*"/);
+      expect(resources).toContain('identity/leadflow@example.com');
+      expect(resources).toContain('configuration-set/');
+      expect(resources).toContain('template/');
+    }
+  });
+
+  it('reads only the table stream, and sends failed records only to its own queue', () => {
+    const streamResources = resourcesOf('Lifecycle/ProcessLeadChanges', 'dynamodb:GetRecords');
+    expect(JSON.stringify(streamResources)).toContain('StreamArn');
+    const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.startsWith('LifecycleFailedStarts'));
+    expect(resourcesOf('Lifecycle/ProcessLeadChanges', 'sqs:SendMessage')).toEqual([{ 'Fn::GetAtt': [queueId, 'Arn'] }]);
+  });
+});
+
+describe('the functions code', () => {
+  it('sends exactly the actions its role grants: nothing ungranted, and no grant it never uses', () => {
+    const sent = sentActions(projectRoot, [...new Set(entryOf.values())]);
+    // Granted to the role for the platform's own use, not sent by the code: logs, and the stream event source's reads and failure queue.
+    const byPlatform = (action: string) => action.startsWith('logs:') || action.startsWith('sqs:') || streamRead.includes(action);
+    const granted = Object.fromEntries(
+      [...byFunction].map(([fn, statements]) => [fn, sortedActions(statements).filter((action) => !byPlatform(action))]),
+    );
+    const used = Object.fromEntries([...entryOf].map(([fn, entry]) => [fn, sent.get(entry)]));
+    expect(used).toEqual(granted);
+  }, 120_000);
+});
