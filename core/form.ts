@@ -1,5 +1,7 @@
 import * as z from 'zod';
+import { captchaSettingsSchema } from './captcha';
 import { updatePolicies } from './lead';
+import { rateLimitSchema } from './rate-limit';
 import { providerIds } from './providers/types';
 import { isLeadFieldName } from './submission';
 
@@ -50,17 +52,31 @@ export const formSchema = z.object({
    * Signed and keyed submissions always overwrite.
    */
   updatePolicy: z.enum(updatePolicies).default('fill-blanks'),
+  /** Per-form and per-client limits on public submissions (429 with Retry-After beyond them). */
+  rateLimit: rateLimitSchema.prefault({}),
+  /** When set, every public submission must carry a solved Turnstile or hCaptcha token. */
+  captcha: captchaSettingsSchema.optional(),
 });
 
 export type Form = z.infer<typeof formSchema>;
 export type FormInput = z.input<typeof formSchema>;
 
-/** A form as stored: its signing secret only encrypted (core/secret-box.ts, under the FormSecretsKey). */
-export const storedFormSchema = formSchema.omit({ signingSecret: true }).extend({ encryptedSigningSecret: z.string().optional() });
+/** A form as stored: its signing secret and CAPTCHA secret only encrypted (core/secret-box.ts, under the FormSecretsKey). */
+export const storedFormSchema = formSchema.omit({ signingSecret: true, captcha: true }).extend({
+  encryptedSigningSecret: z.string().optional(),
+  captcha: captchaSettingsSchema.omit({ secret: true }).extend({ encryptedSecret: z.string() }).optional(),
+});
 export type StoredForm = z.infer<typeof storedFormSchema>;
 
-/** The form as the admin API shows it: the secret never leaves the table, even encrypted. */
-export function publicForm(form: StoredForm): Omit<StoredForm, 'encryptedSigningSecret'> & { signed: boolean } {
-  const { encryptedSigningSecret, ...rest } = form;
-  return { ...rest, signed: encryptedSigningSecret !== undefined };
+/** The form as the admin API shows it: the secrets never leave the table, even encrypted. */
+export function publicForm(form: StoredForm): Omit<StoredForm, 'encryptedSigningSecret' | 'captcha'> & {
+  signed: boolean;
+  captcha?: { provider: string; verifyUrl?: string };
+} {
+  const { encryptedSigningSecret, captcha, ...rest } = form;
+  return {
+    ...rest,
+    signed: encryptedSigningSecret !== undefined,
+    ...(captcha && { captcha: { provider: captcha.provider, ...(captcha.verifyUrl && { verifyUrl: captcha.verifyUrl }) } }),
+  };
 }

@@ -13,8 +13,11 @@ import {
 import { leadIdFor } from '../core/lead';
 import { providerFor, type Delivery } from '../core/providers';
 import { MAX_BODY_BYTES, isSpam, normalizeEmail, parseFields, readSubmission, type Submission } from '../core/submission';
-import { keyHolder } from './shared/auth';
-import { countSpam, getForm, signingSecretOf } from './shared/forms-repository';
+import { keyHolder } from './shared/key-holder';
+import { takeCaptchaToken } from '../core/captcha';
+import { verifyCaptcha } from './shared/captcha';
+import { captchaOf, countSpam, getForm, signingSecretOf } from './shared/forms-repository';
+import { countSubmission } from './shared/rate-limits';
 import { foldSubmission } from './shared/fold-submission';
 import { getActiveRules } from './shared/rules-repository';
 import { httpHandler, type HttpRequest, type HttpResponse } from './shared/http';
@@ -53,8 +56,17 @@ export const handler = httpHandler(
     const trusted = signingSecret !== undefined || keyed;
     const idempotencyKey = parseIdempotencyKey(request.headers['idempotency-key']);
 
+    // Abuse limits hold for what nobody vouches for: counted before anything is read or stored.
+    if (!trusted) {
+      const rateKey = `leadflow:rate:${await secretValue(secretEnv.leadIdKey)}`;
+      await countSubmission(form.formId, { address: request.sourceIp, hashKey: rateKey }, form.rateLimit, now);
+    }
     const received = provider.read(delivery, form.fieldMap);
-    const fields = parseFields(received.fields);
+    const captcha = trusted ? undefined : await captchaOf(form);
+    const { token: captchaToken, rest: receivedFields } = captcha
+      ? takeCaptchaToken(parseFields(received.fields), captcha.provider)
+      : { token: undefined, rest: parseFields(received.fields) };
+    const fields = receivedFields;
     if (isSpam(fields, form.honeypotField)) {
       await countSpam(form.formId);
       countMetric('SpamSubmissions');
@@ -62,6 +74,7 @@ export const handler = httpHandler(
       // Answer exactly like a real capture so bots learn nothing.
       return answer(request, form, { submissionId: submissionIdFor(form.formId, undefined) });
     }
+    if (captcha) await verifyCaptcha(captcha, captchaToken, request.sourceIp);
     const { submission, notes } = readSubmission(fields, [form.honeypotField]);
     const extras: CaptureExtras = {
       provider: form.provider,

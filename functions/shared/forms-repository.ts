@@ -1,4 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { CaptchaSettings } from '../../core/captcha';
 import { storedFormSchema, type Form, type StoredForm } from '../../core/form';
 import { keys } from '../../core/keys';
 import { openSecret, sealSecret } from '../../core/secret-box';
@@ -20,13 +21,22 @@ export async function getForm(formId: string, options: { fresh?: boolean } = {})
   return form;
 }
 
-/** Stores a form with its signing secret encrypted under the FormSecretsKey; returns it as stored. */
+/** Stores a form with its signing and CAPTCHA secrets encrypted under the FormSecretsKey; returns it as stored. */
 export async function putForm(form: Form, now: Date): Promise<StoredForm> {
-  const { signingSecret, ...rest } = form;
+  const { signingSecret, captcha, ...rest } = form;
+  const needsKey = signingSecret !== undefined || captcha !== undefined;
+  const key = needsKey ? await secretValue(secretEnv.formSecretsKey) : '';
   const stored: StoredForm = {
     ...rest,
     ...(signingSecret !== undefined && {
-      encryptedSigningSecret: sealSecret(await secretValue(secretEnv.formSecretsKey), associatedData(form.formId), signingSecret),
+      encryptedSigningSecret: sealSecret(key, associatedData(form.formId), signingSecret),
+    }),
+    ...(captcha !== undefined && {
+      captcha: {
+        provider: captcha.provider,
+        ...(captcha.verifyUrl && { verifyUrl: captcha.verifyUrl }),
+        encryptedSecret: sealSecret(key, associatedData(form.formId, 'captchaSecret'), captcha.secret),
+      },
     }),
   };
   await documents.send(
@@ -45,9 +55,17 @@ export async function signingSecretOf(form: StoredForm): Promise<string | undefi
   return openSecret(await secretValue(secretEnv.formSecretsKey), associatedData(form.formId), form.encryptedSigningSecret);
 }
 
-/** A sealed secret opens only for the form it was sealed for. */
-function associatedData(formId: string): string {
-  return `leadflow:form:${formId}:signingSecret`;
+/** The form's CAPTCHA settings with the secret opened, for siteverify (capture only). */
+export async function captchaOf(form: StoredForm): Promise<CaptchaSettings | undefined> {
+  if (!form.captcha) return undefined;
+  const { encryptedSecret, ...settings } = form.captcha;
+  const secret = openSecret(await secretValue(secretEnv.formSecretsKey), associatedData(form.formId, 'captchaSecret'), encryptedSecret);
+  return { ...settings, secret };
+}
+
+/** A sealed secret opens only for the form and the purpose it was sealed for. */
+function associatedData(formId: string, purpose: 'signingSecret' | 'captchaSecret' = 'signingSecret'): string {
+  return `leadflow:form:${formId}:${purpose}`;
 }
 
 /** Spam is counted, never stored. */

@@ -25,6 +25,8 @@ export interface HttpRequest {
   form: ReceivedForm;
   /** The API key the gateway's authorizer admitted the request with, on routes behind it. */
   apiKey?: Caller;
+  /** The client's address as API Gateway saw it (for abuse limits; never stored as such). */
+  sourceIp: string;
   /** The media type the route's `negotiation` picked, when it has one. */
   preferredMediaType?: string;
 }
@@ -105,6 +107,7 @@ function toRequest(event: ParsedBodyEvent, context: Context): HttpRequest {
     body: event.parsedBody ?? {},
     form: event.form ?? { mediaType: '', fields: [], files: [] },
     apiKey: callerOf(event),
+    sourceIp: event.requestContext.http.sourceIp,
     preferredMediaType: (context as Context & { preferredMediaType?: string }).preferredMediaType,
   };
 }

@@ -31,6 +31,8 @@ export class Capture extends Construct {
       { actions: ['GetItem'], partitions: ['form', 'rules', 'apiKey', 'lead', 'idempotency', 'submission'] },
       { actions: ['PutItem'], partitions: ['lead', 'idempotency', 'submission'] },
       { actions: ['UpdateItem'], partitions: ['form'], onlyAttributes: ['spamDropped'] },
+      // The per-form and per-client rate windows: a counter and its expiry, nothing else.
+      { actions: ['UpdateItem'], partitions: ['rate'], onlyAttributes: ['count', 'expiresAt'] },
     ]);
     props.secrets.bind(this.captureLead.fn, 'leadIdKey');
     props.secrets.bind(this.captureLead.fn, 'formSecretsKey');

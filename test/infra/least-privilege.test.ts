@@ -86,7 +86,7 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
   'Capture/CaptureLead': {
     GetItem: ['APIKEY#*', 'FORM#*', 'IDEMPOTENCY#*', 'LEAD#*', 'RULES', 'SUBMISSION#*'],
     PutItem: ['IDEMPOTENCY#*', 'LEAD#*', 'SUBMISSION#*'],
-    UpdateItem: ['FORM#*'],
+    UpdateItem: ['FORM#*', 'RATE#*'],
   },
   'Leads/GetLead': { GetItem: ['LEAD#*'] },
   'Leads/FindLeads': { GetItem: ['LEAD#*'], 'Query@byStage': ['STAGE#*'], 'Query@byOwner': ['OWNER#*'] },
@@ -267,9 +267,13 @@ describe('public capture', () => {
     }
   });
 
-  it('writes no form: it puts only submissions, leads and idempotency records, and of a form updates only the spam counter', () => {
+  it('writes no form: it puts only submissions, leads and idempotency records, and updates only the spam counter and rate windows', () => {
     const updates = capture().filter((statement) => actionsOf(statement).includes('dynamodb:UpdateItem'));
-    expect(updates).toHaveLength(1);
+    expect(updates).toHaveLength(2);
+    expect(updates[1]!.Condition).toMatchObject({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RATE#*'] },
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'count', 'expiresAt'] },
+    });
     expect(updates[0]!.Condition).toMatchObject({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['FORM#*'] },
       'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', 'spamDropped'] },

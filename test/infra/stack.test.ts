@@ -127,7 +127,6 @@ describe('secrets', () => {
 });
 
 describe('privacy', () => {
-
   it('routes the export (leads:read) and the erasure (admin) to their own functions', () => {
     for (const [routeKey, fn] of [
       ['GET /v1/leads/{leadId}/export', 'Privacy/ExportLead/Function'],

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod';
 import { openApiDocument } from '../../api/openapi';
 import { apiRoutes, type ApiRoute } from '../../api/routes';
-import { admin, adminKey, apiUrl, eventually, json, postJson, uniqueEmail, keyed } from './helpers';
+import { admin, adminKey, apiUrl, captureLead, eventually, json, keyed, postJson, uniqueEmail } from './helpers';
 
 /**
  * The OpenAPI document against the running API (the local cloud runs the synthesized template):
@@ -59,7 +59,7 @@ const probes: Record<string, () => Promise<Response>> = {
   exportLead: () => admin('GET', `/v1/leads/${leadId}/export`),
   // A lead of its own (the others' probes use the shared one), once its capture is in its history.
   eraseLead: async () => {
-    const { leadId: erasable } = await json(postJson('default', { email: uniqueEmail('openapi-erase') }));
+    const { leadId: erasable } = await captureLead('default', { email: uniqueEmail('openapi-erase') });
     await eventually('the capture in the history', async () =>
       (await json(admin('GET', `/v1/leads/${erasable}/history`))).entries?.length ? true : undefined,
     );

@@ -2,7 +2,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { admin, documents, eventually, postJson } from './helpers';
+import { admin, documents, eventually, noRateLimit, postJson } from './helpers';
 
 /**
  * The table fails in the middle of a load: it throttles, refuses connections, then stalls for
@@ -24,7 +24,7 @@ async function fault(mode: 'off' | 'throttle' | 'refuse' | 'stall'): Promise<voi
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
-  const created = await admin('PUT', `/v1/forms/${formId}`, { name: 'Outage drill' });
+  const created = await admin('PUT', `/v1/forms/${formId}`, { name: 'Outage drill', rateLimit: noRateLimit });
   expect(created.status).toBe(200);
 });
 

@@ -1,5 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { admin, captureLead, captureTouches, eventually, findLead, json, keyed, postJson, qualifiedLead, uniqueEmail } from './helpers';
+import {
+  admin,
+  captureLead,
+  captureTouches,
+  eventually,
+  findLead,
+  json,
+  keyed,
+  noRateLimit,
+  postJson,
+  qualifiedLead,
+  uniqueEmail,
+} from './helpers';
 
 /** The attack of issue 10: a public submission with a victim's address tries to rewrite the victim. */
 describe('a public submission cannot erase what is known (fill-blanks)', () => {
@@ -50,7 +62,10 @@ describe('a public submission cannot erase what is known (fill-blanks)', () => {
 
   it("applies a form's overwrite policy to its public submissions", async () => {
     const formId = `overwrite-${Date.now().toString(36)}`;
-    expect((await admin('PUT', `/v1/forms/${formId}`, { name: 'Trusted intranet form', updatePolicy: 'overwrite' })).status).toBe(200);
+    expect(
+      (await admin('PUT', `/v1/forms/${formId}`, { name: 'Trusted intranet form', updatePolicy: 'overwrite', rateLimit: noRateLimit }))
+        .status,
+    ).toBe(200);
     const email = uniqueEmail('overwrite');
     const { leadId } = await captureLead(formId, { email, jobTitle: 'CTO' });
     await captureLead(formId, { email, jobTitle: 'CEO', utm_source: 'intranet' });
