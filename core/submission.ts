@@ -192,7 +192,7 @@ export function readSubmission(fields: Iterable<[string, string]>, ignored: stri
   for (const [name, value] of fields) {
     if (ignored.includes(name)) continue;
     received.push(name);
-    const known = fieldAliases[aliasKey(name)];
+    const known = leadFieldOf(name);
     if (known === undefined) {
       keepCustom(name, value);
       continue;
@@ -238,7 +238,13 @@ export function validateSubmission(fields: Record<string, string>, ignored: stri
 
 /** True for a name that maps to a lead field in any usual spelling (`Email`, `first_name`...). */
 export function isLeadFieldName(name: string): boolean {
-  return fieldAliases[aliasKey(name)] !== undefined;
+  return leadFieldOf(name) !== undefined;
+}
+
+/** The lead field a submitted name means, if any. Own keys only: a field named `constructor` or `__proto__` is a custom field, not Object's. */
+function leadFieldOf(name: string): string | undefined {
+  const key = aliasKey(name);
+  return Object.hasOwn(fieldAliases, key) ? fieldAliases[key] : undefined;
 }
 
 /** Lowercased and trimmed: the identity used to deduplicate leads. */

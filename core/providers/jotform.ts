@@ -164,7 +164,8 @@ function answerFields(answer: Answer, roles: Map<Answer, Role>): Array<[string, 
   const role = roles.get(answer);
   if (role === 'name') return nameFields(value);
   if (role !== undefined) return textOrEmpty(role, compoundText(value));
-  const utm = utmSlugs[answer.meaning];
+  // Own keys only: a question meaning `constructor` is no UTM parameter.
+  const utm = Object.hasOwn(utmSlugs, answer.meaning) ? utmSlugs[answer.meaning] : undefined;
   if (utm !== undefined) return textOrEmpty(utm, compoundText(value));
   if (shapeOf(value) === 'address' && isRecord(value)) return addressFields(answer.slug, value);
   return textOrEmpty(answer.slug, compoundText(value));

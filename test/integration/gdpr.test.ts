@@ -222,9 +222,12 @@ describe('GDPR: export and erasure', () => {
     await untilStage(newLeadId, 'qualified');
     expect((await historyOf(newLeadId)).map((entry) => entry.type)).not.toContain('email_suppressed');
     await move(newLeadId, { stage: 'presentation' });
-    const withheld = await waitFor('the withheld check-in', async () => {
+    // Both follow from timers of their own, in either order: wait for the two.
+    const withheld = await waitFor("the withheld check-in and the owner's reminder", async () => {
       const entries = await historyOf(newLeadId);
-      return entries.some((entry) => entry.type === 'email_suppressed') ? entries : undefined;
+      const suppressed = entries.some((entry) => entry.type === 'email_suppressed');
+      const reminded = entries.some((entry) => entry.type === 'email_sent' && entry.data.template === 'owner-reminder');
+      return suppressed && reminded ? entries : undefined;
     });
     expect(withheld.find((entry) => entry.type === 'email_suppressed')!.data).toMatchObject({
       template: 'prospect-check-in',

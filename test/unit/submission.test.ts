@@ -166,3 +166,21 @@ describe('spam and identity', () => {
     expect(normalizeEmail('  Ada.Lovelace@Example.COM ')).toBe('ada.lovelace@example.com');
   });
 });
+
+describe('fields named like Object.prototype members', () => {
+  it('are custom fields, never mistaken for lead fields (a 500 the fuzzing suite found)', () => {
+    const { submission } = readSubmission(
+      [
+        ['email', 'ada@example.com'],
+        ['constructor', 'x'],
+        ['toString', 'y'],
+        ['__proto__', 'z'],
+        ['hasOwnProperty', 'w'],
+      ],
+      [],
+    );
+    expect(submission.email).toBe('ada@example.com');
+    // Custom field names are cleaned to letters, digits and _.- (so `__proto__` is kept as `proto`).
+    expect(Object.keys(submission.customFields).sort()).toEqual(['constructor', 'hasOwnProperty', 'proto', 'toString']);
+  });
+});
