@@ -54,9 +54,10 @@ describe('capture over HTTP', () => {
 
     const found = await eventually('the lead', () => findLead(email));
     const lead = await leadOf(found.leadId);
+    // Its workflow may have routed it already by the time the stream has folded it in.
+    expect(['new', 'nurturing', 'qualified']).toContain(lead.stage);
     expect(lead).toMatchObject({
       email,
-      stage: 'new',
       source: 'linkedin',
       touches: 1,
       profile: { firstName: 'Ada', lastName: 'Lovelace', company: 'Analytical Engines', jobTitle: 'CTO' },
