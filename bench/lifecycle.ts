@@ -50,9 +50,10 @@ async function waitingIn(leadId: string, stage: string): Promise<void> {
 }
 
 async function captureQualifiedLead(email: string): Promise<string> {
+  // Keyed, so the answer names the lead (a public one answers only a submission id).
   const captured = await fetch(`${cloud.apiUrl}/v1/forms/default/submissions`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: auth,
     body: JSON.stringify({
       email,
       firstName: 'Bench',

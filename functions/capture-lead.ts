@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { takeCaptchaToken } from '../core/captcha';
 import { planCapture, type CaptureExtras } from '../core/capture';
 import { NotFoundError, UnsupportedMediaTypeError } from '../core/errors';
 import { formIdSchema, type StoredForm } from '../core/form';
@@ -14,7 +15,6 @@ import { leadIdFor } from '../core/lead';
 import { providerFor, type Delivery } from '../core/providers';
 import { MAX_BODY_BYTES, isSpam, normalizeEmail, parseFields, readSubmission, type Submission } from '../core/submission';
 import { keyHolder } from './shared/key-holder';
-import { takeCaptchaToken } from '../core/captcha';
 import { verifyCaptcha } from './shared/captcha';
 import { captchaOf, countSpam, getForm, signingSecretOf } from './shared/forms-repository';
 import { countSubmission } from './shared/rate-limits';
@@ -62,11 +62,10 @@ export const handler = httpHandler(
       await countSubmission(form.formId, { address: request.sourceIp, hashKey: rateKey }, form.rateLimit, now);
     }
     const received = provider.read(delivery, form.fieldMap);
+    const parsed = parseFields(received.fields);
+    // The CAPTCHA token is checked below, never kept as lead data.
     const captcha = trusted ? undefined : await captchaOf(form);
-    const { token: captchaToken, rest: receivedFields } = captcha
-      ? takeCaptchaToken(parseFields(received.fields), captcha.provider)
-      : { token: undefined, rest: parseFields(received.fields) };
-    const fields = receivedFields;
+    const { token: captchaToken, rest: fields } = captcha ? takeCaptchaToken(parsed, captcha.provider) : { token: undefined, rest: parsed };
     if (isSpam(fields, form.honeypotField)) {
       await countSpam(form.formId);
       countMetric('SpamSubmissions');

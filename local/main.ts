@@ -46,7 +46,7 @@ leadflow local cloud is up
 Try it:
   curl ${cloud.apiUrl}/health
   curl -d email=ada@example.com -d firstName=Ada ${cloud.apiUrl}/v1/forms/default/submissions
-  curl -H 'Authorization: Bearer ${cloud.adminKey}' ${cloud.apiUrl}/v1/leads/<leadId>
+  curl -H 'Authorization: Bearer ${cloud.adminKey}' '${cloud.apiUrl}/v1/leads?email=ada@example.com'
   curl -H 'Authorization: Bearer ${cloud.adminKey}' -H 'content-type: application/json' \\
        -d '{"stage":"presentation"}' ${cloud.apiUrl}/v1/leads/<leadId>/stage
 
