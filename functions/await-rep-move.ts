@@ -1,6 +1,6 @@
 import { NotFoundError } from '../core/errors';
 import { planStep, type LifecycleStep } from '../core/lifecycle';
-import { lifecycleConfig } from './shared/lifecycle-config';
+import { loadLifecycleConfig } from './shared/lifecycle-config';
 import { getLead } from './shared/leads-repository';
 import { registerWait, resumeWorkflow } from './shared/workflow';
 import { observed } from './shared/observability';
@@ -11,6 +11,7 @@ import { observed } from './shared/observability';
  * resumes it (the stage API reads the token after committing the move).
  */
 export const handler = observed(async (input: { leadId: string; taskToken: string; step: LifecycleStep }): Promise<void> => {
+  const lifecycleConfig = await loadLifecycleConfig();
   await registerWait(input.leadId, input.taskToken, input.step.stage, new Date());
   const lead = await getLead(input.leadId, true);
   if (!lead) throw new NotFoundError('there is no such lead');

@@ -5,7 +5,7 @@ import { parseStageMove } from '../core/stage-machine';
 import { moveLead } from '../core/transitions';
 import { actorOf, httpHandler } from './shared/http';
 import { changeLeadOnce } from './shared/idempotent-lead-change';
-import { lifecycleConfig } from './shared/lifecycle-config';
+import { loadLifecycleConfig } from './shared/lifecycle-config';
 import { getWait, resumeWorkflow } from './shared/workflow';
 
 /**
@@ -29,6 +29,7 @@ export const handler = httpHandler(
         return { lead: moved, entries: [entry], body: { leadId: lead.leadId, from: lead.stage, stage: moved.stage, at: entry.at } };
       },
       async ({ lead }) => {
+        const lifecycleConfig = await loadLifecycleConfig();
         // Read the token only after the move is durable (see await-rep-move for the other half).
         const wait = await getWait(lead.leadId);
         if (wait) await resumeWorkflow(wait.taskToken, planStep(lead.stage, 0, lifecycleConfig));

@@ -1,11 +1,12 @@
 import { planStep, type LifecycleStep } from '../core/lifecycle';
 import { moveLead } from '../core/transitions';
-import { lifecycleConfig } from './shared/lifecycle-config';
+import { loadLifecycleConfig } from './shared/lifecycle-config';
 import { changeLead } from './shared/leads-repository';
 import { observed } from './shared/observability';
 
 /** Workflow step: a lost lead returns to nurturing after the configured delay. */
 export const handler = observed(async (input: { leadId: string }): Promise<LifecycleStep> => {
+  const lifecycleConfig = await loadLifecycleConfig();
   const { lead } = await changeLead(input.leadId, (current) => {
     if (current.stage !== 'lost') return undefined;
     const { lead: next, entry } = moveLead(

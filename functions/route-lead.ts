@@ -1,7 +1,7 @@
 import { planStep, type LifecycleStep } from '../core/lifecycle';
 import { routingDecision } from '../core/scoring';
 import { moveLead, routingMove } from '../core/transitions';
-import { lifecycleConfig } from './shared/lifecycle-config';
+import { loadLifecycleConfig } from './shared/lifecycle-config';
 import { NotFoundError } from '../core/errors';
 import { changeLead, getLead } from './shared/leads-repository';
 import { getActiveRules } from './shared/rules-repository';
@@ -14,6 +14,7 @@ import { observed } from './shared/observability';
  * already routed is left alone.
  */
 export const handler = observed(async (input: { leadId: string }): Promise<LifecycleStep> => {
+  const lifecycleConfig = await loadLifecycleConfig();
   const rules = await getActiveRules();
   const current = await getLead(input.leadId, true);
   if (!current) throw new NotFoundError('there is no such lead');

@@ -1,9 +1,9 @@
 import { historyEntry } from '../core/history';
-import { planStep, playbookFor, type FollowUpAction, type LifecycleStep } from '../core/lifecycle';
+import { planStep, playbookFor, type FollowUpAction, type LifecycleConfig, type LifecycleStep } from '../core/lifecycle';
 import type { Lead } from '../core/lead';
 import { NotFoundError } from '../core/errors';
 import { leadEmailData, sendLeadEmailOnce } from './shared/lead-email';
-import { lifecycleConfig } from './shared/lifecycle-config';
+import { loadLifecycleConfig } from './shared/lifecycle-config';
 import { appendHistory, getLead } from './shared/leads-repository';
 import { observed } from './shared/observability';
 
@@ -13,6 +13,7 @@ import { observed } from './shared/observability';
  * wait. If the lead moved meanwhile, nothing is sent and the workflow continues from the new stage.
  */
 export const handler = observed(async (input: { leadId: string; step: LifecycleStep }): Promise<LifecycleStep> => {
+  const lifecycleConfig = await loadLifecycleConfig();
   const lead = await getLead(input.leadId, true);
   if (!lead) throw new NotFoundError('there is no such lead');
   if (lead.stage !== input.step.stage) return planStep(lead.stage, 0, lifecycleConfig);
@@ -20,12 +21,19 @@ export const handler = observed(async (input: { leadId: string; step: LifecycleS
   const now = new Date();
   const waited = humanDuration(now.getTime() - Date.parse(lead.stageChangedAt));
   for (const action of input.step.onTimeout) {
-    await followUp(action, lead, input.step.followUpsSent, waited, now);
+    await followUp(lifecycleConfig, action, lead, input.step.followUpsSent, waited, now);
   }
   return planStep(lead.stage, input.step.followUpsSent + 1, lifecycleConfig);
 });
 
-async function followUp(action: FollowUpAction, lead: Lead, followUpsSent: number, waited: string, now: Date): Promise<void> {
+async function followUp(
+  lifecycleConfig: LifecycleConfig,
+  action: FollowUpAction,
+  lead: Lead,
+  followUpsSent: number,
+  waited: string,
+  now: Date,
+): Promise<void> {
   const data = {
     ...leadEmailData(lead),
     waited,
