@@ -117,3 +117,12 @@ export const openApiDocumentSchema = z.looseObject({
   info: z.looseObject({ title: z.string(), version: z.string() }),
   paths: z.record(z.string(), z.unknown()),
 });
+
+/** `202` to an operator's workflow retry. */
+export const workflowRetryAnswerSchema = z.object({
+  leadId: leadIdSchema,
+  action: z.enum(['resumed', 'restarted']).meta({
+    description: '`resumed`: the parked execution goes on; `restarted`: the ended execution has a successor that picks the lead up at its stage.',
+  }),
+  executionName: z.string().meta({ description: 'The execution now carrying the lead.' }),
+});

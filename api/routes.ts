@@ -43,6 +43,7 @@ import {
   rescoreStartedSchema,
   rulesPublishedSchema,
   stageMoveAnswerSchema,
+  workflowRetryAnswerSchema,
 } from './responses';
 
 /**
@@ -273,6 +274,24 @@ export const apiRoutes: readonly ApiRoute[] = [
       409: error("The move is not allowed from the lead's stage (`invalid_stage_move`); `details` list the allowed stages."),
       ...jsonBodyErrors,
       422: idempotencyReused,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/leads/{leadId}/workflow/retry',
+    operationId: 'retryLeadWorkflow',
+    summary: "Retry a lead's workflow",
+    description:
+      "For a lead whose workflow needs attention (`workflow.status` on the lead): a parked execution resumes from the lead's current stage, " +
+      'and one that has ended for any reason gets a successor execution that picks the lead up where it stands, its history kept.',
+    tag: 'Leads',
+    access: 'leads:write',
+    params: { path: leadPathSchema },
+    responses: {
+      202: answer('The workflow goes on.', workflowRetryAnswerSchema),
+      ...keyErrors,
+      404: noSuchLead,
+      409: error("The lead's workflow is running and waits for nothing but its rep: there is nothing to retry (`workflow_running`)."),
     },
   },
   {

@@ -32,7 +32,7 @@ export const handler = httpHandler(
         const lifecycleConfig = await loadLifecycleConfig();
         // Read the token only after the move is durable (see await-rep-move for the other half).
         const wait = await getWait(lead.leadId);
-        if (wait) await resumeWorkflow(wait.taskToken, planStep(lead.stage, 0, lifecycleConfig));
+        if (wait?.taskToken && wait.kind === 'stage') await resumeWorkflow(wait.taskToken, planStep(lead.stage, 0, lifecycleConfig));
       },
     );
   },

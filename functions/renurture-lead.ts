@@ -5,7 +5,7 @@ import { changeLead } from './shared/leads-repository';
 import { observed } from './shared/observability';
 
 /** Workflow step: a lost lead returns to nurturing after the configured delay. */
-export const handler = observed(async (input: { leadId: string }): Promise<LifecycleStep> => {
+export const handler = observed(async (input: { leadId: string; executionStartedAt: string }): Promise<LifecycleStep> => {
   const lifecycleConfig = await loadLifecycleConfig();
   const { lead } = await changeLead(input.leadId, (current) => {
     if (current.stage !== 'lost') return undefined;
@@ -17,5 +17,9 @@ export const handler = observed(async (input: { leadId: string }): Promise<Lifec
     );
     return { lead: next, entries: [entry] };
   });
-  return planStep(lead.stage, 0, lifecycleConfig);
+  return planStep(lead.stage, 0, lifecycleConfig, {
+    executionStartedAt: input.executionStartedAt,
+    now: new Date(),
+    stageChangedAt: lead.stageChangedAt,
+  });
 });

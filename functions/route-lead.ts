@@ -1,4 +1,4 @@
-import { planStep, type LifecycleStep } from '../core/lifecycle';
+import { handOverIfTooOld, planStep, successorStep, type LifecycleStep } from '../core/lifecycle';
 import { routingDecision } from '../core/scoring';
 import { moveLead, routingMove } from '../core/transitions';
 import { loadLifecycleConfig } from './shared/lifecycle-config';
@@ -8,12 +8,20 @@ import { getActiveRules } from './shared/rules-repository';
 import { nextOwnerIndex } from './shared/workflow';
 import { observed } from './shared/observability';
 
+interface RouteInput {
+  leadId: string;
+  executionStartedAt: string;
+  /** The execution's input: a successor's (continue-as-new, an operator's restart) carries the step to take. */
+  input: { leadId: string; step?: LifecycleStep };
+}
+
 /**
- * Workflow step: routes a new lead by the score decision from core (qualified with a round-robin
- * owner, nurturing, or disqualified) and returns the lifecycle's next step. Safe to retry: a lead
- * already routed is left alone.
+ * Workflow step, the first of every execution: routes a new lead by the score decision from core
+ * (qualified with a round-robin owner, nurturing, or disqualified) and returns the lifecycle's next
+ * step. A lead routed already is planned from its stage (or from the step a successor was handed),
+ * so a retried step or a successor execution routes nothing twice.
  */
-export const handler = observed(async (input: { leadId: string }): Promise<LifecycleStep> => {
+export const handler = observed(async (input: RouteInput): Promise<LifecycleStep> => {
   const lifecycleConfig = await loadLifecycleConfig();
   const rules = await getActiveRules();
   const current = await getLead(input.leadId, true);
@@ -38,5 +46,9 @@ export const handler = observed(async (input: { leadId: string }): Promise<Lifec
     );
     return { lead: transition.lead, entries: [transition.entry] };
   });
-  return planStep(lead.stage, 0, lifecycleConfig);
+  const clock = { executionStartedAt: input.executionStartedAt, now: new Date(), stageChangedAt: lead.stageChangedAt };
+  // A successor carries on with the step it was handed, unless the lead has moved since.
+  const handedOver = input.input.step;
+  if (handedOver?.stage === lead.stage) return handOverIfTooOld(successorStep(handedOver), lifecycleConfig, clock);
+  return planStep(lead.stage, 0, lifecycleConfig, clock);
 });

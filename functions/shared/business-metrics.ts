@@ -21,7 +21,13 @@ export type BusinessMetric =
   | 'EmailsFailed'
   | 'EmailsSuppressed'
   | 'EngagementEvents'
-  | 'LeadsRescored';
+  | 'LeadsRescored'
+  /** A lead's workflow step failed beyond its retries and waits for an operator (an alarm watches it). */
+  | 'WorkflowsParked'
+  /** A lead's workflow execution handed over to a successor before Standard's one-year limit. */
+  | 'WorkflowsContinued'
+  /** An operator resumed a parked workflow or restarted an ended one. */
+  | 'WorkflowsRetried';
 
 export function countMetric(name: BusinessMetric, count = 1): void {
   counts.set(name, (counts.get(name) ?? 0) + count);

@@ -71,9 +71,18 @@ export class Lifecycle extends Construct {
         sends: true,
       }),
       renurtureLead: workflowStep('RenurtureLead', 'renurture-lead', 'Returns a lost lead to nurturing', changesLead),
-      recordFailure: workflowStep('RecordFailure', 'record-workflow-failure', "Records a failed workflow step on the lead's history", [
-        { actions: ['PutItem'], partitions: ['lead'] },
-      ]),
+      recordFailure: workflowStep(
+        'RecordFailure',
+        'record-workflow-failure',
+        "Parks a workflow whose step failed beyond its retries: on the lead's history, flagged on the lead, waiting for an operator",
+        changesLead,
+      ),
+      continueLifecycle: workflowStep(
+        'ContinueLifecycle',
+        'continue-lifecycle',
+        "Hands a lead's workflow to a successor execution before Standard's one-year limit",
+        [{ actions: ['PutItem'], partitions: ['lead'] }],
+      ),
     };
 
     const logs = new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
@@ -106,6 +115,29 @@ export class Lifecycle extends Construct {
       roles: [awaitRepMoveRole],
       statements: [new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] })],
     });
+    const continueRole = fns.continueLifecycle.role;
+    if (!continueRole) throw new Error('the ContinueLifecycle function has no role to grant to');
+    new Policy(this, 'ContinueLifecycleStartsSuccessors', {
+      roles: [continueRole],
+      statements: [new PolicyStatement({ actions: ['states:StartExecution'], resources: [this.stateMachine.stateMachineArn] })],
+    });
+
+    const retryWorkflow = new LeadflowFunction(this, 'RetryLeadWorkflow', {
+      entry: 'retry-lead-workflow',
+      description: "An operator's retry of a lead's workflow: resumes a parked execution or restarts an ended one",
+      environment: { LIFECYCLE_CONFIG: config, STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+    });
+    // The lead (its attention flag and history) and its workflow record.
+    props.storage.grant(retryWorkflow.fn, [
+      { actions: ['GetItem'], partitions: ['lead'] },
+      { actions: ['PutItem'], partitions: ['lead'] },
+    ]);
+    this.stateMachine.grantStartExecution(retryWorkflow.fn);
+    retryWorkflow.fn.addToRolePolicy(
+      new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] }),
+    );
+    this.grantOnExecutions(retryWorkflow.fn, ['states:DescribeExecution']);
+    props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/workflow/retry', retryWorkflow.fn);
 
     const processLeadChanges = new LeadflowFunction(this, 'ProcessLeadChanges', {
       entry: 'process-lead-changes',

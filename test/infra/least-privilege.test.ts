@@ -49,7 +49,15 @@ const expectedActions: Record<string, string[]> = {
     'ses:SendEmail',
   ],
   'Lifecycle/RenurtureLead': ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  'Lifecycle/RecordFailure': ['dynamodb:PutItem'],
+  'Lifecycle/RecordFailure': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  'Lifecycle/ContinueLifecycle': ['dynamodb:PutItem', 'states:StartExecution'],
+  'Lifecycle/RetryLeadWorkflow': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'states:DescribeExecution',
+    'states:SendTaskSuccess',
+    'states:StartExecution',
+  ],
   'Lifecycle/ProcessLeadChanges': [
     'dynamodb:GetItem',
     ...streamRead,
@@ -107,7 +115,9 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
   'Lifecycle/SendFollowUp': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
   'Lifecycle/SendRetentionEmail': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
   'Lifecycle/RenurtureLead': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
-  'Lifecycle/RecordFailure': { PutItem: ['LEAD#*'] },
+  'Lifecycle/RecordFailure': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
+  'Lifecycle/ContinueLifecycle': { PutItem: ['LEAD#*'] },
+  'Lifecycle/RetryLeadWorkflow': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
   'Lifecycle/ProcessLeadChanges': { GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['SUBMISSION#*'] },
   'Lifecycle/MoveLeadStage': { GetItem: ['IDEMPOTENCY#*', 'LEAD#*'], PutItem: ['IDEMPOTENCY#*', 'LEAD#*'] },
   'Privacy/ExportLead': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], Query: ['LEAD#*'], PutItem: ['AUDIT#*'] },
@@ -302,10 +312,14 @@ describe('other grants', () => {
   it('starts executions only of the machine each function starts', () => {
     expect(resourcesOf('Lifecycle/ProcessLeadChanges', 'states:StartExecution')).toEqual([machine('LifecycleLeadLifecycle')]);
     expect(resourcesOf('Scoring/RescoreJobs', 'states:StartExecution')).toEqual([machine('ScoringRescore')]);
+    // Successors (continue-as-new) and an operator's restart of an ended execution.
+    for (const fn of ['Lifecycle/ContinueLifecycle', 'Lifecycle/RetryLeadWorkflow']) {
+      expect(resourcesOf(fn, 'states:StartExecution')).toEqual([machine('LifecycleLeadLifecycle')]);
+    }
   });
 
   it('resumes tasks only of the lead lifecycle, and never fails or heartbeats one', () => {
-    for (const fn of ['Lifecycle/MoveLeadStage', 'Lifecycle/AwaitRepMove']) {
+    for (const fn of ['Lifecycle/MoveLeadStage', 'Lifecycle/AwaitRepMove', 'Lifecycle/RetryLeadWorkflow']) {
       expect(resourcesOf(fn, 'states:SendTaskSuccess')).toEqual([machine('LifecycleLeadLifecycle')]);
     }
   });

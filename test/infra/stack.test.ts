@@ -207,27 +207,56 @@ describe('lead lifecycle state machine', () => {
     expect(States.AwaitRepMove).toMatchObject({
       Resource: expect.stringContaining(':states:::lambda:invoke.waitForTaskToken'),
       TimeoutSecondsPath: '$.step.timeoutSeconds',
-      Catch: [{ ErrorEquals: ['States.Timeout'], Next: 'FollowUp' }],
-      Parameters: { Payload: { 'taskToken.$': '$$.Task.Token' } },
+      Catch: [
+        { ErrorEquals: ['States.Timeout'], Next: 'FollowUp' },
+        { ErrorEquals: ['States.ALL'], Next: 'ParkAwaitRepMove' },
+      ],
+      Parameters: { Payload: { 'taskToken.$': '$$.Task.Token', 'executionStartedAt.$': '$$.Execution.StartTime' } },
+    });
+    // The wait's timeout is an answer (the follow-up), never retried.
+    expect((States.AwaitRepMove as { Retry: unknown[] }).Retry[0]).toMatchObject({
+      ErrorEquals: expect.arrayContaining(['States.Timeout']),
+      MaxAttempts: 0,
     });
     expect(States.StageDecision).toMatchObject({ Type: 'Choice', Default: 'Done' });
   });
 
-  it('retries email tasks with backoff and jitter, then records the failure and carries on', () => {
+  it('retries every task on any transient error with backoff and jitter, and parks it when that fails', () => {
     const { States } = definition();
-    for (const name of ['FollowUp', 'SendThankYou', 'SendCheckIn', 'SendSurvey', 'SendUpsell']) {
-      const state = States[name] as { Retry: Array<Record<string, unknown>>; Catch: Array<Record<string, unknown>> };
-      expect(state.Retry).toContainEqual(
-        expect.objectContaining({ ErrorEquals: ['EmailSendFailedError'], BackoffRate: 2, JitterStrategy: 'FULL' }),
-      );
-      expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: `Record${name}Failure` }]);
+    const tasks = Object.entries(States).filter(([name, state]) => state.Type === 'Task' && !name.startsWith('Park'));
+    expect(tasks.map(([name]) => name).sort()).toEqual(
+      ['AwaitRepMove', 'ContinueAsNew', 'FollowUp', 'Renurture', 'Route', 'SendCheckIn', 'SendSurvey', 'SendThankYou', 'SendUpsell'].sort(),
+    );
+    for (const [name, state] of tasks) {
+      const { Retry, Catch } = state as { Retry: Array<Record<string, unknown>>; Catch: Array<Record<string, unknown>> };
+      expect(Retry[0]).toMatchObject({ ErrorEquals: expect.arrayContaining(['NotFoundError']), MaxAttempts: 0 });
+      expect(Retry.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], MaxAttempts: 7, BackoffRate: 2, JitterStrategy: 'FULL' });
+      expect(Catch.at(-1)).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: `Park${name}` });
+      // A parked execution waits for an operator's retry, then decides from the step it is given.
+      expect(States[`Park${name}`]).toMatchObject({
+        Resource: expect.stringContaining(':states:::lambda:invoke.waitForTaskToken'),
+        Parameters: { Payload: { state: name, 'failure.$': '$.failure', 'taskToken.$': '$$.Task.Token' } },
+        ResultPath: '$.step',
+        Next: 'StageDecision',
+      });
+      expect(States[`Park${name}`]!.Retry).toContainEqual(expect.objectContaining({ ErrorEquals: ['States.ALL'] }));
     }
   });
 
-  it('chains the retention emails with waits taken from the step', () => {
+  it('hands an old execution to a successor (continue-as-new)', () => {
+    const { States } = definition();
+    expect(States.StageDecision!.Choices).toContainEqual({ Variable: '$.step.next', StringEquals: 'continue', Next: 'ContinueAsNew' });
+    expect(States.ContinueAsNew).toMatchObject({
+      Parameters: { 'stateMachineArn.$': '$$.StateMachine.Id', 'step.$': '$.step' },
+      Next: 'Done',
+    });
+  });
+
+  it('chains the retention emails with waits until the times the step gives', () => {
     const { States } = definition();
     expect(States.SendThankYou!.Next).toBe('WaitBeforeSendCheckIn');
-    expect(States.WaitBeforeSendCheckIn).toMatchObject({ SecondsPath: '$.step.retention.checkInSeconds', Next: 'SendCheckIn' });
+    expect(States.WaitBeforeSendCheckIn).toMatchObject({ TimestampPath: '$.step.retention.checkInAt', Next: 'SendCheckIn' });
+    expect(States.WaitToRenurture).toMatchObject({ TimestampPath: '$.step.renurtureAt', Next: 'Renurture' });
     expect(States.SendUpsell!.Next).toBe('Done');
   });
 

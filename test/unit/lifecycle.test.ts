@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planCapture } from '../../core/capture';
 import { durationSeconds } from '../../core/duration';
 import { ConflictError, ValidationError } from '../../core/errors';
-import { lifecycleConfigSchema, planStep, playbookFor } from '../../core/lifecycle';
+import { lifecycleConfigSchema, planStep, playbookFor, successorExecutionName, successorStep } from '../../core/lifecycle';
 import { defaultScoringRules } from '../../core/scoring';
 import { allowedMoves, nextStage, parseStageMove } from '../../core/stage-machine';
 import { stages } from '../../core/stages';
@@ -146,12 +146,60 @@ describe('planStep', () => {
     expect(planStep('closing', 0, config)).toMatchObject({ timeoutSeconds: 2 * day });
   });
 
-  it('chains the retention gaps so the emails land 7, 30 and 90 days after the win', () => {
-    const { next, retention } = planStep('won', 0, config);
+  it('times the retention emails 7, 30 and 90 days after the win, and the re-nurture 90 days after the loss', () => {
+    const wonAt = '2026-01-01T00:00:00.000Z';
+    const { next, retention } = planStep('won', 0, config, { now: new Date('2026-01-05T00:00:00Z'), stageChangedAt: wonAt });
     expect(next).toBe('won');
-    expect(retention).toEqual({ checkInSeconds: 7 * day, surveySeconds: 23 * day, upsellSeconds: 60 * day });
-    expect(planStep('lost', 0, config)).toMatchObject({ next: 'lost', renurtureSeconds: 90 * day });
+    // Counted from the win, not from now: a resumed or successor execution keeps the same dates.
+    expect(retention).toEqual({
+      checkInAt: '2026-01-08T00:00:00.000Z',
+      surveyAt: '2026-01-31T00:00:00.000Z',
+      upsellAt: '2026-04-01T00:00:00.000Z',
+    });
+    expect(planStep('lost', 0, config, { now: new Date(wonAt), stageChangedAt: wonAt })).toMatchObject({
+      next: 'lost',
+      renurtureAt: '2026-04-01T00:00:00.000Z',
+    });
     expect(planStep('disqualified', 0, config).next).toBe('end');
+  });
+
+  it('hands over to a successor when the wait ahead would run past continueAsNewAfter', () => {
+    const startedAt = '2026-01-01T00:00:00.000Z';
+    const at = (days: number) => new Date(Date.parse(startedAt) + days * day * 1000);
+    const nurturing = (days: number) => planStep('nurturing', 0, config, { executionStartedAt: startedAt, now: at(days) });
+    expect(nurturing(329)).toMatchObject({ next: 'await', timeoutSeconds: 30 * day });
+    expect(nurturing(331)).toMatchObject({ next: 'continue', then: 'await', timeoutSeconds: 30 * day });
+    // A win at day 300: the 90 days of retention emails would not fit, so a successor sends them.
+    const won = planStep('won', 0, config, { executionStartedAt: startedAt, now: at(300), stageChangedAt: at(300).toISOString() });
+    expect(won).toMatchObject({ next: 'continue', then: 'won' });
+    expect(successorStep(won)).toMatchObject({ next: 'won', retention: won.retention });
+    expect(successorStep(won)).not.toHaveProperty('then');
+    // Without an execution's start (not a step of an execution), no hand-over.
+    expect(planStep('nurturing', 0, config, { now: at(400) }).next).toBe('await');
+  });
+
+  it('names successor executions by generation', () => {
+    expect(successorExecutionName('ld_abc')).toBe('ld_abc-g2');
+    expect(successorExecutionName('ld_abc-g2')).toBe('ld_abc-g3');
+    expect(successorExecutionName('ld_abc-20260101000000000-g9')).toBe('ld_abc-20260101000000000-g10');
+  });
+
+  it('recycles a qualified lead nobody moved for recycleQualifiedAfter', () => {
+    const qualifiedAt = '2026-01-01T00:00:00.000Z';
+    const after = (days: number) => ({ now: new Date(Date.parse(qualifiedAt) + days * day * 1000), stageChangedAt: qualifiedAt });
+    // Reminder, escalation, then stale reminders every 14 days until day 30, when it goes back to nurturing.
+    expect(planStep('qualified', 2, config, after(3))).toMatchObject({ timeoutSeconds: 14 * day, onTimeout: ['remind-owner'] });
+    expect(planStep('qualified', 3, config, after(17))).toMatchObject({ timeoutSeconds: 13 * day, onTimeout: ['recycle-to-nurturing'] });
+    expect(planStep('qualified', 4, config, after(31))).toMatchObject({ timeoutSeconds: 0, onTimeout: ['recycle-to-nurturing'] });
+  });
+
+  it('refuses waits that could never fit in one execution', () => {
+    const result = lifecycleConfigSchema.safeParse({ ...config, continueAsNewAfter: 'P60D' });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual(
+      expect.arrayContaining(['retention.upsellAfter', 'renurtureAfter']),
+    );
+    expect(lifecycleConfigSchema.safeParse({ ...config, continueAsNewAfter: 'P400D' }).success).toBe(false);
   });
 
   it('refuses a configuration whose chained delays would not move forward', () => {

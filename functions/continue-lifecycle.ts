@@ -1,0 +1,32 @@
+import { historyEntry } from '../core/history';
+import { successorExecutionName, successorStep, type LifecycleStep } from '../core/lifecycle';
+import { countMetric } from './shared/business-metrics';
+import { appendHistory } from './shared/leads-repository';
+import { observed } from './shared/observability';
+import { recordSuccessor, startLifecycleAt } from './shared/workflow';
+
+interface ContinueInput {
+  leadId: string;
+  /** `$$.StateMachine.Id`: the machine cannot name itself in its functions' environment (a circular reference). */
+  stateMachineArn: string;
+  executionName: string;
+  step: LifecycleStep;
+}
+
+/**
+ * Workflow step (continue-as-new): an execution nearing Standard's one-year limit starts its
+ * successor with the step it was about to take, records the hand-over and ends. The successor's
+ * name follows from this one's, so a retried step starts nothing twice.
+ */
+export const handler = observed(async (input: ContinueInput): Promise<{ successor: string }> => {
+  const now = new Date();
+  const successor = successorExecutionName(input.executionName);
+  const started = await startLifecycleAt(input.stateMachineArn, successor, input.leadId, successorStep(input.step));
+  await recordSuccessor(input.leadId, input.executionName, successor, now);
+  // Only the attempt that started the successor writes the entry (a retried step finds it started).
+  if (started) {
+    await appendHistory(historyEntry(input.leadId, 'workflow_continued', 'workflow', now, { from: input.executionName, to: successor }));
+  }
+  countMetric('WorkflowsContinued', 1);
+  return { successor };
+});
