@@ -65,7 +65,7 @@ export class Engine {
     const run = machine.library.run(input, {
       overrides: { taskResourceLocalHandlers: handlers },
       context: {
-        Execution: { Id: execution.arn, Name: execution.name, RoleArn: LOCAL_ROLE_ARN },
+        Execution: { Id: execution.arn, Name: execution.name, RoleArn: LOCAL_ROLE_ARN, StartTime: execution.startDate.toISOString() },
         StateMachine: { Id: machine.arn, Name: machine.name },
         Task: { Token: TASK_TOKEN_PLACEHOLDER },
       },
