@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { describe, expect, inject, it } from 'vitest';
 import { readMailbox, type CapturedEmail } from '../../local/ses';
 import { admin, eventually, json, postJson, uniqueEmail, qualifiedLead, keyed } from './helpers';
@@ -36,6 +36,11 @@ function move(leadId: string, body: Record<string, unknown>, headers: Record<str
     headers: { authorization: `Bearer ${inject('adminKey')}`, 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
+}
+
+async function statesEntered(executionArn: string): Promise<string[]> {
+  const events = (await sfn().send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }))).events ?? [];
+  return events.filter((event) => event.type?.endsWith('StateEntered')).map((event) => event.stateEnteredEventDetails?.name ?? '');
 }
 
 const sfn = () =>
@@ -188,5 +193,64 @@ describe('lead lifecycle in the local cloud', () => {
     const attempts = await json(fetch(`${inject('controlUrl')}/faults/ses?recipient=${encodeURIComponent(email)}`));
     expect(attempts.failed).toBeGreaterThanOrEqual(4);
     expect((await history(leadId)).some((entry) => entry.type === 'email_sent' && entry.data.template === 'thank-you')).toBe(false);
+
+    // Parked, not dead: the lead says why, and the execution waits for an operator.
+    const parked = await waitFor('the lead flagged', async () => {
+      const current = await lead(leadId);
+      return current.workflow ? current : undefined;
+    });
+    expect(parked.workflow).toMatchObject({ status: 'needs_attention', state: 'SendThankYou', error: 'EmailSendFailedError' });
+    const executionArn = `${inject('lifecycleStateMachineArn').replace(':stateMachine:', ':execution:')}:${leadId}`;
+    expect((await sfn().send(new DescribeExecutionCommand({ executionArn }))).status).toBe('RUNNING');
+
+    // SES works again: the operator's retry resumes it and the thank-you goes out, once.
+    await fetch(`${inject('controlUrl')}/faults/ses`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ recipient: email, failures: 0 }),
+    });
+    const retried = await admin('POST', `/v1/leads/${leadId}/workflow/retry`);
+    expect(retried.status).toBe(202);
+    expect(await json(retried)).toEqual({ leadId, action: 'resumed', executionName: leadId });
+    await waitFor('the thank-you after the retry', async () =>
+      (await history(leadId)).find((entry) => entry.type === 'email_sent' && entry.data.template === 'thank-you'),
+    );
+    expect((await lead(leadId)).workflow).toBeUndefined();
+    expect((await mailTo(email)).filter((mail) => mail.subject.toLowerCase().includes('thank'))).toHaveLength(1);
+    // Running and waiting for nothing but time: nothing to retry.
+    const again = await admin('POST', `/v1/leads/${leadId}/workflow/retry`);
+    expect(again.status).toBe(409);
+    expect((await json(again)).error.code).toBe('workflow_running');
+  }, 120_000);
+
+  it('gives a lead whose execution ended a successor that picks it up at its stage, history kept', async () => {
+    const email = uniqueEmail('ended');
+    const leadId = await capture(qualifiedLead(email, 'Ines'));
+    await untilStage(leadId, 'qualified');
+    const executionArn = `${inject('lifecycleStateMachineArn').replace(':stateMachine:', ':execution:')}:${leadId}`;
+    await waitFor('the rep wait', async () => ((await statesEntered(executionArn)).includes('AwaitRepMove') ? true : undefined));
+    const before = (await history(leadId)).length;
+    // Killed from outside (a bad deploy, a console click): the lead would otherwise wait forever.
+    await sfn().send(new StopExecutionCommand({ executionArn, error: 'OperatorStopped' }));
+
+    const retried = await admin('POST', `/v1/leads/${leadId}/workflow/retry`);
+    expect(retried.status).toBe(202);
+    expect(await json(retried)).toEqual({ leadId, action: 'restarted', executionName: `${leadId}-g2` });
+    const successorArn = `${executionArn}-g2`;
+    expect((await sfn().send(new DescribeExecutionCommand({ executionArn: successorArn }))).status).toBe('RUNNING');
+    // The successor waits for the rep in qualified, and a move resumes it.
+    expect((await move(leadId, { stage: 'presentation' })).status).toBe(200);
+    // Route (the lead is qualified: planned, not routed again), a wait in qualified, then one in presentation.
+    await waitFor('the successor to follow the move', async () => {
+      const entered = await statesEntered(successorArn);
+      return entered.filter((name) => name === 'AwaitRepMove').length >= 2 ? entered : undefined;
+    });
+    const entries = await history(leadId);
+    expect(entries.length).toBeGreaterThan(before);
+    expect(entries.find((entry) => entry.type === 'workflow_retried')?.data).toMatchObject({
+      action: 'restarted',
+      previousStatus: 'ABORTED',
+    });
+    expect(entries.some((entry) => entry.type === 'lead_captured' || entry.type === 'stage_changed')).toBe(true);
   }, 90_000);
 });
