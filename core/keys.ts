@@ -87,7 +87,7 @@ export const keys = {
   apiKey: (keyHash: string): ItemKey => ({ pk: `APIKEY#${keyHash}`, sk: 'APIKEY' }),
   apiKeyById: (keyId: string): ItemKey => ({ pk: 'APIKEYS', sk: `KEY#${keyId}` }),
   apiKeysPartition: 'APIKEYS',
-  /** Marks an email as sent, so a retried workflow step never sends it twice. */
+  /** One email about a lead: claimed, then sent or suppressed (core/email-claim.ts), so a retried step sends it once. */
   emailClaim: (leadId: string, onceHash: string): ItemKey => ({ pk: `LEAD#${leadId}`, sk: `EMAIL#${onceHash}` }),
   /** The task token of the workflow step waiting for a rep's move on this lead. */
   workflow: (leadId: string): ItemKey => ({ pk: `LEAD#${leadId}`, sk: 'WORKFLOW' }),

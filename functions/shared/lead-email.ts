@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { historyEntry } from '../../core/history';
 import type { Lead } from '../../core/lead';
-import { claimOnce, releaseClaim, replaceClaimEntry } from './leads-repository';
+import { claimEmail, settleEmailClaim } from './email-claims';
 import { sendTemplatedEmail } from './mailer';
+import { logger } from './observability';
 
 export interface LeadEmail {
   lead: Lead;
@@ -16,35 +17,68 @@ export interface LeadEmail {
 }
 
 /**
- * Sends an email about a lead at most once per `onceKey`, even when the workflow retries the
- * step: the send is claimed first together with its history entry, released if SES fails so
- * that the retry sends it. A recipient on the suppression list gets nothing: the history says
- * `email_suppressed` instead. Returns false when nothing was sent (already sent, or suppressed).
+ * Sends an email about a lead once per `onceKey`, as far as SES allows, even when the workflow
+ * retries the step: claim, send, confirm.
+ * - The claim (state `claimed`, its attempt counted) is written first; a claim found `sent` or
+ *   `suppressed` means a previous attempt finished: nothing is sent again.
+ * - SES sends it. When SES fails (throttling, an outage) the claim stays `claimed` and nothing is
+ *   recorded: the step fails with EmailSendFailedError and its retry claims it again and sends it.
+ *   A crash before the send (a timeout, the runtime killed) leaves it the same way.
+ * - The confirm marks the claim `sent` with SES's MessageId and writes the `email_sent` entry, in
+ *   one transaction retried in-process. A crash between SES's acceptance and the confirm (or a
+ *   confirm that still fails) leaves the claim `claimed`, so the retry sends the email a second
+ *   time: SendEmail takes no idempotency token, so this window (SES's answer plus one write, logged
+ *   as `sesMs` and `confirmMs`) can be made small but not closed. Nothing else runs inside it.
+ *
+ * Two attempts of one step never run at once in Step Functions, except when a Lambda timed out
+ * while its SES request was already on the wire (SES may still accept it), or a task timeout cut
+ * a still-running function loose: then both attempts hold the claim `claimed` and may both send;
+ * the first confirm wins, the other finds the claim `sent` under another MessageId, writes nothing
+ * and logs the duplicate. The history keeps one `email_sent` entry.
+ *
+ * A recipient on the suppression list gets nothing: the claim becomes `suppressed` and the history
+ * says `email_suppressed`. Returns false when nothing was sent now (already settled, or suppressed).
  */
 export async function sendLeadEmailOnce(email: LeadEmail): Promise<boolean> {
+  const { leadId } = email.lead;
   const onceHash = createHash('sha256').update(email.onceKey).digest('hex').slice(0, 24);
-  const describe = (type: string) =>
-    historyEntry(email.lead.leadId, type, email.actor, email.now, {
+  const describe = (type: string, extra: Record<string, unknown> = {}) =>
+    historyEntry(leadId, type, email.actor, email.now, {
       template: email.templateId,
       recipient: email.to === 'prospect' ? 'prospect' : 'team',
       stage: email.lead.stage,
+      ...extra,
     });
-  const entry = describe('email_sent');
-  if (!(await claimOnce(email.lead.leadId, onceHash, entry))) return false;
-  try {
-    const outcome = await sendTemplatedEmail({
-      to: email.to === 'prospect' ? email.lead.email : email.to.email,
-      templateId: email.templateId,
-      data: email.data,
-    });
-    if (outcome.status === 'sent') return true;
-    // The claim stays: a retried step must not try again.
-    await replaceClaimEntry(entry, describe('email_suppressed'));
+  const attempt = await claimEmail(leadId, onceHash, email.now);
+  if (attempt === undefined) return false;
+  if (attempt > 1) logger.info('email claimed again: an earlier attempt did not confirm it', { templateId: email.templateId, attempt });
+
+  const outcome = await sendTemplatedEmail({
+    to: email.to === 'prospect' ? email.lead.email : email.to.email,
+    templateId: email.templateId,
+    data: email.data,
+  });
+  if (outcome.status === 'suppressed') {
+    await settleEmailClaim(leadId, onceHash, { state: 'suppressed' }, describe('email_suppressed'));
     return false;
-  } catch (error) {
-    await releaseClaim(email.lead.leadId, onceHash, entry);
-    throw error;
   }
+  // Accepted by SES and not yet confirmed: the only place a crash sends the email twice. Nothing else belongs here.
+  const { messageId } = outcome;
+  const sentAt = new Date().toISOString();
+  const result = await settleEmailClaim(leadId, onceHash, { state: 'sent', messageId, sentAt }, describe('email_sent', { messageId }));
+  const confirmMs = performance.now() - outcome.answeredAt;
+  if (result.settled) {
+    logger.info('email confirmed', { templateId: email.templateId, messageId, attempt, sesMs: outcome.sesMs, confirmMs });
+  } else {
+    // Another attempt ran at the same time (see above), or an erasure deleted the claim meanwhile.
+    logger.warn('email sent but confirmed by no one here: a concurrent attempt settled or erased its claim', {
+      templateId: email.templateId,
+      messageId,
+      settledAs: result.found?.state ?? 'erased',
+      settledMessageId: result.found?.messageId,
+    });
+  }
+  return true;
 }
 
 /** The template data every lead email can use. */

@@ -15,7 +15,7 @@ import { leadSchema, type Lead } from '../../core/lead';
 import { countMetric } from './business-metrics';
 import { MAX_CONFLICT_ATTEMPTS, backOffAfterConflict } from './conflicts';
 import { logger } from './observability';
-import { documents, putIfAbsentWith, tableEnv } from './table';
+import { documents, tableEnv } from './table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -283,36 +283,4 @@ export async function changeLead<T extends { lead: Lead; entries: HistoryEntry[]
       await backOffAfterConflict(attempt);
     }
   }
-}
-
-/**
- * Claims a once-only action on a lead (an email) and writes its history entry in one transaction.
- * Returns false if it was claimed before.
- */
-export async function claimOnce(leadId: string, onceHash: string, entry: HistoryEntry): Promise<boolean> {
-  return putIfAbsentWith({ ...keys.emailClaim(leadId, onceHash), entryId: entry.entryId, at: entry.at }, [historyItem(entry)]);
-}
-
-/** Replaces a claim's history entry (an email withheld rather than sent); the claim stays, so a retry does nothing. */
-export async function replaceClaimEntry(claimed: HistoryEntry, replacement: HistoryEntry): Promise<void> {
-  await documents.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        { Delete: { TableName: tableEnv.TABLE_NAME, Key: keys.history(claimed.leadId, claimed.at, claimed.entryId) } },
-        { Put: { TableName: tableEnv.TABLE_NAME, Item: historyItem(replacement) } },
-      ],
-    }),
-  );
-}
-
-/** Undoes a claim whose action failed, so a retry performs it. */
-export async function releaseClaim(leadId: string, onceHash: string, entry: HistoryEntry): Promise<void> {
-  await documents.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        { Delete: { TableName: tableEnv.TABLE_NAME, Key: keys.emailClaim(leadId, onceHash) } },
-        { Delete: { TableName: tableEnv.TABLE_NAME, Key: keys.history(entry.leadId, entry.at, entry.entryId) } },
-      ],
-    }),
-  );
 }

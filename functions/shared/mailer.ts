@@ -31,7 +31,11 @@ export interface TemplatedEmail {
   unsubscribeUrl?: string;
 }
 
-export type SendOutcome = { status: 'sent'; messageId: string } | { status: 'suppressed' };
+/**
+ * `sesMs` is SES's round trip and `answeredAt` the `performance.now()` its answer arrived at: the
+ * caller measures from there how long an accepted email stays unconfirmed.
+ */
+export type SendOutcome = { status: 'sent'; messageId: string; sesMs: number; answeredAt: number } | { status: 'suppressed' };
 
 /**
  * Sends one templated email through SES v2 with the configuration set, unless the recipient is on
@@ -45,6 +49,7 @@ export async function sendTemplatedEmail(email: TemplatedEmail): Promise<SendOut
     logger.info('email suppressed', { templateId: email.templateId });
     return { status: 'suppressed' };
   }
+  const started = performance.now();
   try {
     const result = await ses.send(
       new SendEmailCommand({
@@ -66,9 +71,10 @@ export async function sendTemplatedEmail(email: TemplatedEmail): Promise<SendOut
         EmailTags: [{ Name: 'template', Value: email.templateId }],
       }),
     );
+    const answeredAt = performance.now();
     countMetric('EmailsSent');
     logger.info('email sent', { templateId: email.templateId, messageId: result.MessageId });
-    return { status: 'sent', messageId: result.MessageId ?? '' };
+    return { status: 'sent', messageId: result.MessageId ?? '', sesMs: answeredAt - started, answeredAt };
   } catch (error) {
     countMetric('EmailsFailed');
     // The error's name only: SES messages can carry the recipient's address.

@@ -7,6 +7,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { emailClaimAttributes } from '../../core/email-claim';
 import type { LifecycleConfig } from '../../core/lifecycle';
 import { leadLifecycleDefinition } from '../../workflows/lead-lifecycle';
 import { LeadflowFunction } from './api-function';
@@ -52,9 +53,12 @@ export class Lifecycle extends Construct {
     };
     // Every step works on one lead's partition (the lead, its history, email claims, workflow wait).
     const changesLead: TableGrant[] = [{ actions: ['GetItem', 'PutItem'], partitions: ['lead'] }];
-    // An email is claimed with its history entry in one transaction (Puts); when SES fails the
-    // claim and entry are deleted again so that the retried step sends it (the only Deletes).
-    const sendsOnce: TableGrant[] = [{ actions: ['GetItem', 'PutItem', 'DeleteItem'], partitions: ['lead'] }];
+    // An email's claim is updated (claimed, then sent or suppressed: its own attributes only) and its
+    // history entry put with the confirm; nothing is deleted (functions/shared/email-claims.ts).
+    const sendsOnce: TableGrant[] = [
+      { actions: ['GetItem', 'PutItem'], partitions: ['lead'] },
+      { actions: ['UpdateItem'], partitions: ['lead'], onlyAttributes: emailClaimAttributes },
+    ];
 
     const fns = {
       routeLead: workflowStep('RouteLead', 'route-lead', 'Routes a new lead by its score and assigns an owner', [

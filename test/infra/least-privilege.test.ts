@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { emailClaimAttributes } from '../../core/email-claim';
 import { buildApp } from '../../infra/app';
 import { LeadflowFunction, projectRoot } from '../../infra/constructs/api-function';
 import { sentActions } from './sent-commands';
@@ -35,16 +36,16 @@ const expectedActions: Record<string, string[]> = {
   'Lifecycle/RouteLead': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'Lifecycle/AwaitRepMove': ['dynamodb:GetItem', 'dynamodb:PutItem', 'states:SendTaskSuccess'],
   'Lifecycle/SendFollowUp': [
-    'dynamodb:DeleteItem',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
     'secretsmanager:GetSecretValue',
     'ses:SendEmail',
   ],
   'Lifecycle/SendRetentionEmail': [
-    'dynamodb:DeleteItem',
     'dynamodb:GetItem',
     'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
     'secretsmanager:GetSecretValue',
     'ses:SendEmail',
   ],
@@ -112,8 +113,8 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
   'Scoring/RescoreJobs': { GetItem: ['JOB#*', 'RULES'], PutItem: ['JOB#*'] },
   'Lifecycle/RouteLead': { GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['COUNTER#owners'] },
   'Lifecycle/AwaitRepMove': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
-  'Lifecycle/SendFollowUp': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
-  'Lifecycle/SendRetentionEmail': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
+  'Lifecycle/SendFollowUp': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], UpdateItem: ['LEAD#*'] },
+  'Lifecycle/SendRetentionEmail': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], UpdateItem: ['LEAD#*'] },
   'Lifecycle/RenurtureLead': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
   'Lifecycle/RecordFailure': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
   'Lifecycle/ContinueLifecycle': { PutItem: ['LEAD#*'] },
@@ -131,9 +132,9 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
   'Metrics/GetMetrics': { Query: ['METRICS#DAY#*'] },
 };
 
-/** The only roles that may hold these actions at all (today: releasing an email claim, erasing a person). */
+/** The only roles that may hold these actions at all (today: erasing a person). */
 const riskyActions: Record<string, string[]> = {
-  'dynamodb:DeleteItem': ['Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail', 'Privacy/EraseLead'],
+  'dynamodb:DeleteItem': ['Privacy/EraseLead'],
   'dynamodb:BatchWriteItem': [],
   'dynamodb:BatchGetItem': [],
   'dynamodb:Scan': [],
@@ -321,6 +322,18 @@ describe('other grants', () => {
   it('resumes tasks only of the lead lifecycle, and never fails or heartbeats one', () => {
     for (const fn of ['Lifecycle/MoveLeadStage', 'Lifecycle/AwaitRepMove', 'Lifecycle/RetryLeadWorkflow']) {
       expect(resourcesOf(fn, 'states:SendTaskSuccess')).toEqual([machine('LifecycleLeadLifecycle')]);
+    }
+  });
+
+  it("updates only an email claim's own attributes in a lead's partition (never the lead item's other fields)", () => {
+    for (const fn of ['Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail']) {
+      const updates = (byFunction.get(fn) ?? []).filter((statement) => actionsOf(statement).includes('dynamodb:UpdateItem'));
+      expect(updates).toHaveLength(1);
+      expect(actionsOf(updates[0]!)).toEqual(['dynamodb:UpdateItem']);
+      expect(updates[0]!.Condition).toMatchObject({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['LEAD#*'] },
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'sk', ...emailClaimAttributes] },
+      });
     }
   });
 

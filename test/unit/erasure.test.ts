@@ -53,6 +53,7 @@ const entries: HistoryEntry[] = [
     template: 'prospect-check-in',
     recipient: 'prospect',
     stage: 'presentation',
+    messageId: 'ses-message-1',
   }),
   historyEntry(lead.leadId, 'engagement', 'api-key:crm', new Date('2026-03-02T10:00:00Z'), {
     type: 'email_open',
@@ -85,7 +86,16 @@ function stored(entry: HistoryEntry): StoredItem {
 const partition: StoredItem[] = [
   { ...keys.lead(lead.leadId), ...lead },
   ...entries.map(stored),
+  // A claim as written before claims had states, and one sent through claim -> send -> confirm.
   { ...keys.emailClaim(lead.leadId, 'abc'), entryId: 'x', at: '2026-03-02T09:00:00.000Z' },
+  {
+    ...keys.emailClaim(lead.leadId, 'def'),
+    state: 'sent',
+    claimedAt: '2026-03-02T09:00:00.000Z',
+    attempts: 2,
+    messageId: 'ses-message-1',
+    sentAt: '2026-03-02T09:00:00.100Z',
+  },
   { ...keys.workflow(lead.leadId), taskToken: 'token', stage: 'objection', registeredAt: '2026-03-03T10:00:00.000Z' },
   { ...keys.idempotencyRef(lead.leadId, 'pricing', 'k1'), expiresAt: 1 },
 ];
@@ -99,12 +109,15 @@ describe('planErasure', () => {
     expect(plan.counts).toEqual({
       historyDeleted: 3,
       historyAnonymized: 3,
-      emailClaims: 1,
+      emailClaims: 2,
       idempotencyRecords: 1,
       workflowWaits: 1,
       other: 0,
     });
     expect(plan.puts.map((item) => item.type)).toEqual(['email_sent', 'engagement', 'stage_changed']);
+    // An email keeps whom it went to and its template, not SES's MessageId.
+    expect(plan.puts[0]!.data).toEqual({ recipient: 'prospect', template: 'prospect-check-in' });
+    expect(plan.deletes).toContainEqual(keys.emailClaim(lead.leadId, 'def'));
     // Same keys and byDay position: the aggregator folds each exactly once, as before.
     for (const put of plan.puts) {
       const original = partition.find((item) => item.sk === put.sk)!;

@@ -1,11 +1,9 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { suppressionHash } from '../../../core/erasure';
 import { planCapture } from '../../../core/capture';
 import { defaultScoringRules } from '../../../core/scoring';
 import { validateSubmission } from '../../../core/submission';
@@ -141,66 +139,30 @@ describe('move-lead-stage', () => {
   });
 });
 
+// Claim -> send -> confirm, crashes and retries: test/unit/functions/lead-email.test.ts.
 describe('send-retention-email', () => {
-  it('claims the email with its history entry, then sends the SES template with the configuration set', async () => {
+  it('claims the email, sends the SES template with the configuration set, then confirms it with its history entry', async () => {
     leadIs(won);
+    dynamo.on(UpdateCommand).resolves({ Attributes: { attempts: 1 } });
     dynamo.on(TransactWriteCommand).resolves({});
     ses.on(SendEmailCommand).resolves({ MessageId: 'm-1' });
 
     expect(await sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' }, lambdaContext())).toEqual({ sent: true });
 
-    const [claim, entry] = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(claim!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
-    expect(entry!.Put!.Item).toMatchObject({ type: 'email_sent', data: { template: 'thank-you', recipient: 'prospect' } });
+    const claim = dynamo.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(claim.ConditionExpression).toBe('attribute_not_exists(pk) OR #state = :claimed');
+    expect(claim.ExpressionAttributeValues).toMatchObject({ ':claimed': 'claimed' });
     expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input).toMatchObject({
       FromEmailAddress: 'sales@example.com',
       Destination: { ToAddresses: ['ada@example.com'] },
       ConfigurationSetName: 'leadflow',
       Content: { Template: { TemplateName: 'LeadflowThankYou' } },
     });
-  });
-
-  it('sends nothing to a suppressed address and records the email as suppressed instead, keeping the claim', async () => {
-    leadIs(won);
-    dynamo.on(GetCommand, { Key: { pk: `SUPPRESSED#${suppressionHash('ada@example.com', SALT)}`, sk: 'SUPPRESSED' } }).resolves({
-      Item: { reason: 'erased', at: '2026-03-10T00:00:00.000Z' },
+    const [confirm, entry] = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(confirm!.Update!.ExpressionAttributeValues).toMatchObject({ ':settled': 'sent', ':messageId': 'm-1' });
+    expect(entry!.Put!.Item).toMatchObject({
+      type: 'email_sent',
+      data: { template: 'thank-you', recipient: 'prospect', messageId: 'm-1' },
     });
-    dynamo.on(TransactWriteCommand).resolves({});
-
-    expect(await sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' }, lambdaContext())).toEqual({ sent: false });
-
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
-    const [claim, swap] = dynamo.commandCalls(TransactWriteCommand).map((call) => call.args[0].input.TransactItems!);
-    expect(claim!.map((item) => Object.keys(item)[0])).toEqual(['Put', 'Put']);
-    // The email_sent entry of the claim is replaced by an email_suppressed one; the claim itself stays.
-    expect(swap!.map((item) => Object.keys(item)[0])).toEqual(['Delete', 'Put']);
-    expect(swap![0]!.Delete!.Key).toEqual({ pk: claim![1]!.Put!.Item!.pk, sk: claim![1]!.Put!.Item!.sk });
-    expect(swap![1]!.Put!.Item).toMatchObject({ type: 'email_suppressed', data: { template: 'thank-you', recipient: 'prospect' } });
-  });
-
-  it('sends nothing when a retried step finds the email already claimed', async () => {
-    leadIs(won);
-    dynamo.on(TransactWriteCommand).rejects(
-      new TransactionCanceledException({
-        message: 'x',
-        $metadata: {},
-        CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-      }),
-    );
-    expect(await sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' }, lambdaContext())).toEqual({ sent: false });
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
-  });
-
-  it('releases the claim and fails with EmailSendFailedError when SES rejects, so the retry sends it', async () => {
-    leadIs(won);
-    dynamo.on(TransactWriteCommand).resolves({});
-    ses.on(SendEmailCommand).rejects(new Error('Throttling ada@example.com'));
-    const failure = sendRetentionEmail({ leadId: captured.leadId, email: 'thank-you' }, lambdaContext());
-    await expect(failure).rejects.toMatchObject({ name: 'EmailSendFailedError' });
-    await expect(failure).rejects.not.toThrow(/ada@example.com/);
-    const writes = dynamo.commandCalls(TransactWriteCommand);
-    expect(writes).toHaveLength(2);
-    expect(writes[1]!.args[0].input.TransactItems!.map((item) => Object.keys(item)[0])).toEqual(['Delete', 'Delete']);
-    expect(dynamo.commandCalls(PutCommand)).toHaveLength(0);
   });
 });
