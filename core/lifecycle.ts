@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { detailsFromIssues, ValidationError } from './errors';
 import { durationSeconds } from './duration';
 import type { Stage } from './stages';
 import type { ObjectionType } from './stage-machine';
@@ -15,7 +16,9 @@ const person = z.object({ name: z.string().min(1), email: z.email() });
 
 /**
  * Everything about timing and guidance is configuration: who owns leads, when follow-ups fire,
- * what a rep is told at each stage. Supplied to the functions as JSON (CDK context `lifecycle`).
+ * what a rep is told at each stage. The deployment's (CDK context `lifecycle`) is checked at synth
+ * and bundled into the functions that read it; an edited one (`PUT /v1/lifecycle-config`) is stored
+ * in the table and takes its place.
  */
 export const lifecycleConfigSchema = z
   .object({
@@ -61,6 +64,34 @@ export const lifecycleConfigSchema = z
     ordered(config.retention.surveyAfter, config.retention.upsellAfter, ['retention', 'upsellAfter']);
   });
 export type LifecycleConfig = z.infer<typeof lifecycleConfigSchema>;
+
+/** A lifecycle configuration document checked with the schema; a bad one is a ValidationError naming each bad field. */
+export function parseLifecycleConfig(doc: unknown): LifecycleConfig {
+  const result = lifecycleConfigSchema.safeParse(doc);
+  if (result.success) return result.data;
+  throw new ValidationError('the lifecycle configuration is invalid', detailsFromIssues(result.error.issues), { cause: result.error });
+}
+
+/**
+ * The configuration in effect, where it comes from, and which edit made it: `version` counts the
+ * edits (0 before the first), so a client names the version it read when it writes (`If-Match`).
+ */
+export const lifecycleConfigViewSchema = z.object({
+  source: z.enum(['deployed', 'stored']).meta({
+    description: '`stored`: edited through this API; `deployed`: the CDK context `lifecycle` of the deployment (nothing stored).',
+  }),
+  version: z.number().int().min(0).meta({ description: 'The number of edits so far; send it back as `If-Match` to change it.' }),
+  updatedAt: z.string().optional().meta({ description: 'When the last edit (a PUT or a DELETE) was made.' }),
+  updatedBy: z.string().optional().meta({ description: 'Who made it (`api-key:<name>`).' }),
+  problem: z
+    .string()
+    .optional()
+    .meta({
+      description: 'Set when the stored document fails the schema (it was edited in the table): why the deployed one is in effect.',
+    }),
+  config: lifecycleConfigSchema,
+});
+export type LifecycleConfigView = z.infer<typeof lifecycleConfigViewSchema>;
 
 /** Guidance from the sales process, handed to the rep at the moment it helps. */
 export const defaultPlaybooks: Record<string, string[]> = {

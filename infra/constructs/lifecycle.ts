@@ -11,6 +11,7 @@ import type { LifecycleConfig } from '../../core/lifecycle';
 import { leadLifecycleDefinition } from '../../workflows/lead-lifecycle';
 import { LeadflowFunction } from './api-function';
 import type { Email } from './email';
+import { lifecycleConfigDefine, readsLifecycleConfig } from './lifecycle-config';
 import type { LeadflowHttpApi } from './http-api';
 import type { Secrets } from './secrets';
 import type { Storage, TableGrant } from './storage';
@@ -34,16 +35,19 @@ export class Lifecycle extends Construct {
 
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
-    const config = JSON.stringify(props.config);
+    // The deployed configuration rides in the code of the functions that read it (the environment
+    // holds 4 KB); an edited one is read from the table (functions/shared/lifecycle-config.ts).
+    const define = lifecycleConfigDefine(props.config);
     const workflowStep = (
       id: string,
       entry: string,
       description: string,
       grants: readonly TableGrant[],
-      options: { sends?: boolean } = {},
+      options: { sends?: boolean; readsConfig?: boolean } = {},
     ) => {
-      const step = new LeadflowFunction(this, id, { entry, description, environment: { LIFECYCLE_CONFIG: config } });
-      props.storage.grant(step.fn, grants);
+      const readsConfig = options.readsConfig ?? true;
+      const step = new LeadflowFunction(this, id, { entry, description, ...(readsConfig && { define }) });
+      props.storage.grant(step.fn, readsConfig ? [...grants, readsLifecycleConfig] : grants);
       if (options.sends) {
         props.email.bindSender(step.fn);
         this.senders.push(step.fn);
@@ -71,9 +75,13 @@ export class Lifecycle extends Construct {
         sends: true,
       }),
       renurtureLead: workflowStep('RenurtureLead', 'renurture-lead', 'Returns a lost lead to nurturing', changesLead),
-      recordFailure: workflowStep('RecordFailure', 'record-workflow-failure', "Records a failed workflow step on the lead's history", [
-        { actions: ['PutItem'], partitions: ['lead'] },
-      ]),
+      recordFailure: workflowStep(
+        'RecordFailure',
+        'record-workflow-failure',
+        "Records a failed workflow step on the lead's history",
+        [{ actions: ['PutItem'], partitions: ['lead'] }],
+        { readsConfig: false },
+      ),
     };
 
     const logs = new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
@@ -162,17 +170,32 @@ export class Lifecycle extends Construct {
     const moveStage = new LeadflowFunction(this, 'MoveLeadStage', {
       entry: 'move-lead-stage',
       description: "A rep's stage move: checked, recorded, and the waiting workflow resumed",
-      environment: { LIFECYCLE_CONFIG: config },
+      define,
     });
     props.storage.grant(moveStage.fn, [
       { actions: ['GetItem'], partitions: ['idempotency', 'lead'] },
       { actions: ['PutItem'], partitions: ['lead', 'idempotency'] },
+      readsLifecycleConfig,
     ]);
     // It resumes the waiting step; it never fails or heartbeats a task (grantTaskResponse would allow both).
     moveStage.fn.addToRolePolicy(
       new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] }),
     );
     props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/stage', moveStage.fn);
+
+    const manageConfig = new LeadflowFunction(this, 'ManageLifecycleConfig', {
+      entry: 'manage-lifecycle-config',
+      description: 'Reads and edits the lifecycle configuration (owners, delays, playbooks) without a deploy',
+      define,
+    });
+    // The current item and a change record per edit, put in one transaction (a DELETE is a Put too:
+    // the item stays, without a document, so that versions only grow).
+    props.storage.grant(manageConfig.fn, [
+      { actions: ['GetItem'], partitions: ['config'] },
+      { actions: ['PutItem'], partitions: ['config'] },
+    ]);
+    for (const method of [HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE])
+      props.api.route(method, '/v1/lifecycle-config', manageConfig.fn);
   }
 
   /**

@@ -63,6 +63,7 @@ const expectedActions: Record<string, string[]> = {
     'states:StartExecution',
   ],
   'Lifecycle/MoveLeadStage': ['dynamodb:GetItem', 'dynamodb:PutItem', 'states:SendTaskSuccess'],
+  'Lifecycle/ManageLifecycleConfig': ['dynamodb:GetItem', 'dynamodb:PutItem'],
   'Privacy/ExportLead': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue'],
   'Privacy/EraseLead': [
     'dynamodb:DeleteItem',
@@ -102,14 +103,17 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
   'Scoring/ManageScoringRules': { GetItem: ['RULES'], PutItem: ['RULES'] },
   'Scoring/RescorePage': { 'Query@byStage': ['STAGE#*'], GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['JOB#*'] },
   'Scoring/RescoreJobs': { GetItem: ['JOB#*', 'RULES'], PutItem: ['JOB#*'] },
-  'Lifecycle/RouteLead': { GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['COUNTER#owners'] },
-  'Lifecycle/AwaitRepMove': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
-  'Lifecycle/SendFollowUp': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
-  'Lifecycle/SendRetentionEmail': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
-  'Lifecycle/RenurtureLead': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
+  // The functions that call loadLifecycleConfig() read the edited configuration's item (CONFIG#*); test/infra/lifecycle-config.test.ts
+  // checks that these are exactly the functions with the deployed configuration in their code.
+  'Lifecycle/RouteLead': { GetItem: ['CONFIG#*', 'LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['COUNTER#owners'] },
+  'Lifecycle/AwaitRepMove': { GetItem: ['CONFIG#*', 'LEAD#*'], PutItem: ['LEAD#*'] },
+  'Lifecycle/SendFollowUp': { GetItem: ['CONFIG#*', 'LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
+  'Lifecycle/SendRetentionEmail': { GetItem: ['CONFIG#*', 'LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
+  'Lifecycle/RenurtureLead': { GetItem: ['CONFIG#*', 'LEAD#*'], PutItem: ['LEAD#*'] },
   'Lifecycle/RecordFailure': { PutItem: ['LEAD#*'] },
   'Lifecycle/ProcessLeadChanges': { GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['SUBMISSION#*'] },
-  'Lifecycle/MoveLeadStage': { GetItem: ['IDEMPOTENCY#*', 'LEAD#*'], PutItem: ['IDEMPOTENCY#*', 'LEAD#*'] },
+  'Lifecycle/MoveLeadStage': { GetItem: ['CONFIG#*', 'IDEMPOTENCY#*', 'LEAD#*'], PutItem: ['IDEMPOTENCY#*', 'LEAD#*'] },
+  'Lifecycle/ManageLifecycleConfig': { GetItem: ['CONFIG#*'], PutItem: ['CONFIG#*'] },
   'Privacy/ExportLead': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], Query: ['LEAD#*'], PutItem: ['AUDIT#*'] },
   'Privacy/EraseLead': {
     GetItem: ['LEAD#*', 'METRICS'],
