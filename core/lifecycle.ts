@@ -4,13 +4,15 @@ import { durationSeconds } from './duration';
 import type { Stage } from './stages';
 import type { ObjectionType } from './stage-machine';
 
-const duration = z.string().refine((value) => {
+function isDuration(value: string): boolean {
   try {
     return durationSeconds(value) > 0;
   } catch {
     return false;
   }
-}, 'must be a positive ISO-8601 duration such as P1D');
+}
+
+const duration = z.string().refine(isDuration, 'must be a positive ISO-8601 duration such as P1D');
 
 const person = z.object({ name: z.string().min(1), email: z.email() });
 
@@ -55,6 +57,8 @@ export const lifecycleConfigSchema = z
   .superRefine((config, context) => {
     // Waits are the gaps between these, so each must come after the one before.
     const ordered = (earlier: string, later: string, path: string[]) => {
+      // A malformed duration is already an issue of its own field (zod runs this refinement anyway).
+      if (!isDuration(earlier) || !isDuration(later)) return;
       if (durationSeconds(later) <= durationSeconds(earlier)) {
         context.addIssue({ code: 'custom', path, message: `must be longer than ${earlier}` });
       }
@@ -83,12 +87,9 @@ export const lifecycleConfigViewSchema = z.object({
   version: z.number().int().min(0).meta({ description: 'The number of edits so far; send it back as `If-Match` to change it.' }),
   updatedAt: z.string().optional().meta({ description: 'When the last edit (a PUT or a DELETE) was made.' }),
   updatedBy: z.string().optional().meta({ description: 'Who made it (`api-key:<name>`).' }),
-  problem: z
-    .string()
-    .optional()
-    .meta({
-      description: 'Set when the stored document fails the schema (it was edited in the table): why the deployed one is in effect.',
-    }),
+  problem: z.string().optional().meta({
+    description: 'Set when the stored document fails the schema (it was edited in the table): why the deployed one is in effect.',
+  }),
   config: lifecycleConfigSchema,
 });
 export type LifecycleConfigView = z.infer<typeof lifecycleConfigViewSchema>;

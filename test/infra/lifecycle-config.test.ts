@@ -80,8 +80,7 @@ describe('a 10-owner lifecycle configuration', () => {
 
   it("synthesizes with every function's environment under Lambda's 4 KB, and none carries the configuration", () => {
     const environments = Object.entries(large.template.findResources('AWS::Lambda::Function')).map(([id, fn]) => {
-      const variables = ((fn.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables ??
-        {}) as Record<string, unknown>;
+      const variables = (fn.Properties as { Environment?: { Variables?: Record<string, unknown> } }).Environment?.Variables ?? {};
       // Lambda counts the variables' names and values; a token's value is resolved at deploy (an ARN, a name).
       const bytes = Object.entries(variables).reduce(
         (sum, [name, value]) =>
