@@ -21,7 +21,9 @@ export function deployedLifecycleConfig(): LifecycleConfig {
   if (!deployed) {
     const bundled = typeof LEADFLOW_DEPLOYED_LIFECYCLE_CONFIG === 'string' ? LEADFLOW_DEPLOYED_LIFECYCLE_CONFIG : undefined;
     if (bundled === undefined) {
-      throw new Error('this function was built without the deployed lifecycle configuration (see lifecycleConfigBundling in infra)');
+      throw new Error(
+        'this function was built without the deployed lifecycle configuration (lifecycleConfigDefine in infra/constructs/lifecycle-config.ts)',
+      );
     }
     deployed = lifecycleConfigSchema.parse(JSON.parse(Buffer.from(bundled, 'base64').toString('utf8')));
   }
