@@ -28,6 +28,13 @@ export const idempotencyHeaderSchema = z.object({
   }),
 });
 
+export const ifMatchHeaderSchema = z.object({
+  'If-Match': z.string().meta({
+    description: 'The `etag` answered by `GET /v1/lifecycle-config` (a quoted version, `"3"`): the edit applies only to that version.',
+    examples: ['"3"'],
+  }),
+});
+
 export const captureHeadersSchema = idempotencyHeaderSchema.extend({
   [SIGNATURE_HEADER]: z
     .string()

@@ -11,6 +11,7 @@ import {
 } from '../core/api-key';
 import { leadSchema } from '../core/lead';
 import { leadExportSchema } from '../core/lead-export';
+import { lifecycleConfigSchema, lifecycleConfigViewSchema } from '../core/lifecycle';
 import { metricsQuerySchema, metricsReportSchema } from '../core/metrics/report-schema';
 import { scoringRulesSchema } from '../core/scoring';
 import { stageMoveSchema } from '../core/stage-machine';
@@ -24,6 +25,7 @@ import {
   formRequestSchema,
   historyQuerySchema,
   idempotencyHeaderSchema,
+  ifMatchHeaderSchema,
   leadPathSchema,
   leadsQuerySchema,
   rescoreJobPathSchema,
@@ -59,7 +61,7 @@ export const apiTags = [
   { name: 'Scoring', description: 'Engagement events, the scoring rules and rescoring every lead.' },
   { name: 'Metrics', description: 'Funnel KPIs from the daily aggregates.' },
   { name: 'Privacy', description: "A person's data: export everything held about them, or erase them (GDPR)." },
-  { name: 'Administration', description: 'Landing-page forms and API keys.' },
+  { name: 'Administration', description: 'Landing-page forms, API keys and the lifecycle configuration.' },
   { name: 'Service', description: 'Liveness and this description of the API.' },
 ] as const;
 export type ApiTag = (typeof apiTags)[number]['name'];
@@ -116,6 +118,15 @@ const keyErrors = {
 };
 
 const keyPathSchema = z.object({ keyId: keyIdSchema });
+const lifecycleConfigAnswer = answer(
+  'The configuration in effect, its source and version.',
+  lifecycleConfigViewSchema,
+  z.object({ etag: z.string().meta({ description: 'The version, quoted: send it back as `If-Match` to edit.' }) }),
+);
+const lifecycleConfigPreconditions = {
+  412: error('Another edit came first (`lifecycle_config_changed`): read the configuration again and reapply the change.'),
+  428: error('`If-Match` is missing (`precondition_required`): an edit must name the version it replaces.'),
+};
 const noSuchKey = error('There is no such API key (`not_found`).');
 
 /** What every route with a JSON body may answer about the body itself. */
@@ -490,6 +501,55 @@ export const apiRoutes: readonly ApiRoute[] = [
       404: noSuchKey,
       409: error('The key is revoked or expired, or changed meanwhile (`api_key_inactive`, `api_key_changed`).'),
       ...jsonBodyErrors,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/lifecycle-config',
+    operationId: 'getLifecycleConfig',
+    summary: 'Read the lifecycle configuration',
+    description:
+      'The owners, manager, follow-up and retention delays and playbooks in effect: the stored configuration (`source: stored`) ' +
+      "or, while none is stored, the deployment's CDK context `lifecycle` (`source: deployed`).",
+    tag: 'Administration',
+    access: 'admin',
+    responses: { 200: lifecycleConfigAnswer, ...keyErrors },
+  },
+  {
+    method: 'put',
+    path: '/v1/lifecycle-config',
+    operationId: 'putLifecycleConfig',
+    summary: 'Replace the lifecycle configuration',
+    description:
+      'Stores the whole document (checked with the same schema as the deployment); every workflow function uses it within ' +
+      '30 s, without a deploy. Each edit is kept as a change record (who, when, the document).',
+    tag: 'Administration',
+    access: 'admin',
+    params: { header: ifMatchHeaderSchema },
+    body: jsonBody(lifecycleConfigSchema, 'At most 350 KB.'),
+    responses: {
+      200: lifecycleConfigAnswer,
+      400: error('An invalid document or `If-Match` (`validation_failed`); `details` name each bad field.'),
+      ...keyErrors,
+      ...lifecycleConfigPreconditions,
+      ...jsonBodyErrors,
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/lifecycle-config',
+    operationId: 'deleteLifecycleConfig',
+    summary: "Go back to the deployment's lifecycle configuration",
+    description:
+      "Drops the stored document: the deployment's CDK context `lifecycle` is in effect again within 30 s. Recorded as a change.",
+    tag: 'Administration',
+    access: 'admin',
+    params: { header: ifMatchHeaderSchema },
+    responses: {
+      200: lifecycleConfigAnswer,
+      400: error('A malformed `If-Match` (`validation_failed`).'),
+      ...keyErrors,
+      ...lifecycleConfigPreconditions,
     },
   },
   {

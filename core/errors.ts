@@ -14,6 +14,8 @@ export type ErrorKind =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'precondition_failed'
+  | 'precondition_required'
   | 'too_large'
   | 'unsupported_format'
   | 'unprocessable'
@@ -83,6 +85,27 @@ export class ConflictError extends DomainError {
     super(message, details, options);
     this.name = 'ConflictError';
     this.code = code;
+  }
+}
+
+/** The client's copy is stale: the resource changed since it read the version it names (`If-Match`). */
+export class PreconditionFailedError extends DomainError {
+  readonly kind = 'precondition_failed';
+  readonly code: string;
+  constructor(code: string, message: string, details: ErrorDetail[] = [], options?: ErrorOptions) {
+    super(message, details, options);
+    this.name = 'PreconditionFailedError';
+    this.code = code;
+  }
+}
+
+/** A write that must name the version it replaces (`If-Match`) came without one: a blind overwrite could lose an edit. */
+export class PreconditionRequiredError extends DomainError {
+  readonly kind = 'precondition_required';
+  readonly code = 'precondition_required';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, [], options);
+    this.name = 'PreconditionRequiredError';
   }
 }
 

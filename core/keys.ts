@@ -26,6 +26,8 @@
  * | client rate count | RATE#<formId>#<window>#<client hash> | CLIENT           |                                      |                                      |
  * | scoring rules   | RULES                       | VERSION#<version> / ACTIVE  |                                      |                                      |
  * | rescore job     | JOB#<jobId>                 | JOB                         |                                      |                                      |
+ * | lifecycle config| CONFIG#lifecycle            | CURRENT                     |                                      |                                      |
+ * | config change   | CONFIG#lifecycle            | CHANGE#<version, 10 digits> |                                      |                                      |
  *
  * History entries double as the event stream: gsi2 projects them into day partitions of when they
  * were written (not of their `at`, so an entry written late still lands past the metrics
@@ -36,6 +38,10 @@
  * item holds the hash, so revocation and rotation can reach the other item; neither answer shows it.
  * Metrics aggregates extend this layout in core/metrics/keys.ts. Idempotency records expire through
  * the table's TTL attribute `expiresAt` (epoch seconds).
+ *
+ * Settings edited through the admin API (today the lifecycle configuration) live in a `CONFIG#<setting>`
+ * partition: the setting's current item, whose `version` numbers its edits, and one change item per
+ * edit (who, when, the document), written with it in one transaction.
  *
  * Everything about one person lives in their lead's partition, so an export or an erasure is one
  * Query: the idempotency records a lead write created are keyed by the client's key, so each gets
@@ -118,6 +124,10 @@ export const keys = {
   suppression: (addressHash: string): ItemKey => ({ pk: `SUPPRESSED#${addressHash}`, sk: 'SUPPRESSED' }),
   /** One audit record (an export, an erasure), in a partition per UTC day. */
   audit: (at: string, auditId: string): ItemKey => ({ pk: `AUDIT#${at.slice(0, 10)}`, sk: `${at}#${auditId}` }),
+  /** The lifecycle configuration edited through the admin API (owners, delays, playbooks); absent until the first edit. */
+  lifecycleConfig: (): ItemKey => ({ pk: 'CONFIG#lifecycle', sk: 'CURRENT' }),
+  /** One edit of the lifecycle configuration (its trace), by the version it made; padded so they sort in order. */
+  lifecycleConfigChange: (version: number): ItemKey => ({ pk: 'CONFIG#lifecycle', sk: `CHANGE#${String(version).padStart(10, '0')}` }),
 };
 
 /**
@@ -146,6 +156,8 @@ export const keyPatterns = {
   rate: 'RATE#*',
   rules: 'RULES',
   job: 'JOB#*',
+  /** Settings edited through the admin API and their change records (today: the lifecycle configuration). */
+  config: 'CONFIG#*',
 } as const;
 
 /** The partitions of each index, as `dynamodb:LeadingKeys` patterns (a query names the index's partition key). */

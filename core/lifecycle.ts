@@ -1,21 +1,26 @@
 import * as z from 'zod';
+import { detailsFromIssues, ValidationError } from './errors';
 import { durationSeconds } from './duration';
 import type { Stage } from './stages';
 import type { ObjectionType } from './stage-machine';
 
-const duration = z.string().refine((value) => {
+function isDuration(value: string): boolean {
   try {
     return durationSeconds(value) > 0;
   } catch {
     return false;
   }
-}, 'must be a positive ISO-8601 duration such as P1D');
+}
+
+const duration = z.string().refine(isDuration, 'must be a positive ISO-8601 duration such as P1D');
 
 const person = z.object({ name: z.string().min(1), email: z.email() });
 
 /**
  * Everything about timing and guidance is configuration: who owns leads, when follow-ups fire,
- * what a rep is told at each stage. Supplied to the functions as JSON (CDK context `lifecycle`).
+ * what a rep is told at each stage. The deployment's (CDK context `lifecycle`) is checked at synth
+ * and bundled into the functions that read it; an edited one (`PUT /v1/lifecycle-config`) is stored
+ * in the table and takes its place.
  */
 const lifecycleConfigShape = z.object({
   owners: z.array(person).min(1),
@@ -62,6 +67,8 @@ const lifecycleConfigShape = z.object({
 export const lifecycleConfigSchema = lifecycleConfigShape.superRefine((config, context) => {
   // Waits are the gaps between these, so each must come after the one before.
   const ordered = (earlier: string, later: string, path: string[]) => {
+    // A malformed duration is already an issue of its own field (zod runs this refinement anyway).
+    if (!isDuration(earlier) || !isDuration(later)) return;
     if (durationSeconds(later) <= durationSeconds(earlier)) {
       context.addIssue({ code: 'custom', path, message: `must be longer than ${earlier}` });
     }
@@ -70,12 +77,13 @@ export const lifecycleConfigSchema = lifecycleConfigShape.superRefine((config, c
   ordered(config.retention.checkInAfter, config.retention.surveyAfter, ['retention', 'surveyAfter']);
   ordered(config.retention.surveyAfter, config.retention.upsellAfter, ['retention', 'upsellAfter']);
   ordered(config.followUps.qualifiedEscalateAfter, config.recycleQualifiedAfter, ['recycleQualifiedAfter']);
+  if (!isDuration(config.continueAsNewAfter)) return;
   if (durationSeconds(config.continueAsNewAfter) > MAX_EXECUTION_AGE_SECONDS) {
     context.addIssue({ code: 'custom', path: ['continueAsNewAfter'], message: 'must be at most P360D (executions end after one year)' });
   }
   // A successor starts with the same wait ahead of it: one that can never fit would hand over forever.
   for (const [path, wait] of longestWaits(config)) {
-    if (durationSeconds(wait) >= durationSeconds(config.continueAsNewAfter)) {
+    if (isDuration(wait) && durationSeconds(wait) >= durationSeconds(config.continueAsNewAfter)) {
       context.addIssue({ code: 'custom', path, message: `must be shorter than continueAsNewAfter (${config.continueAsNewAfter})` });
     }
   }
@@ -100,6 +108,31 @@ function longestWaits(config: z.infer<typeof lifecycleConfigShape>): Array<[stri
     [['renurtureAfter'], config.renurtureAfter],
   ];
 }
+
+/** A lifecycle configuration document checked with the schema; a bad one is a ValidationError naming each bad field. */
+export function parseLifecycleConfig(doc: unknown): LifecycleConfig {
+  const result = lifecycleConfigSchema.safeParse(doc);
+  if (result.success) return result.data;
+  throw new ValidationError('the lifecycle configuration is invalid', detailsFromIssues(result.error.issues), { cause: result.error });
+}
+
+/**
+ * The configuration in effect, where it comes from, and which edit made it: `version` counts the
+ * edits (0 before the first), so a client names the version it read when it writes (`If-Match`).
+ */
+export const lifecycleConfigViewSchema = z.object({
+  source: z.enum(['deployed', 'stored']).meta({
+    description: '`stored`: edited through this API; `deployed`: the CDK context `lifecycle` of the deployment (nothing stored).',
+  }),
+  version: z.number().int().min(0).meta({ description: 'The number of edits so far; send it back as `If-Match` to change it.' }),
+  updatedAt: z.string().optional().meta({ description: 'When the last edit (a PUT or a DELETE) was made.' }),
+  updatedBy: z.string().optional().meta({ description: 'Who made it (`api-key:<name>`).' }),
+  problem: z.string().optional().meta({
+    description: 'Set when the stored document fails the schema (it was edited in the table): why the deployed one is in effect.',
+  }),
+  config: lifecycleConfigSchema,
+});
+export type LifecycleConfigView = z.infer<typeof lifecycleConfigViewSchema>;
 
 /** Guidance from the sales process, handed to the rep at the moment it helps. */
 export const defaultPlaybooks: Record<string, string[]> = {

@@ -27,6 +27,8 @@ export interface LeadflowStackProps extends StackProps {
 export class LeadflowStack extends Stack {
   constructor(scope: Construct, id: string, props: LeadflowStackProps) {
     super(scope, id, props);
+    // Checked first: a bad context fails the synth before anything is bundled.
+    const lifecycle: LifecycleConfig = lifecycleConfigSchema.parse(props.lifecycle);
     const storage = new Storage(this, 'Storage', { removalPolicy: props.removalPolicy });
     new CfnOutput(this, 'TableName', { value: storage.table.tableName });
     const secrets = new Secrets(this, 'Secrets', { removalPolicy: props.removalPolicy });
@@ -37,7 +39,6 @@ export class LeadflowStack extends Stack {
     new ApiDocs(this, 'ApiDocs', { api });
     new Scoring(this, 'Scoring', { api, storage });
     const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
-    const lifecycle: LifecycleConfig = lifecycleConfigSchema.parse(props.lifecycle);
     const lifecycleConstruct = new Lifecycle(this, 'Lifecycle', { api, storage, email, secrets, config: lifecycle });
     new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });
     new Metrics(this, 'Metrics', { api, storage });

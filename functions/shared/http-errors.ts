@@ -10,6 +10,8 @@ export const statusOfKind: Record<ErrorKind, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  precondition_failed: 412,
+  precondition_required: 428,
   too_large: 413,
   unsupported_format: 415,
   unprocessable: 422,

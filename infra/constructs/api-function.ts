@@ -21,6 +21,11 @@ export interface LeadflowFunctionProps {
    * no dependencies): for code the function loads only on some requests, keeping cold starts lean.
    */
   shippedPackages?: string[];
+  /**
+   * esbuild `define`: identifiers replaced by values (JSON literals) at bundling, for configuration
+   * that belongs in the code rather than the 4 KB environment. A new value makes a new bundle.
+   */
+  define?: Record<string, string>;
   /** Commands run after esbuild, in the bundle's directory: files the function ships beside its code. */
   afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
@@ -76,6 +81,7 @@ export class LeadflowFunction extends Construct {
         // Some bundled CommonJS dependencies call require(); ESM output needs it defined.
         banner: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);",
         metafile: false,
+        ...(props.define && { define: props.define }),
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

@@ -12,6 +12,7 @@ import type { LifecycleConfig } from '../../core/lifecycle';
 import { leadLifecycleDefinition } from '../../workflows/lead-lifecycle';
 import { LeadflowFunction } from './api-function';
 import type { Email } from './email';
+import { lifecycleConfigDefine, readsLifecycleConfig } from './lifecycle-config';
 import type { LeadflowHttpApi } from './http-api';
 import type { Secrets } from './secrets';
 import type { Storage, TableGrant } from './storage';
@@ -35,16 +36,19 @@ export class Lifecycle extends Construct {
 
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
-    const config = JSON.stringify(props.config);
+    // The deployed configuration rides in the code of the functions that read it (the environment
+    // holds 4 KB); an edited one is read from the table (functions/shared/lifecycle-config.ts).
+    const define = lifecycleConfigDefine(props.config);
     const workflowStep = (
       id: string,
       entry: string,
       description: string,
       grants: readonly TableGrant[],
-      options: { sends?: boolean } = {},
+      options: { sends?: boolean; readsConfig?: boolean } = {},
     ) => {
-      const step = new LeadflowFunction(this, id, { entry, description, environment: { LIFECYCLE_CONFIG: config } });
-      props.storage.grant(step.fn, grants);
+      const readsConfig = options.readsConfig ?? true;
+      const step = new LeadflowFunction(this, id, { entry, description, ...(readsConfig && { define }) });
+      props.storage.grant(step.fn, readsConfig ? [...grants, readsLifecycleConfig] : grants);
       if (options.sends) {
         props.email.bindSender(step.fn);
         this.senders.push(step.fn);
@@ -80,12 +84,14 @@ export class Lifecycle extends Construct {
         'record-workflow-failure',
         "Parks a workflow whose step failed beyond its retries: on the lead's history, flagged on the lead, waiting for an operator",
         changesLead,
+        { readsConfig: false },
       ),
       continueLifecycle: workflowStep(
         'ContinueLifecycle',
         'continue-lifecycle',
         "Hands a lead's workflow to a successor execution before Standard's one-year limit",
         [{ actions: ['PutItem'], partitions: ['lead'] }],
+        { readsConfig: false },
       ),
     };
 
@@ -129,12 +135,14 @@ export class Lifecycle extends Construct {
     const retryWorkflow = new LeadflowFunction(this, 'RetryLeadWorkflow', {
       entry: 'retry-lead-workflow',
       description: "An operator's retry of a lead's workflow: resumes a parked execution or restarts an ended one",
-      environment: { LIFECYCLE_CONFIG: config, STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+      environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+      define,
     });
     // The lead (its attention flag and history) and its workflow record.
     props.storage.grant(retryWorkflow.fn, [
       { actions: ['GetItem'], partitions: ['lead'] },
       { actions: ['PutItem'], partitions: ['lead'] },
+      readsLifecycleConfig,
     ]);
     this.stateMachine.grantStartExecution(retryWorkflow.fn);
     retryWorkflow.fn.addToRolePolicy(
@@ -198,17 +206,32 @@ export class Lifecycle extends Construct {
     const moveStage = new LeadflowFunction(this, 'MoveLeadStage', {
       entry: 'move-lead-stage',
       description: "A rep's stage move: checked, recorded, and the waiting workflow resumed",
-      environment: { LIFECYCLE_CONFIG: config },
+      define,
     });
     props.storage.grant(moveStage.fn, [
       { actions: ['GetItem'], partitions: ['idempotency', 'lead'] },
       { actions: ['PutItem'], partitions: ['lead', 'idempotency'] },
+      readsLifecycleConfig,
     ]);
     // It resumes the waiting step; it never fails or heartbeats a task (grantTaskResponse would allow both).
     moveStage.fn.addToRolePolicy(
       new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] }),
     );
     props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/stage', moveStage.fn);
+
+    const manageConfig = new LeadflowFunction(this, 'ManageLifecycleConfig', {
+      entry: 'manage-lifecycle-config',
+      description: 'Reads and edits the lifecycle configuration (owners, delays, playbooks) without a deploy',
+      define,
+    });
+    // The current item and a change record per edit, put in one transaction (a DELETE is a Put too:
+    // the item stays, without a document, so that versions only grow).
+    props.storage.grant(manageConfig.fn, [
+      { actions: ['GetItem'], partitions: ['config'] },
+      { actions: ['PutItem'], partitions: ['config'] },
+    ]);
+    for (const method of [HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE])
+      props.api.route(method, '/v1/lifecycle-config', manageConfig.fn);
   }
 
   /**

@@ -94,9 +94,29 @@ const probes: Record<string, () => Promise<Response>> = {
   listApiKeys: () => admin('GET', '/v1/api-keys'),
   revokeApiKey: async () => admin('DELETE', `/v1/api-keys/${await throwawayKeyId()}`),
   rotateApiKey: async () => admin('POST', `/v1/api-keys/${await throwawayKeyId()}/rotate`, { overlapSeconds: 0 }),
+  getLifecycleConfig: () => admin('GET', '/v1/lifecycle-config'),
+  // A version that was never made: a 412, and the configuration the other files run with stays as it is.
+  putLifecycleConfig: () =>
+    lifecycleConfigEdit('PUT', {
+      owners: [{ name: 'Probe', email: 'probe@example.com' }],
+      manager: { name: 'Probe', email: 'probe@example.com' },
+    }),
+  deleteLifecycleConfig: () => lifecycleConfigEdit('DELETE'),
   getHealth: () => fetch(`${apiUrl()}/health`),
   getOpenApiDocument: () => fetch(`${apiUrl()}/openapi.json`),
 };
+
+function lifecycleConfigEdit(method: 'PUT' | 'DELETE', body?: unknown): Promise<Response> {
+  return fetch(`${apiUrl()}/v1/lifecycle-config`, {
+    method,
+    headers: {
+      authorization: `Bearer ${adminKey()}`,
+      'if-match': '"999999"',
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
 
 /** A key issued only to be revoked or rotated by a probe. */
 async function throwawayKeyId(): Promise<string> {

@@ -31,6 +31,8 @@ const examples: Array<[keyof typeof patterns, string]> = [
   ['rules', keys.rulesVersion('v1').pk],
   ['rules', keys.activeRules().pk],
   ['job', keys.job('rescore-1').pk],
+  ['config', keys.lifecycleConfig().pk],
+  ['config', keys.lifecycleConfigChange(3).pk],
   ['metricsWatermark', metricKeys.watermark().pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'total', value: 'all' }).pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'source', value: 'ads' }).pk],
@@ -73,6 +75,8 @@ describe('key patterns (the partitions grants name)', () => {
         'idempotencyRef',
         'suppression',
         'audit',
+        'lifecycleConfig',
+        'lifecycleConfigChange',
       ].sort(),
     );
     expect(Object.keys(metricKeys).sort()).toEqual(['dailyAggregate', 'dailyAggregateRange', 'eventDayShard', 'watermark']);

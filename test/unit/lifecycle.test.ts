@@ -211,6 +211,12 @@ describe('planStep', () => {
     expect(result.error!.issues[0]!.path).toEqual(['retention', 'surveyAfter']);
   });
 
+  it('names a malformed delay as an issue of its own field (the ordering check does not throw on it)', () => {
+    const result = lifecycleConfigSchema.safeParse({ ...config, followUps: { ...config.followUps, qualifiedRemindAfter: 'soon' } });
+    expect(result.success).toBe(false);
+    expect(result.error!.issues.map((issue) => issue.path.join('.'))).toEqual(['followUps.qualifiedRemindAfter']);
+  });
+
   it('takes every delay from configuration', () => {
     const fast = lifecycleConfigSchema.parse({ ...config, followUps: { ...config.followUps, qualifiedRemindAfter: 'PT2H' } });
     expect(planStep('qualified', 0, fast).timeoutSeconds).toBe(7200);

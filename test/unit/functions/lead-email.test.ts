@@ -30,7 +30,8 @@ let sendRetentionEmail: typeof import('../../../functions/send-retention-email')
 let sendFollowUp: typeof import('../../../functions/send-follow-up').handler;
 
 beforeAll(async () => {
-  vi.stubEnv('LIFECYCLE_CONFIG', JSON.stringify(lifecycle));
+  // What the bundler puts in the code (infra/constructs/lifecycle-config.ts); the table holds no edited one.
+  vi.stubGlobal('LEADFLOW_DEPLOYED_LIFECYCLE_CONFIG', Buffer.from(JSON.stringify(lifecycle)).toString('base64'));
   vi.stubEnv('SENDER_EMAIL', 'sales@example.com');
   vi.stubEnv('CONFIGURATION_SET_NAME', 'leadflow');
   vi.stubEnv(
@@ -268,7 +269,7 @@ describe('send-follow-up', () => {
     table.put({ ...leadKey, ...presenting });
     const step = planStep('presentation', 0, lifecycleConfigSchema.parse(lifecycle));
     expect(step.onTimeout).toEqual(['check-in-prospect', 'remind-owner']);
-    const followUp = () => sendFollowUp({ leadId: captured.leadId, step }, lambdaContext());
+    const followUp = () => sendFollowUp({ leadId: captured.leadId, executionStartedAt: new Date().toISOString(), step }, lambdaContext());
     table.interrupt('GetCommand', hang, (input) => (input.Key as { pk: string }).pk.startsWith('SUPPRESSED#'));
     await crashWhen(followUp, () => claims().length === 1);
     expect(sends()).toEqual([]);
@@ -286,9 +287,11 @@ describe('send-follow-up', () => {
     table.put({ ...leadKey, ...presenting });
     const step = planStep('presentation', 0, lifecycleConfigSchema.parse(lifecycle));
     ses.on(SendEmailCommand).rejectsOnce(new MessageRejected({ message: 'rejected', $metadata: {} }));
-    await expect(sendFollowUp({ leadId: captured.leadId, step }, lambdaContext())).rejects.toMatchObject({ name: 'EmailSendFailedError' });
+    await expect(
+      sendFollowUp({ leadId: captured.leadId, executionStartedAt: new Date().toISOString(), step }, lambdaContext()),
+    ).rejects.toMatchObject({ name: 'EmailSendFailedError' });
     ses.on(SendEmailCommand).resolves({ MessageId: 'm-ok' });
-    await sendFollowUp({ leadId: captured.leadId, step }, lambdaContext());
+    await sendFollowUp({ leadId: captured.leadId, executionStartedAt: new Date().toISOString(), step }, lambdaContext());
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(3);
     expect(history('email_sent')).toHaveLength(2);
   });

@@ -19,9 +19,12 @@ let moveLeadStage: typeof import('../../../functions/move-lead-stage').handler;
 let sendRetentionEmail: typeof import('../../../functions/send-retention-email').handler;
 
 beforeAll(async () => {
-  vi.stubEnv(
-    'LIFECYCLE_CONFIG',
-    JSON.stringify({ owners: [{ name: 'Sam', email: 'sam@example.com' }], manager: { name: 'Morgan', email: 'morgan@example.com' } }),
+  // What the bundler puts in the code (infra/constructs/lifecycle-config.ts); the table holds no edited one (GetCommand answers {}).
+  vi.stubGlobal(
+    'LEADFLOW_DEPLOYED_LIFECYCLE_CONFIG',
+    Buffer.from(
+      JSON.stringify({ owners: [{ name: 'Sam', email: 'sam@example.com' }], manager: { name: 'Morgan', email: 'morgan@example.com' } }),
+    ).toString('base64'),
   );
   vi.stubEnv('SENDER_EMAIL', 'sales@example.com');
   vi.stubEnv('CONFIGURATION_SET_NAME', 'leadflow');
