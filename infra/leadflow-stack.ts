@@ -35,9 +35,9 @@ export class LeadflowStack extends Stack {
     new Leads(this, 'Leads', { api, storage, secrets });
     new AdminApi(this, 'Admin', { api, storage, secrets });
     new ApiDocs(this, 'ApiDocs', { api });
-    new Scoring(this, 'Scoring', { api, storage });
-    const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
     const lifecycle: LifecycleConfig = lifecycleConfigSchema.parse(props.lifecycle);
+    new Scoring(this, 'Scoring', { api, storage, lifecycle });
+    const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
     const lifecycleConstruct = new Lifecycle(this, 'Lifecycle', { api, storage, email, secrets, config: lifecycle });
     new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });
     new Metrics(this, 'Metrics', { api, storage });

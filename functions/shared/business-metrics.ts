@@ -21,7 +21,8 @@ export type BusinessMetric =
   | 'EmailsFailed'
   | 'EmailsSuppressed'
   | 'EngagementEvents'
-  | 'LeadsRescored';
+  | 'LeadsRescored'
+  | 'LeadsHandedOff';
 
 export function countMetric(name: BusinessMetric, count = 1): void {
   counts.set(name, (counts.get(name) ?? 0) + count);

@@ -9,11 +9,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { historyEntrySchema, type HistoryEntry } from '../../core/history';
 import { IDEMPOTENCY_TTL_SECONDS, idempotencyRecordSchema, type IdempotencyRecord } from '../../core/idempotency';
-import { NotFoundError } from '../../core/errors';
 import { keys } from '../../core/keys';
 import { leadSchema, type Lead } from '../../core/lead';
 import { countMetric } from './business-metrics';
-import { MAX_CONFLICT_ATTEMPTS, backOffAfterConflict } from './conflicts';
 import { logger } from './observability';
 import { documents, putIfAbsentWith, tableEnv } from './table';
 
@@ -90,12 +88,40 @@ export interface IdempotentWrite {
   now: Date;
 }
 
+/** A lead entering `qualified` moved to it without an owner: the write is refused (see lead-changes.ts). */
+export class OwnerRequiredError extends Error {
+  constructor() {
+    super('a lead moved to qualified needs its owner in the same write');
+    this.name = 'OwnerRequiredError';
+  }
+}
+
+/** The round-robin counter as read (assignments made so far) before the write that takes its next slot. */
+export interface OwnerSlot {
+  assigned: number;
+}
+
+/** How many owner assignments the round-robin counter has handed out (0 before the first). */
+export async function readOwnerCounter(): Promise<number> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.ownerCounter(), ConsistentRead: true, ProjectionExpression: 'assigned' }),
+  );
+  return Number(Item?.assigned ?? 0);
+}
+
 /**
  * Writes a lead (created, or updated from the version it was read at), its history entries and
  * the idempotency record in one transaction: all of it is durable, or none of it is. A lead alone
- * is one conditional put.
+ * is one conditional put. With `ownerSlot` (the lead got its owner from the round-robin counter)
+ * the counter advances in the same transaction, from the value it was read at: a retry whose
+ * write already happened finds the owner set and takes no slot, and two assignments racing for
+ * one slot cannot both commit (the loser retries as on any write conflict).
  */
-export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?: IdempotentWrite): Promise<void> {
+export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?: IdempotentWrite, ownerSlot?: OwnerSlot): Promise<void> {
+  // Every path into qualified gives the lead its owner in the same write (core/handoff.ts).
+  if (!lead.owner && lead.stage === 'qualified' && entries.some((entry) => entry.type === 'stage_changed' && entry.data.to === 'qualified')) {
+    throw new OwnerRequiredError();
+  }
   const items: TransactItem[] = [];
   if (idempotency) {
     const expiresAt = Math.floor(idempotency.now.getTime() / 1000) + (idempotency.ttlSeconds ?? IDEMPOTENCY_TTL_SECONDS);
@@ -119,6 +145,19 @@ export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?
     ConditionExpression: created ? 'attribute_not_exists(pk)' : 'version = :previous',
     ExpressionAttributeValues: created ? undefined : { ':previous': lead.version - 1 },
   };
+  const counterIndex = ownerSlot ? items.length : -1;
+  if (ownerSlot) {
+    const first = ownerSlot.assigned === 0;
+    items.push({
+      Update: {
+        TableName: tableEnv.TABLE_NAME,
+        Key: keys.ownerCounter(),
+        UpdateExpression: 'SET assigned = :next',
+        ConditionExpression: first ? 'attribute_not_exists(assigned)' : 'assigned = :assigned',
+        ExpressionAttributeValues: { ':next': ownerSlot.assigned + 1, ...(!first && { ':assigned': ownerSlot.assigned }) },
+      },
+    });
+  }
   if (items.length === 0 && entries.length === 0) {
     // One item needs no transaction: a conditional put is the cheapest durable write there is.
     try {
@@ -145,6 +184,8 @@ export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code);
     if (idempotency && reasons[0] === 'ConditionalCheckFailed') throw new IdempotencyKeyUsedError({ cause: error });
+    // Another assignment took the slot first: read the counter again and retry.
+    if (counterIndex >= 0 && reasons[counterIndex] === 'ConditionalCheckFailed') throw new WriteConflictError({ cause: error });
     if (reasons.includes('ConditionalCheckFailed')) throw new LeadChangedError({ cause: error });
     if (reasons.includes('TransactionConflict')) throw new WriteConflictError({ cause: error });
     throw error;
@@ -257,32 +298,6 @@ export async function listHistory(
     entries: (result.Items ?? []).map((item) => historyEntrySchema.parse(item)),
     cursor: result.LastEvaluatedKey,
   };
-}
-
-/**
- * Read-modify-write on one lead with optimistic locking: `change` sees the current lead and
- * returns the new lead and its history entries (or nothing to leave it as is); a concurrent
- * change makes it run again on the fresh lead.
- */
-export async function changeLead<T extends { lead: Lead; entries: HistoryEntry[] }>(
-  leadId: string,
-  change: (lead: Lead) => T | undefined,
-  maxAttempts = MAX_CONFLICT_ATTEMPTS,
-): Promise<{ lead: Lead; change?: T }> {
-  for (let attempt = 1; ; attempt++) {
-    const lead = await getLead(leadId, true);
-    if (!lead) throw new NotFoundError('there is no such lead');
-    const result = change(lead);
-    if (!result) return { lead };
-    try {
-      await saveLead(result.lead, result.entries);
-      return { lead: result.lead, change: result };
-    } catch (error) {
-      const retryable = error instanceof LeadChangedError || error instanceof WriteConflictError;
-      if (!retryable || attempt >= maxAttempts) throw error;
-      await backOffAfterConflict(attempt);
-    }
-  }
 }
 
 /**

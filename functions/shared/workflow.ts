@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeExecutionCommand, SFNClient, SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { keys } from '../../core/keys';
 import { executionArnOf, lifecycleExecutionName, type LifecycleStep } from '../../core/lifecycle';
@@ -18,11 +18,13 @@ export async function registerWait(leadId: string, taskToken: string, stage: Sta
   );
 }
 
-export async function getWait(leadId: string): Promise<{ taskToken: string; stage: Stage } | undefined> {
+/** The lead's workflow wait; `kind` absent is a wait for a stage move (an `attention` wait is parked for an operator). */
+export async function getWait(leadId: string): Promise<{ taskToken: string; stage: Stage; kind?: 'stage' | 'attention' } | undefined> {
   const { Item } = await documents.send(
     new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.workflow(leadId), ConsistentRead: true }),
   );
-  return Item ? { taskToken: String(Item.taskToken), stage: Item.stage as Stage } : undefined;
+  if (!Item) return undefined;
+  return { taskToken: String(Item.taskToken), stage: Item.stage as Stage, ...(Item.kind === 'attention' && { kind: 'attention' as const }) };
 }
 
 /**
@@ -38,20 +40,6 @@ export async function resumeWorkflow(taskToken: string, step: LifecycleStep): Pr
     if (name === 'TaskTimedOut' || name === 'InvalidToken' || name === 'TaskDoesNotExist') return false;
     throw error;
   }
-}
-
-/** Round-robin owner assignment: an atomic counter shared by all executions. */
-export async function nextOwnerIndex(): Promise<number> {
-  const { Attributes } = await documents.send(
-    new UpdateCommand({
-      TableName: tableEnv.TABLE_NAME,
-      Key: keys.ownerCounter(),
-      UpdateExpression: 'ADD assigned :one',
-      ExpressionAttributeValues: { ':one': 1 },
-      ReturnValues: 'UPDATED_NEW',
-    }),
-  );
-  return Number(Attributes?.assigned ?? 1) - 1;
 }
 
 /**
