@@ -296,7 +296,9 @@ export const apiRoutes: readonly ApiRoute[] = [
       ...keyErrors,
       404: noSuchLead,
       ...jsonBodyErrors,
-      422: error('`ownerEmail` is not a configured owner (`unknown_owner`), or the Idempotency-Key was already used (`idempotency_key_reused`).'),
+      422: error(
+        '`ownerEmail` is not a configured owner (`unknown_owner`), or the Idempotency-Key was already used (`idempotency_key_reused`).',
+      ),
     },
   },
   {

@@ -53,13 +53,22 @@ export const ownerChangeSchema = z.strictObject({ ownerEmail: z.email() });
  * 400 for a body that names no address, 422 for an address that is no configured owner. A lead
  * already owned by that owner is left as it is (no entry, no email).
  */
-export function reassignOwner(lead: Lead, body: unknown, owners: readonly Owner[], actor: string, now: Date): { lead: Lead; entries: HistoryEntry[] } {
+export function reassignOwner(
+  lead: Lead,
+  body: unknown,
+  owners: readonly Owner[],
+  actor: string,
+  now: Date,
+): { lead: Lead; entries: HistoryEntry[] } {
   const parsed = ownerChangeSchema.safeParse(body);
   if (!parsed.success) throw new ValidationError('the owner change is invalid', detailsFromIssues(parsed.error.issues));
   const wanted = parsed.data.ownerEmail.toLowerCase();
   const owner = owners.find((candidate) => candidate.email.toLowerCase() === wanted);
   if (!owner) {
-    throw new UnprocessableError('unknown_owner', `${parsed.data.ownerEmail} is not one of the configured owners (lifecycle configuration "owners")`);
+    throw new UnprocessableError(
+      'unknown_owner',
+      `${parsed.data.ownerEmail} is not one of the configured owners (lifecycle configuration "owners")`,
+    );
   }
   if (lead.owner?.email.toLowerCase() === wanted) return { lead, entries: [] };
   const at = now.toISOString();

@@ -119,7 +119,11 @@ export async function readOwnerCounter(): Promise<number> {
  */
 export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?: IdempotentWrite, ownerSlot?: OwnerSlot): Promise<void> {
   // Every path into qualified gives the lead its owner in the same write (core/handoff.ts).
-  if (!lead.owner && lead.stage === 'qualified' && entries.some((entry) => entry.type === 'stage_changed' && entry.data.to === 'qualified')) {
+  if (
+    !lead.owner &&
+    lead.stage === 'qualified' &&
+    entries.some((entry) => entry.type === 'stage_changed' && entry.data.to === 'qualified')
+  ) {
     throw new OwnerRequiredError();
   }
   const items: TransactItem[] = [];

@@ -24,7 +24,11 @@ export async function getWait(leadId: string): Promise<{ taskToken: string; stag
     new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.workflow(leadId), ConsistentRead: true }),
   );
   if (!Item) return undefined;
-  return { taskToken: String(Item.taskToken), stage: Item.stage as Stage, ...(Item.kind === 'attention' && { kind: 'attention' as const }) };
+  return {
+    taskToken: String(Item.taskToken),
+    stage: Item.stage as Stage,
+    ...(Item.kind === 'attention' && { kind: 'attention' as const }),
+  };
 }
 
 /**

@@ -28,7 +28,7 @@ const expectedActions: Record<string, string[]> = {
   'Admin/ManageApiKeys': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'Admin/Health': [],
   'ApiDocs/GetOpenApi': [],
-  'Scoring/RecordEngagement': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  'Scoring/RecordEngagement': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'Scoring/ManageScoringRules': ['dynamodb:GetItem', 'dynamodb:PutItem'],
   'Scoring/RescorePage': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'Scoring/RescoreJobs': ['dynamodb:GetItem', 'dynamodb:PutItem', 'states:StartExecution'],
@@ -48,7 +48,7 @@ const expectedActions: Record<string, string[]> = {
     'secretsmanager:GetSecretValue',
     'ses:SendEmail',
   ],
-  'Lifecycle/RenurtureLead': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  'Lifecycle/RenurtureLead': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'Lifecycle/RecordFailure': ['dynamodb:PutItem'],
   'Lifecycle/ProcessLeadChanges': [
     'dynamodb:GetItem',
@@ -62,7 +62,21 @@ const expectedActions: Record<string, string[]> = {
     'states:DescribeExecution',
     'states:StartExecution',
   ],
-  'Lifecycle/MoveLeadStage': ['dynamodb:GetItem', 'dynamodb:PutItem', 'states:SendTaskSuccess'],
+  'Lifecycle/MoveLeadStage': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'Lifecycle/ChangeLeadOwner': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'Lifecycle/FollowLeadChanges': [
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    ...streamRead,
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'secretsmanager:GetSecretValue',
+    'ses:SendEmail',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:SendMessage',
+    'states:SendTaskSuccess',
+  ],
   'Privacy/ExportLead': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue'],
   'Privacy/EraseLead': [
     'dynamodb:DeleteItem',
@@ -98,18 +112,42 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
     UpdateItem: ['APIKEY#*', 'APIKEYS'],
     Query: ['APIKEYS'],
   },
-  'Scoring/RecordEngagement': { GetItem: ['IDEMPOTENCY#*', 'LEAD#*', 'RULES'], PutItem: ['IDEMPOTENCY#*', 'LEAD#*'] },
+  'Scoring/RecordEngagement': {
+    GetItem: ['COUNTER#owners', 'IDEMPOTENCY#*', 'LEAD#*', 'RULES'],
+    PutItem: ['IDEMPOTENCY#*', 'LEAD#*'],
+    UpdateItem: ['COUNTER#owners'],
+  },
   'Scoring/ManageScoringRules': { GetItem: ['RULES'], PutItem: ['RULES'] },
-  'Scoring/RescorePage': { 'Query@byStage': ['STAGE#*'], GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['JOB#*'] },
+  'Scoring/RescorePage': {
+    'Query@byStage': ['STAGE#*'],
+    GetItem: ['COUNTER#owners', 'LEAD#*', 'RULES'],
+    PutItem: ['LEAD#*'],
+    UpdateItem: ['COUNTER#owners', 'JOB#*'],
+  },
   'Scoring/RescoreJobs': { GetItem: ['JOB#*', 'RULES'], PutItem: ['JOB#*'] },
-  'Lifecycle/RouteLead': { GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['COUNTER#owners'] },
+  'Lifecycle/RouteLead': { GetItem: ['COUNTER#owners', 'LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['COUNTER#owners'] },
   'Lifecycle/AwaitRepMove': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
   'Lifecycle/SendFollowUp': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
   'Lifecycle/SendRetentionEmail': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], DeleteItem: ['LEAD#*'] },
-  'Lifecycle/RenurtureLead': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
+  'Lifecycle/RenurtureLead': { GetItem: ['COUNTER#owners', 'LEAD#*'], PutItem: ['LEAD#*'], UpdateItem: ['COUNTER#owners'] },
   'Lifecycle/RecordFailure': { PutItem: ['LEAD#*'] },
   'Lifecycle/ProcessLeadChanges': { GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['SUBMISSION#*'] },
-  'Lifecycle/MoveLeadStage': { GetItem: ['IDEMPOTENCY#*', 'LEAD#*'], PutItem: ['IDEMPOTENCY#*', 'LEAD#*'] },
+  'Lifecycle/MoveLeadStage': {
+    GetItem: ['COUNTER#owners', 'IDEMPOTENCY#*', 'LEAD#*'],
+    PutItem: ['IDEMPOTENCY#*', 'LEAD#*'],
+    UpdateItem: ['COUNTER#owners'],
+  },
+  'Lifecycle/ChangeLeadOwner': {
+    GetItem: ['COUNTER#owners', 'IDEMPOTENCY#*', 'LEAD#*'],
+    PutItem: ['IDEMPOTENCY#*', 'LEAD#*'],
+    UpdateItem: ['COUNTER#owners'],
+  },
+  'Lifecycle/FollowLeadChanges': {
+    GetItem: ['COUNTER#owners', 'LEAD#*', 'RULES', 'SUPPRESSED#*'],
+    PutItem: ['LEAD#*'],
+    DeleteItem: ['LEAD#*'],
+    UpdateItem: ['COUNTER#owners'],
+  },
   'Privacy/ExportLead': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], Query: ['LEAD#*'], PutItem: ['AUDIT#*'] },
   'Privacy/EraseLead': {
     GetItem: ['LEAD#*', 'METRICS'],
@@ -123,7 +161,7 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
 
 /** The only roles that may hold these actions at all (today: releasing an email claim, erasing a person). */
 const riskyActions: Record<string, string[]> = {
-  'dynamodb:DeleteItem': ['Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail', 'Privacy/EraseLead'],
+  'dynamodb:DeleteItem': ['Lifecycle/FollowLeadChanges', 'Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail', 'Privacy/EraseLead'],
   'dynamodb:BatchWriteItem': [],
   'dynamodb:BatchGetItem': [],
   'dynamodb:Scan': [],
@@ -305,13 +343,13 @@ describe('other grants', () => {
   });
 
   it('resumes tasks only of the lead lifecycle, and never fails or heartbeats one', () => {
-    for (const fn of ['Lifecycle/MoveLeadStage', 'Lifecycle/AwaitRepMove']) {
+    for (const fn of ['Lifecycle/FollowLeadChanges', 'Lifecycle/AwaitRepMove']) {
       expect(resourcesOf(fn, 'states:SendTaskSuccess')).toEqual([machine('LifecycleLeadLifecycle')]);
     }
   });
 
   it('sends email only as the sender, through the configuration set, with the templates', () => {
-    for (const fn of ['Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail']) {
+    for (const fn of ['Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail', 'Lifecycle/FollowLeadChanges']) {
       const resources = JSON.stringify(resourcesOf(fn, 'ses:SendEmail'));
       expect(resources).not.toMatch(/"\*"|\/\*"/);
       expect(resources).toContain('identity/leadflow@example.com');
