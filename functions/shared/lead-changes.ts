@@ -4,12 +4,20 @@ import type { HistoryEntry } from '../../core/history';
 import type { Lead } from '../../core/lead';
 import { MAX_CONFLICT_ATTEMPTS, backOffAfterConflict } from './conflicts';
 import { loadLifecycleConfig } from './lifecycle-config';
-import { LeadChangedError, WriteConflictError, getLead, readOwnerCounter, saveLead, type IdempotentWrite } from './leads-repository';
+import {
+  LeadChangedError,
+  WriteConflictError,
+  getLead,
+  ownerCounterAdvance,
+  readOwnerCounter,
+  saveLead,
+  type IdempotentWrite,
+} from './leads-repository';
 
 /**
  * Stores a changed lead. Whatever made the change (routing, a rep's move, the handoff, a rescore),
  * a lead left in `qualified` without an owner gets the round-robin counter's next owner in the
- * same transaction that advances the counter (leads-repository saveLead). Capture never makes a
+ * same transaction that advances the counter. Capture never makes a
  * lead qualified and stores through saveLead directly, without the lifecycle configuration.
  * Returns what was stored.
  */
@@ -25,7 +33,9 @@ export async function saveChangedLead(
   const { owners } = await loadLifecycleConfig();
   const assigned = await readOwnerCounter();
   const owned = withAssignedOwner(lead, entries, owners, assigned);
-  await saveLead(owned.lead, owned.entries, idempotency, { assigned });
+  // The counter advances in the lead's own transaction, conditional on the value read: a retry whose
+  // write already happened finds the owner set and takes no slot; two assignments cannot share one.
+  await saveLead(owned.lead, owned.entries, idempotency, ownerCounterAdvance(assigned));
   return { lead: owned.lead, entries: owned.entries };
 }
 

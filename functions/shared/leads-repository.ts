@@ -96,11 +96,6 @@ export class OwnerRequiredError extends Error {
   }
 }
 
-/** The round-robin counter as read (assignments made so far) before the write that takes its next slot. */
-export interface OwnerSlot {
-  assigned: number;
-}
-
 /** How many owner assignments the round-robin counter has handed out (0 before the first). */
 export async function readOwnerCounter(): Promise<number> {
   const { Item } = await documents.send(
@@ -109,15 +104,28 @@ export async function readOwnerCounter(): Promise<number> {
   return Number(Item?.assigned ?? 0);
 }
 
+/** Advances the round-robin counter from the value it was read at (a conditional update, for the lead's transaction). */
+export function ownerCounterAdvance(assigned: number): TransactItem {
+  const first = assigned === 0;
+  return {
+    Update: {
+      TableName: tableEnv.TABLE_NAME,
+      Key: keys.ownerCounter(),
+      UpdateExpression: 'SET assigned = :next',
+      ConditionExpression: first ? 'attribute_not_exists(assigned)' : 'assigned = :assigned',
+      ExpressionAttributeValues: { ':next': assigned + 1, ...(!first && { ':assigned': assigned }) },
+    },
+  };
+}
+
 /**
  * Writes a lead (created, or updated from the version it was read at), its history entries and
  * the idempotency record in one transaction: all of it is durable, or none of it is. A lead alone
- * is one conditional put. With `ownerSlot` (the lead got its owner from the round-robin counter)
- * the counter advances in the same transaction, from the value it was read at: a retry whose
- * write already happened finds the owner set and takes no slot, and two assignments racing for
- * one slot cannot both commit (the loser retries as on any write conflict).
+ * is one conditional put. `slot` is a conditional write that takes a shared slot along with the
+ * lead (the owner counter's advance, see lead-changes.ts): its condition failing means another
+ * writer took the slot first, a conflict to retry from a fresh read like any other.
  */
-export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?: IdempotentWrite, ownerSlot?: OwnerSlot): Promise<void> {
+export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?: IdempotentWrite, slot?: TransactItem): Promise<void> {
   // Every path into qualified gives the lead its owner in the same write (core/handoff.ts).
   if (
     !lead.owner &&
@@ -149,19 +157,8 @@ export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?
     ConditionExpression: created ? 'attribute_not_exists(pk)' : 'version = :previous',
     ExpressionAttributeValues: created ? undefined : { ':previous': lead.version - 1 },
   };
-  const counterIndex = ownerSlot ? items.length : -1;
-  if (ownerSlot) {
-    const first = ownerSlot.assigned === 0;
-    items.push({
-      Update: {
-        TableName: tableEnv.TABLE_NAME,
-        Key: keys.ownerCounter(),
-        UpdateExpression: 'SET assigned = :next',
-        ConditionExpression: first ? 'attribute_not_exists(assigned)' : 'assigned = :assigned',
-        ExpressionAttributeValues: { ':next': ownerSlot.assigned + 1, ...(!first && { ':assigned': ownerSlot.assigned }) },
-      },
-    });
-  }
+  const slotIndex = slot ? items.length : -1;
+  if (slot) items.push(slot);
   if (items.length === 0 && entries.length === 0) {
     // One item needs no transaction: a conditional put is the cheapest durable write there is.
     try {
@@ -188,8 +185,8 @@ export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code);
     if (idempotency && reasons[0] === 'ConditionalCheckFailed') throw new IdempotencyKeyUsedError({ cause: error });
-    // Another assignment took the slot first: read the counter again and retry.
-    if (counterIndex >= 0 && reasons[counterIndex] === 'ConditionalCheckFailed') throw new WriteConflictError({ cause: error });
+    // Another writer took the slot first: read the counter again and retry.
+    if (slotIndex >= 0 && reasons[slotIndex] === 'ConditionalCheckFailed') throw new WriteConflictError({ cause: error });
     if (reasons.includes('ConditionalCheckFailed')) throw new LeadChangedError({ cause: error });
     if (reasons.includes('TransactionConflict')) throw new WriteConflictError({ cause: error });
     throw error;
