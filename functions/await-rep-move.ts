@@ -8,7 +8,7 @@ import { observed } from './shared/observability';
 /**
  * Workflow step (.waitForTaskToken): parks the execution until a rep moves the lead. The token is
  * stored first and the stage checked after, so a move that raced ahead of this step still
- * resumes it (the stage API reads the token after committing the move).
+ * resumes it (follow-lead-changes reads the token from the stream, after the move is stored).
  */
 export const handler = observed(async (input: { leadId: string; taskToken: string; step: LifecycleStep }): Promise<void> => {
   const lifecycleConfig = await loadLifecycleConfig();
