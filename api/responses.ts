@@ -43,6 +43,13 @@ export const stageMoveAnswerSchema = z.object({
   at: timestamp,
 });
 
+/** `200` to an owner change: the lead's owner now. */
+export const ownerChangeAnswerSchema = z.object({
+  leadId: leadIdSchema,
+  owner: z.object({ name: z.string(), email: z.string() }),
+  stage: z.enum(stages),
+});
+
 /** `200` to an erasure: what went, and what stays without personal data for the metrics. */
 export const erasureAnswerSchema = z.object({
   leadId: leadIdSchema,

@@ -9,6 +9,7 @@ import {
   rotationSchema,
   type Scope,
 } from '../core/api-key';
+import { ownerChangeSchema } from '../core/handoff';
 import { leadSchema } from '../core/lead';
 import { leadExportSchema } from '../core/lead-export';
 import { lifecycleConfigSchema, lifecycleConfigViewSchema } from '../core/lifecycle';
@@ -41,6 +42,7 @@ import {
   historyPageSchema,
   leadsPageSchema,
   openApiDocumentSchema,
+  ownerChangeAnswerSchema,
   rescoreJobSchema,
   rescoreStartedSchema,
   rulesPublishedSchema,
@@ -271,7 +273,8 @@ export const apiRoutes: readonly ApiRoute[] = [
     operationId: 'moveLeadStage',
     summary: 'Move a lead to another stage',
     description:
-      "A rep's move, checked against the allowed moves and recorded with who and why; the lead's workflow then resumes. " +
+      "A rep's move, checked against the allowed moves and recorded with who and why (a move into `qualified` assigns an owner in the same write); " +
+      "the lead's workflow resumes from the stored move, after the answer. " +
       '`won` needs `dealValue`, `objection` needs `objection.type`, `lost` and `disqualified` need a `reason`.',
     tag: 'Leads',
     access: 'leads:write',
@@ -303,6 +306,29 @@ export const apiRoutes: readonly ApiRoute[] = [
       ...keyErrors,
       404: noSuchLead,
       409: error("The lead's workflow is running and waits for nothing but its rep: there is nothing to retry (`workflow_running`)."),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/leads/{leadId}/owner',
+    operationId: 'changeLeadOwner',
+    summary: "Reassign a lead's owner",
+    description:
+      'Sets the owner to one of the configured owners (lifecycle configuration `owners`), recorded as `owner_changed` (from, to, by whom); ' +
+      'the new owner is emailed the lead with its score breakdown, once.',
+    tag: 'Leads',
+    access: 'leads:write',
+    params: { path: leadPathSchema, header: idempotencyHeaderSchema },
+    body: jsonBody(ownerChangeSchema),
+    responses: {
+      200: answer('The lead and its owner.', ownerChangeAnswerSchema),
+      400: error('A body without a valid `ownerEmail` (`validation_failed`).'),
+      ...keyErrors,
+      404: noSuchLead,
+      ...jsonBodyErrors,
+      422: error(
+        '`ownerEmail` is not a configured owner (`unknown_owner`), or the Idempotency-Key was already used (`idempotency_key_reused`).',
+      ),
     },
   },
   {

@@ -33,6 +33,21 @@ const plainTemplates: EmailTemplate[] = [
       'Hi {{managerName}},\n\n{{leadName}} ({{company}}), owned by {{ownerName}}, has waited {{waited}} in {{stage}}.\n\n' + playbookText,
   },
   {
+    // To a lead's new owner (assigned at qualification, or reassigned): transactional, not marketing.
+    id: 'owner-assigned',
+    subject: 'New lead for you: {{leadName}} ({{company}})',
+    html:
+      '<p>Hi {{ownerName}},</p><p>{{leadName}} ({{company}}) is now yours, in <b>{{stage}}</b>.</p>' +
+      '<h3>Score {{scoreTotal}} (grade {{grade}})</h3><p>Fit {{fit}}, engagement {{engagementScore}}.</p>' +
+      '{{#if scoreLines}}<ul>{{#each scoreLines}}<li>{{this}}</li>{{/each}}</ul>{{/if}}' +
+      playbookHtml,
+    text:
+      'Hi {{ownerName}},\n\n{{leadName}} ({{company}}) is now yours, in {{stage}}.\n\n' +
+      'Score {{scoreTotal}} (grade {{grade}}): fit {{fit}}, engagement {{engagementScore}}.\n' +
+      '{{#each scoreLines}}- {{this}}\n{{/each}}\n' +
+      playbookText,
+  },
+  {
     id: 'prospect-check-in',
     subject: 'Any questions, {{firstName}}?',
     html: '<p>Hi {{firstName}},</p><p>I wanted to check in: is there anything I can answer for you or your team?</p><p>{{ownerName}}</p>',

@@ -16,8 +16,8 @@ interface AwaitInput {
 /**
  * Workflow step (.waitForTaskToken): parks the execution until a rep moves the lead. The token is
  * stored first and the stage checked after, so a move that raced ahead of this step still
- * resumes it (the move's resume reads the token after the move is stored). A wait that would
- * outlive the execution resumes at once with `continue`: a successor execution waits instead.
+ * resumes it (follow-lead-changes reads the token from the stream, after the move is stored). A wait
+ * that would outlive the execution resumes at once with `continue`: a successor execution waits instead.
  */
 export const handler = observed(async (input: AwaitInput): Promise<void> => {
   const config = await loadLifecycleConfig();

@@ -1,6 +1,6 @@
 import { historyEntry } from '../core/history';
 import { countMetric } from './shared/business-metrics';
-import { changeLead } from './shared/leads-repository';
+import { changeLead } from './shared/lead-changes';
 import { observed } from './shared/observability';
 import { registerWait } from './shared/workflow';
 

@@ -1,7 +1,7 @@
 import { planStep, type LifecycleStep } from '../core/lifecycle';
 import { moveLead } from '../core/transitions';
 import { loadLifecycleConfig } from './shared/lifecycle-config';
-import { changeLead } from './shared/leads-repository';
+import { changeLead } from './shared/lead-changes';
 import { observed } from './shared/observability';
 
 /** Workflow step: a lost lead returns to nurturing after the configured delay. */

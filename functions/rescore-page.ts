@@ -5,7 +5,8 @@ import { leadSchema, type Lead } from '../core/lead';
 import type { ScoringRules } from '../core/scoring';
 import { stages } from '../core/stages';
 import { rescoreLead } from '../core/transitions';
-import { LeadChangedError, changeLead, saveLead, withoutKeys } from './shared/leads-repository';
+import { changeLead, saveChangedLead } from './shared/lead-changes';
+import { LeadChangedError, withoutKeys } from './shared/leads-repository';
 import { recordProgress } from './shared/jobs-repository';
 import { getActiveRules } from './shared/rules-repository';
 import { documents, tableEnv } from './shared/table';
@@ -86,7 +87,7 @@ async function rescoreOne(lead: Lead, rules: ScoringRules): Promise<boolean> {
   const first = rescore(lead);
   if (!first) return false;
   try {
-    await saveLead(first.lead, first.entries);
+    await saveChangedLead(first.lead, first.entries);
     return true;
   } catch (error) {
     if (!(error instanceof LeadChangedError)) throw error;

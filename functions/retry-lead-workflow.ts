@@ -6,7 +6,8 @@ import { lifecycleExecutionName, planStep, successorExecutionName } from '../cor
 import { countMetric } from './shared/business-metrics';
 import { actorOf, httpHandler } from './shared/http';
 import { loadLifecycleConfig } from './shared/lifecycle-config';
-import { changeLead, getLead } from './shared/leads-repository';
+import { changeLead } from './shared/lead-changes';
+import { getLead } from './shared/leads-repository';
 import { executionStatus, getWait, recordSuccessor, resumeWorkflow, startLifecycleAt } from './shared/workflow';
 
 const env = z.object({ STATE_MACHINE_ARN: z.string().min(1) }).parse(process.env);

@@ -2,10 +2,8 @@ import { handOverIfTooOld, planStep, successorStep, type LifecycleStep } from '.
 import { routingDecision } from '../core/scoring';
 import { moveLead, routingMove } from '../core/transitions';
 import { loadLifecycleConfig } from './shared/lifecycle-config';
-import { NotFoundError } from '../core/errors';
-import { changeLead, getLead } from './shared/leads-repository';
+import { changeLead } from './shared/lead-changes';
 import { getActiveRules } from './shared/rules-repository';
-import { nextOwnerIndex } from './shared/workflow';
 import { observed } from './shared/observability';
 
 interface RouteInput {
@@ -17,33 +15,21 @@ interface RouteInput {
 
 /**
  * Workflow step, the first of every execution: routes a new lead by the score decision from core
- * (qualified with a round-robin owner, nurturing, or disqualified) and returns the lifecycle's next
- * step. A lead routed already is planned from its stage (or from the step a successor was handed),
- * so a retried step or a successor execution routes nothing twice.
+ * (qualified with a round-robin owner taken in the same write, nurturing, or disqualified) and
+ * returns the lifecycle's next step. A lead routed already is planned from its stage (or from the
+ * step a successor was handed), so a retried step or a successor execution routes nothing twice.
  */
 export const handler = observed(async (input: RouteInput): Promise<LifecycleStep> => {
   const lifecycleConfig = await loadLifecycleConfig();
   const rules = await getActiveRules();
-  const current = await getLead(input.leadId, true);
-  if (!current) throw new NotFoundError('there is no such lead');
-  // Take an owner only for a lead about to be qualified (the counter is shared by all executions).
-  const owner =
-    current.stage === 'new' && current.score && routingDecision(current.score, rules) === 'qualified'
-      ? lifecycleConfig.owners[(await nextOwnerIndex()) % lifecycleConfig.owners.length]
-      : undefined;
+  // A lead routed to qualified gets its owner in the same write (functions/shared/lead-changes.ts).
   const { lead } = await changeLead(input.leadId, (current) => {
     if (current.stage !== 'new') return undefined;
     const decision = current.score ? routingDecision(current.score, rules) : 'nurturing';
     const reason = current.score
       ? `score ${current.score.total} (grade ${current.score.grade}) under rules ${current.score.rulesVersion}`
       : 'not scored';
-    const transition = moveLead(
-      current,
-      routingMove(decision, reason),
-      'workflow',
-      new Date(),
-      decision === 'qualified' ? owner : undefined,
-    );
+    const transition = moveLead(current, routingMove(decision, reason), 'workflow', new Date());
     return { lead: transition.lead, entries: [transition.entry] };
   });
   const clock = { executionStartedAt: input.executionStartedAt, now: new Date(), stageChangedAt: lead.stageChangedAt };

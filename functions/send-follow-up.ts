@@ -5,7 +5,8 @@ import { NotFoundError } from '../core/errors';
 import { moveLead } from '../core/transitions';
 import { leadEmailData, sendLeadEmailOnce } from './shared/lead-email';
 import { loadLifecycleConfig } from './shared/lifecycle-config';
-import { appendHistory, changeLead, getLead } from './shared/leads-repository';
+import { changeLead } from './shared/lead-changes';
+import { appendHistory, getLead } from './shared/leads-repository';
 import { observed } from './shared/observability';
 
 interface FollowUpInput {

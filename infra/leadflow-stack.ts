@@ -37,7 +37,7 @@ export class LeadflowStack extends Stack {
     new Leads(this, 'Leads', { api, storage, secrets });
     new AdminApi(this, 'Admin', { api, storage, secrets });
     new ApiDocs(this, 'ApiDocs', { api });
-    new Scoring(this, 'Scoring', { api, storage });
+    new Scoring(this, 'Scoring', { api, storage, lifecycle });
     const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
     const lifecycleConstruct = new Lifecycle(this, 'Lifecycle', { api, storage, email, secrets, config: lifecycle });
     new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });

@@ -6,6 +6,7 @@
  *   POST /schedules/{ruleLogicalId}      runs a schedule now
  *   POST /faults/ses {recipient, failures}   GET /faults/ses?recipient=
  *   POST /faults/dynamodb {mode: off|throttle|refuse|stall}   GET /faults/dynamodb (mode, faulted counts)
+ *   POST /faults/stepfunctions {failures}   the next SendTaskSuccess calls throttled; GET: how many were
  *   POST /functions/recycle              every function's next invocation starts cold (a restart)
  *   GET  /stages                         each HTTP API's routes and stage throttle
  *   PUT  /stages/{apiLogicalId}/throttle {rateLimit, burstLimit}   as UpdateStage's DefaultRouteSettings would;
@@ -66,6 +67,22 @@ async function handle(plane: ControlPlane, req: IncomingMessage, res: ServerResp
         return;
       }
       plane.sesFaults.arm(body.recipient, body.failures);
+      res.writeHead(204).end();
+      return;
+    }
+  }
+  if (url.pathname === '/faults/stepfunctions') {
+    if (req.method === 'GET') {
+      send(res, 200, { failed: plane.stepFunctions.taskSuccessesFailed });
+      return;
+    }
+    if (req.method === 'POST') {
+      const body = JSON.parse(await readText(req)) as { failures?: number };
+      if (typeof body.failures !== 'number' || !Number.isInteger(body.failures) || body.failures < 0) {
+        send(res, 400, { message: 'send {"failures": <count of SendTaskSuccess calls to throttle>}' });
+        return;
+      }
+      plane.stepFunctions.failTaskSuccesses(body.failures);
       res.writeHead(204).end();
       return;
     }

@@ -22,6 +22,7 @@ export type BusinessMetric =
   | 'EmailsSuppressed'
   | 'EngagementEvents'
   | 'LeadsRescored'
+  | 'LeadsHandedOff'
   /** A lead's workflow step failed beyond its retries and waits for an operator (an alarm watches it). */
   | 'WorkflowsParked'
   /** A lead's workflow execution handed over to a successor before Standard's one-year limit. */

@@ -4,7 +4,8 @@ import { parseIdempotencyKey, replay, requestHash } from '../../core/idempotency
 import type { Lead } from '../../core/lead';
 import { MAX_CONFLICT_ATTEMPTS, backOffAfterConflict } from './conflicts';
 import type { HttpRequest, HttpResponse } from './http';
-import { IdempotencyKeyUsedError, LeadChangedError, WriteConflictError, getIdempotencyRecord, getLead, saveLead } from './leads-repository';
+import { saveChangedLead } from './lead-changes';
+import { IdempotencyKeyUsedError, LeadChangedError, WriteConflictError, getIdempotencyRecord, getLead } from './leads-repository';
 
 export interface LeadChange {
   lead: Lead;
@@ -15,7 +16,7 @@ export interface LeadChange {
 
 /**
  * An API write to one lead, exactly once: read the lead, `change` it, store lead, history and
- * idempotency record together (optimistic locking; a concurrent change runs `change` again on the
+ * idempotency record together (and an owner for a lead left in qualified without one; optimistic locking; a concurrent change runs `change` again on the
  * fresh lead), then `after` (side effects once the change is durable). A request repeated with
  * the same Idempotency-Key replays the first answer without a second effect.
  */
@@ -44,12 +45,13 @@ export async function changeLeadOnce(
     const now = new Date();
     const result = change(lead, now);
     try {
-      await saveLead(
+      // A lead left in qualified without an owner gets one in this same write (lead-changes.ts).
+      const stored = await saveChangedLead(
         result.lead,
         result.entries,
         key ? { scope: idempotencyScope, key, record: { requestHash: hash, status, body: result.body }, now } : undefined,
       );
-      await after?.(result);
+      await after?.({ ...result, ...stored });
       return { status, json: result.body };
     } catch (error) {
       if (error instanceof IdempotencyKeyUsedError) {

@@ -9,11 +9,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { historyEntrySchema, type HistoryEntry } from '../../core/history';
 import { IDEMPOTENCY_TTL_SECONDS, idempotencyRecordSchema, type IdempotencyRecord } from '../../core/idempotency';
-import { NotFoundError } from '../../core/errors';
 import { keys } from '../../core/keys';
 import { leadSchema, type Lead } from '../../core/lead';
 import { countMetric } from './business-metrics';
-import { MAX_CONFLICT_ATTEMPTS, backOffAfterConflict } from './conflicts';
 import { logger } from './observability';
 import { documents, tableEnv } from './table';
 
@@ -90,12 +88,52 @@ export interface IdempotentWrite {
   now: Date;
 }
 
+/** A lead entering `qualified` moved to it without an owner: the write is refused (see lead-changes.ts). */
+export class OwnerRequiredError extends Error {
+  constructor() {
+    super('a lead moved to qualified needs its owner in the same write');
+    this.name = 'OwnerRequiredError';
+  }
+}
+
+/** How many owner assignments the round-robin counter has handed out (0 before the first). */
+export async function readOwnerCounter(): Promise<number> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.ownerCounter(), ConsistentRead: true, ProjectionExpression: 'assigned' }),
+  );
+  return Number(Item?.assigned ?? 0);
+}
+
+/** Advances the round-robin counter from the value it was read at (a conditional update, for the lead's transaction). */
+export function ownerCounterAdvance(assigned: number): TransactItem {
+  const first = assigned === 0;
+  return {
+    Update: {
+      TableName: tableEnv.TABLE_NAME,
+      Key: keys.ownerCounter(),
+      UpdateExpression: 'SET assigned = :next',
+      ConditionExpression: first ? 'attribute_not_exists(assigned)' : 'assigned = :assigned',
+      ExpressionAttributeValues: { ':next': assigned + 1, ...(!first && { ':assigned': assigned }) },
+    },
+  };
+}
+
 /**
  * Writes a lead (created, or updated from the version it was read at), its history entries and
  * the idempotency record in one transaction: all of it is durable, or none of it is. A lead alone
- * is one conditional put.
+ * is one conditional put. `slot` is a conditional write that takes a shared slot along with the
+ * lead (the owner counter's advance, see lead-changes.ts): its condition failing means another
+ * writer took the slot first, a conflict to retry from a fresh read like any other.
  */
-export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?: IdempotentWrite): Promise<void> {
+export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?: IdempotentWrite, slot?: TransactItem): Promise<void> {
+  // Every path into qualified gives the lead its owner in the same write (core/handoff.ts).
+  if (
+    !lead.owner &&
+    lead.stage === 'qualified' &&
+    entries.some((entry) => entry.type === 'stage_changed' && entry.data.to === 'qualified')
+  ) {
+    throw new OwnerRequiredError();
+  }
   const items: TransactItem[] = [];
   if (idempotency) {
     const expiresAt = Math.floor(idempotency.now.getTime() / 1000) + (idempotency.ttlSeconds ?? IDEMPOTENCY_TTL_SECONDS);
@@ -119,6 +157,8 @@ export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?
     ConditionExpression: created ? 'attribute_not_exists(pk)' : 'version = :previous',
     ExpressionAttributeValues: created ? undefined : { ':previous': lead.version - 1 },
   };
+  const slotIndex = slot ? items.length : -1;
+  if (slot) items.push(slot);
   if (items.length === 0 && entries.length === 0) {
     // One item needs no transaction: a conditional put is the cheapest durable write there is.
     try {
@@ -145,6 +185,8 @@ export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = (error.CancellationReasons ?? []).map((reason) => reason.Code);
     if (idempotency && reasons[0] === 'ConditionalCheckFailed') throw new IdempotencyKeyUsedError({ cause: error });
+    // Another writer took the slot first: read the counter again and retry.
+    if (slotIndex >= 0 && reasons[slotIndex] === 'ConditionalCheckFailed') throw new WriteConflictError({ cause: error });
     if (reasons.includes('ConditionalCheckFailed')) throw new LeadChangedError({ cause: error });
     if (reasons.includes('TransactionConflict')) throw new WriteConflictError({ cause: error });
     throw error;
@@ -257,30 +299,4 @@ export async function listHistory(
     entries: (result.Items ?? []).map((item) => historyEntrySchema.parse(item)),
     cursor: result.LastEvaluatedKey,
   };
-}
-
-/**
- * Read-modify-write on one lead with optimistic locking: `change` sees the current lead and
- * returns the new lead and its history entries (or nothing to leave it as is); a concurrent
- * change makes it run again on the fresh lead.
- */
-export async function changeLead<T extends { lead: Lead; entries: HistoryEntry[] }>(
-  leadId: string,
-  change: (lead: Lead) => T | undefined,
-  maxAttempts = MAX_CONFLICT_ATTEMPTS,
-): Promise<{ lead: Lead; change?: T }> {
-  for (let attempt = 1; ; attempt++) {
-    const lead = await getLead(leadId, true);
-    if (!lead) throw new NotFoundError('there is no such lead');
-    const result = change(lead);
-    if (!result) return { lead };
-    try {
-      await saveLead(result.lead, result.entries);
-      return { lead: result.lead, change: result };
-    } catch (error) {
-      const retryable = error instanceof LeadChangedError || error instanceof WriteConflictError;
-      if (!retryable || attempt >= maxAttempts) throw error;
-      await backOffAfterConflict(attempt);
-    }
-  }
 }

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -86,20 +86,6 @@ export async function resumeWorkflow(taskToken: string, step: LifecycleStep): Pr
   }
 }
 
-/** Round-robin owner assignment: an atomic counter shared by all executions. */
-export async function nextOwnerIndex(): Promise<number> {
-  const { Attributes } = await documents.send(
-    new UpdateCommand({
-      TableName: tableEnv.TABLE_NAME,
-      Key: keys.ownerCounter(),
-      UpdateExpression: 'ADD assigned :one',
-      ExpressionAttributeValues: { ':one': 1 },
-      ReturnValues: 'UPDATED_NEW',
-    }),
-  );
-  return Number(Attributes?.assigned ?? 1) - 1;
-}
-
 /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED... or undefined when there is no such execution. */
 export async function executionStatus(stateMachineArn: string, name: string): Promise<string | undefined> {
   try {
@@ -112,8 +98,8 @@ export async function executionStatus(stateMachineArn: string, name: string): Pr
 }
 
 /**
- * Starts a lifecycle execution that picks the lead up at `step` (without one, it routes the lead first) (false when it was started
- * already: a retried step), so the lead never gets two.
+ * Starts a lifecycle execution that picks the lead up at `step` (without one, it routes the lead
+ * first). False when it was started already (a retried step), so the lead never gets two.
  */
 export async function startLifecycleAt(
   stateMachineArn: string,

@@ -15,7 +15,7 @@ import type { Email } from './email';
 import { lifecycleConfigDefine, readsLifecycleConfig } from './lifecycle-config';
 import type { LeadflowHttpApi } from './http-api';
 import type { Secrets } from './secrets';
-import type { Storage, TableGrant } from './storage';
+import { assignsOwners, type Storage, type TableGrant } from './storage';
 
 export interface LifecycleProps {
   api: LeadflowHttpApi;
@@ -27,7 +27,7 @@ export interface LifecycleProps {
 
 /**
  * The lead lifecycle: a Standard state machine with one execution per lead, started from the
- * table's stream when a lead is first stored, resumed by reps' stage moves through the API.
+ * table's stream when a lead is first stored, resumed from the stream when a stored move changes its stage.
  */
 export class Lifecycle extends Construct {
   readonly stateMachine: StateMachine;
@@ -68,23 +68,29 @@ export class Lifecycle extends Construct {
       routeLead: workflowStep('RouteLead', 'route-lead', 'Routes a new lead by its score and assigns an owner', [
         { actions: ['GetItem'], partitions: ['rules', 'lead'] },
         { actions: ['PutItem'], partitions: ['lead'] },
-        // The round-robin counter, and nothing else in its item.
-        { actions: ['UpdateItem'], partitions: ['ownerCounter'], onlyAttributes: ['assigned'] },
+        assignsOwners,
       ]),
       awaitRepMove: workflowStep('AwaitRepMove', 'await-rep-move', "Parks a lead's workflow until a rep moves it", changesLead),
-      sendFollowUp: workflowStep('SendFollowUp', 'send-follow-up', 'Sends timed follow-ups when a lead waits too long', sendsOnce, {
-        sends: true,
-      }),
+      // It recycles cold qualified leads too (a lead change, through the owner-assigning save).
+      sendFollowUp: workflowStep(
+        'SendFollowUp',
+        'send-follow-up',
+        'Sends timed follow-ups when a lead waits too long',
+        [...sendsOnce, assignsOwners],
+        {
+          sends: true,
+        },
+      ),
       sendRetentionEmail: workflowStep('SendRetentionEmail', 'send-retention-email', 'Sends the retention emails after a win', sendsOnce, {
         sends: true,
       }),
-      renurtureLead: workflowStep('RenurtureLead', 'renurture-lead', 'Returns a lost lead to nurturing', changesLead),
+      renurtureLead: workflowStep('RenurtureLead', 'renurture-lead', 'Returns a lost lead to nurturing', [...changesLead, assignsOwners]),
       recordFailure: workflowStep(
         'RecordFailure',
         'record-workflow-failure',
         "Parks a workflow whose step failed beyond its retries: on the lead's history, flagged on the lead, waiting for an operator",
-        changesLead,
-        { readsConfig: false },
+        // Its lead write goes through the one save that gives a qualified lead without an owner its owner.
+        [...changesLead, assignsOwners],
       ),
       continueLifecycle: workflowStep(
         'ContinueLifecycle',
@@ -143,6 +149,7 @@ export class Lifecycle extends Construct {
       { actions: ['GetItem'], partitions: ['lead'] },
       { actions: ['PutItem'], partitions: ['lead'] },
       readsLifecycleConfig,
+      assignsOwners,
     ]);
     this.stateMachine.grantStartExecution(retryWorkflow.fn);
     retryWorkflow.fn.addToRolePolicy(
@@ -205,18 +212,16 @@ export class Lifecycle extends Construct {
 
     const moveStage = new LeadflowFunction(this, 'MoveLeadStage', {
       entry: 'move-lead-stage',
-      description: "A rep's stage move: checked, recorded, and the waiting workflow resumed",
+      description: "A rep's stage move: checked and recorded (the workflow resumes from the stream)",
       define,
     });
+    // Stores the move only: the resume follows from the stored move (FollowLeadChanges).
     props.storage.grant(moveStage.fn, [
       { actions: ['GetItem'], partitions: ['idempotency', 'lead'] },
       { actions: ['PutItem'], partitions: ['lead', 'idempotency'] },
       readsLifecycleConfig,
+      assignsOwners,
     ]);
-    // It resumes the waiting step; it never fails or heartbeats a task (grantTaskResponse would allow both).
-    moveStage.fn.addToRolePolicy(
-      new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] }),
-    );
     props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/stage', moveStage.fn);
 
     const manageConfig = new LeadflowFunction(this, 'ManageLifecycleConfig', {
@@ -232,6 +237,79 @@ export class Lifecycle extends Construct {
     ]);
     for (const method of [HttpMethod.GET, HttpMethod.PUT, HttpMethod.DELETE])
       props.api.route(method, '/v1/lifecycle-config', manageConfig.fn);
+
+    const changeOwner = new LeadflowFunction(this, 'ChangeLeadOwner', {
+      entry: 'change-lead-owner',
+      description: 'Reassigns a lead to one of the configured owners (the new owner is told from the stream)',
+      define,
+    });
+    props.storage.grant(changeOwner.fn, [
+      { actions: ['GetItem'], partitions: ['idempotency', 'lead'] },
+      { actions: ['PutItem'], partitions: ['lead', 'idempotency'] },
+      readsLifecycleConfig,
+      assignsOwners,
+    ]);
+    props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/owner', changeOwner.fn);
+
+    this.followLeadChanges(props, define);
+  }
+
+  /**
+   * What follows from stored lead changes, in a consumer of its own on the table stream (beside
+   * ProcessLeadChanges, which starts workflows and folds submissions): it resumes a moved lead's
+   * workflow, hands nurtured leads that now qualify to sales and emails new owners. Separate so
+   * that an email or a resume that keeps failing never holds up workflow starts, and so that only
+   * this function sends email and resumes tasks.
+   */
+  private followLeadChanges(props: LifecycleProps, define: Record<string, string>): void {
+    const follow = new LeadflowFunction(this, 'FollowLeadChanges', {
+      entry: 'follow-lead-changes',
+      description:
+        "Follows stored lead changes: resumes the lead's workflow after a stage move, hands nurtured leads whose score now qualifies to sales, tells a lead's new owner",
+      define,
+    });
+    // The handoff move (lead and history), the workflow wait, email claims (claimed, then confirmed), the rules, the owner counter.
+    props.storage.grant(follow.fn, [
+      { actions: ['GetItem'], partitions: ['lead', 'rules'] },
+      { actions: ['PutItem'], partitions: ['lead'] },
+      { actions: ['UpdateItem'], partitions: ['lead'], onlyAttributes: emailClaimAttributes },
+      readsLifecycleConfig,
+      assignsOwners,
+    ]);
+    props.email.bindSender(follow.fn);
+    this.senders.push(follow.fn);
+    // It resumes waiting steps; it never fails or heartbeats a task (grantTaskResponse would allow both).
+    follow.fn.addToRolePolicy(new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] }));
+    Validations.of(follow).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'dynamodb:ListStreams has no resource-level permissions; the stream reads themselves are scoped to the table stream.',
+    });
+    const unfollowed = new Queue(this, 'UnfollowedChanges', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(unfollowed).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: "This queue is the stream consumer's on-failure destination (a DLQ for lead changes that could not be followed).",
+    });
+    follow.fn.addEventSource(
+      new DynamoEventSource(props.storage.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 25,
+        retryAttempts: 10,
+        bisectBatchOnError: true,
+        reportBatchItemFailures: true,
+        onFailure: new SqsDlq(unfollowed),
+        // Changed lead items only: a stage move, a new owner or a new score is a MODIFY (capture's INSERT is a new lead).
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('MODIFY') as unknown,
+            dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') as unknown } } },
+          }),
+        ],
+      }),
+    );
   }
 
   /**

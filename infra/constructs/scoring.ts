@@ -6,25 +6,35 @@ import { Construct } from 'constructs';
 import { rescoreDefinition } from '../../workflows/rescore';
 import { LeadflowFunction } from './api-function';
 import type { LeadflowHttpApi } from './http-api';
-import type { Storage } from './storage';
+import type { LifecycleConfig } from '../../core/lifecycle';
+import { lifecycleConfigDefine, readsLifecycleConfig } from './lifecycle-config';
+import { assignsOwners, type Storage } from './storage';
 
 export interface ScoringProps {
   api: LeadflowHttpApi;
   storage: Storage;
+  /** The owners a rescored lead left in qualified without one is assigned from (lead-changes.ts). */
+  lifecycle: LifecycleConfig;
 }
 
 /** Engagement events, scoring-rules publishing and the asynchronous rescore of every lead. */
 export class Scoring extends Construct {
   constructor(scope: Construct, id: string, props: ScoringProps) {
     super(scope, id);
+    // Rescoring or an engagement event can hand a lead to sales, which takes an owner from the
+    // lifecycle configuration (bundled into the code, or edited in the table).
+    const define = lifecycleConfigDefine(props.lifecycle);
     const recordEngagement = new LeadflowFunction(this, 'RecordEngagement', {
       entry: 'record-engagement',
       description: 'Records an engagement event on a lead and rescores it',
+      define,
     });
     // Lead, history entries and idempotency record are written as Puts in one transaction.
     props.storage.grant(recordEngagement.fn, [
       { actions: ['GetItem'], partitions: ['rules', 'lead', 'idempotency'] },
       { actions: ['PutItem'], partitions: ['lead', 'idempotency'] },
+      readsLifecycleConfig,
+      assignsOwners,
     ]);
     props.api.route(HttpMethod.POST, '/v1/leads/{leadId}/events', recordEngagement.fn);
 
@@ -45,6 +55,7 @@ export class Scoring extends Construct {
       description: 'Rescores leads page by page until its time budget is spent',
       timeout: Duration.minutes(5),
       memorySize: 1024,
+      define,
     });
     props.storage.grant(rescorePage.fn, [
       // Rescoring is of every lead: it pages through every stage partition of the index.
@@ -52,6 +63,8 @@ export class Scoring extends Construct {
       { actions: ['GetItem'], partitions: ['rules', 'lead'] },
       { actions: ['PutItem'], partitions: ['lead'] },
       { actions: ['UpdateItem'], partitions: ['job'] },
+      readsLifecycleConfig,
+      assignsOwners,
     ]);
 
     const logs = new LogGroup(this, 'RescoreLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });

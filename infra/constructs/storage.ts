@@ -45,6 +45,13 @@ export interface IndexQueryGrant {
 
 export type TableGrant = ItemGrant | IndexQueryGrant;
 
+/**
+ * For functions that store lead changes (functions/shared/lead-changes.ts): a lead left in
+ * qualified without an owner takes the round-robin counter's next slot, read and then advanced in
+ * the lead's transaction. The counter item, and only its own attribute.
+ */
+export const assignsOwners: ItemGrant = { actions: ['GetItem', 'UpdateItem'], partitions: ['ownerCounter'], onlyAttributes: ['assigned'] };
+
 export interface StorageProps {
   /** RETAIN for production data; DESTROY is for throwaway stages. */
   removalPolicy?: RemovalPolicy;

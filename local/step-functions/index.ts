@@ -8,6 +8,7 @@
  * - execution bookkeeping and AWS-shaped history (executions.ts, history.ts);
  * - the AWS JSON 1.0 protocol for `@aws-sdk/client-sfn` (protocol.ts).
  */
+import { SfnServiceError } from './errors';
 import { randomUUID } from 'node:crypto';
 import { listen, type RunningServer } from '../listen';
 import { compileDefinition, Engine } from './engine';
@@ -97,7 +98,21 @@ export class LocalStepFunctions implements SfnApi {
     return { stopDate: execution.stopDate ?? new Date() };
   }
 
+  /** Fault injection (tests): the next `count` SendTaskSuccess calls answer ThrottlingException, as a throttled AWS API would. */
+  failTaskSuccesses(count: number): void {
+    this.taskSuccessFaults = count;
+  }
+
+  /** SendTaskSuccess calls answered with an injected fault so far. */
+  taskSuccessesFailed = 0;
+  private taskSuccessFaults = 0;
+
   sendTaskSuccess(taskToken: string, output: string): void {
+    if (this.taskSuccessFaults > 0) {
+      this.taskSuccessFaults -= 1;
+      this.taskSuccessesFailed += 1;
+      throw new SfnServiceError('ThrottlingException', 'Rate exceeded (fault injected by the local cloud)');
+    }
     this.tokens.succeed(taskToken, output);
   }
 

@@ -29,7 +29,7 @@ const expectedActions: Record<string, string[]> = {
   'Admin/ManageApiKeys': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'Admin/Health': [],
   'ApiDocs/GetOpenApi': [],
-  'Scoring/RecordEngagement': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  'Scoring/RecordEngagement': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'Scoring/ManageScoringRules': ['dynamodb:GetItem', 'dynamodb:PutItem'],
   'Scoring/RescorePage': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'Scoring/RescoreJobs': ['dynamodb:GetItem', 'dynamodb:PutItem', 'states:StartExecution'],
@@ -49,12 +49,13 @@ const expectedActions: Record<string, string[]> = {
     'secretsmanager:GetSecretValue',
     'ses:SendEmail',
   ],
-  'Lifecycle/RenurtureLead': ['dynamodb:GetItem', 'dynamodb:PutItem'],
-  'Lifecycle/RecordFailure': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  'Lifecycle/RenurtureLead': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'Lifecycle/RecordFailure': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'Lifecycle/ContinueLifecycle': ['dynamodb:PutItem', 'states:StartExecution'],
   'Lifecycle/RetryLeadWorkflow': [
     'dynamodb:GetItem',
     'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
     'states:DescribeExecution',
     'states:SendTaskSuccess',
     'states:StartExecution',
@@ -71,8 +72,21 @@ const expectedActions: Record<string, string[]> = {
     'states:DescribeExecution',
     'states:StartExecution',
   ],
-  'Lifecycle/MoveLeadStage': ['dynamodb:GetItem', 'dynamodb:PutItem', 'states:SendTaskSuccess'],
+  'Lifecycle/MoveLeadStage': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'Lifecycle/ManageLifecycleConfig': ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  'Lifecycle/ChangeLeadOwner': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  'Lifecycle/FollowLeadChanges': [
+    'dynamodb:GetItem',
+    ...streamRead,
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'secretsmanager:GetSecretValue',
+    'ses:SendEmail',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:SendMessage',
+    'states:SendTaskSuccess',
+  ],
   'Privacy/ExportLead': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'secretsmanager:GetSecretValue'],
   'Privacy/EraseLead': [
     'dynamodb:DeleteItem',
@@ -108,23 +122,54 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
     UpdateItem: ['APIKEY#*', 'APIKEYS'],
     Query: ['APIKEYS'],
   },
-  'Scoring/RecordEngagement': { GetItem: ['IDEMPOTENCY#*', 'LEAD#*', 'RULES'], PutItem: ['IDEMPOTENCY#*', 'LEAD#*'] },
+  'Scoring/RecordEngagement': {
+    GetItem: ['CONFIG#*', 'COUNTER#owners', 'IDEMPOTENCY#*', 'LEAD#*', 'RULES'],
+    PutItem: ['IDEMPOTENCY#*', 'LEAD#*'],
+    UpdateItem: ['COUNTER#owners'],
+  },
   'Scoring/ManageScoringRules': { GetItem: ['RULES'], PutItem: ['RULES'] },
-  'Scoring/RescorePage': { 'Query@byStage': ['STAGE#*'], GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['JOB#*'] },
+  'Scoring/RescorePage': {
+    'Query@byStage': ['STAGE#*'],
+    GetItem: ['CONFIG#*', 'COUNTER#owners', 'LEAD#*', 'RULES'],
+    PutItem: ['LEAD#*'],
+    UpdateItem: ['COUNTER#owners', 'JOB#*'],
+  },
   'Scoring/RescoreJobs': { GetItem: ['JOB#*', 'RULES'], PutItem: ['JOB#*'] },
   // The functions that call loadLifecycleConfig() read the edited configuration's item (CONFIG#*); test/infra/lifecycle-config.test.ts
   // checks that these are exactly the functions with the deployed configuration in their code.
-  'Lifecycle/RouteLead': { GetItem: ['CONFIG#*', 'LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['COUNTER#owners'] },
+  'Lifecycle/RouteLead': {
+    GetItem: ['CONFIG#*', 'COUNTER#owners', 'LEAD#*', 'RULES'],
+    PutItem: ['LEAD#*'],
+    UpdateItem: ['COUNTER#owners'],
+  },
   'Lifecycle/AwaitRepMove': { GetItem: ['CONFIG#*', 'LEAD#*'], PutItem: ['LEAD#*'] },
-  'Lifecycle/SendFollowUp': { GetItem: ['CONFIG#*', 'LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], UpdateItem: ['LEAD#*'] },
+  'Lifecycle/SendFollowUp': {
+    GetItem: ['CONFIG#*', 'COUNTER#owners', 'LEAD#*', 'SUPPRESSED#*'],
+    PutItem: ['LEAD#*'],
+    UpdateItem: ['COUNTER#owners', 'LEAD#*'],
+  },
   'Lifecycle/SendRetentionEmail': { GetItem: ['CONFIG#*', 'LEAD#*', 'SUPPRESSED#*'], PutItem: ['LEAD#*'], UpdateItem: ['LEAD#*'] },
-  'Lifecycle/RenurtureLead': { GetItem: ['CONFIG#*', 'LEAD#*'], PutItem: ['LEAD#*'] },
-  'Lifecycle/RecordFailure': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*'] },
+  'Lifecycle/RenurtureLead': { GetItem: ['CONFIG#*', 'COUNTER#owners', 'LEAD#*'], PutItem: ['LEAD#*'], UpdateItem: ['COUNTER#owners'] },
+  'Lifecycle/RecordFailure': { GetItem: ['CONFIG#*', 'COUNTER#owners', 'LEAD#*'], PutItem: ['LEAD#*'], UpdateItem: ['COUNTER#owners'] },
   'Lifecycle/ContinueLifecycle': { PutItem: ['LEAD#*'] },
-  'Lifecycle/RetryLeadWorkflow': { GetItem: ['CONFIG#*', 'LEAD#*'], PutItem: ['LEAD#*'] },
+  'Lifecycle/RetryLeadWorkflow': { GetItem: ['CONFIG#*', 'COUNTER#owners', 'LEAD#*'], PutItem: ['LEAD#*'], UpdateItem: ['COUNTER#owners'] },
   'Lifecycle/ProcessLeadChanges': { GetItem: ['LEAD#*', 'RULES'], PutItem: ['LEAD#*'], UpdateItem: ['SUBMISSION#*'] },
-  'Lifecycle/MoveLeadStage': { GetItem: ['CONFIG#*', 'IDEMPOTENCY#*', 'LEAD#*'], PutItem: ['IDEMPOTENCY#*', 'LEAD#*'] },
+  'Lifecycle/MoveLeadStage': {
+    GetItem: ['CONFIG#*', 'COUNTER#owners', 'IDEMPOTENCY#*', 'LEAD#*'],
+    PutItem: ['IDEMPOTENCY#*', 'LEAD#*'],
+    UpdateItem: ['COUNTER#owners'],
+  },
   'Lifecycle/ManageLifecycleConfig': { GetItem: ['CONFIG#*'], PutItem: ['CONFIG#*'] },
+  'Lifecycle/ChangeLeadOwner': {
+    GetItem: ['CONFIG#*', 'COUNTER#owners', 'IDEMPOTENCY#*', 'LEAD#*'],
+    PutItem: ['IDEMPOTENCY#*', 'LEAD#*'],
+    UpdateItem: ['COUNTER#owners'],
+  },
+  'Lifecycle/FollowLeadChanges': {
+    GetItem: ['CONFIG#*', 'COUNTER#owners', 'LEAD#*', 'RULES', 'SUPPRESSED#*'],
+    PutItem: ['LEAD#*'],
+    UpdateItem: ['COUNTER#owners', 'LEAD#*'],
+  },
   'Privacy/ExportLead': { GetItem: ['LEAD#*', 'SUPPRESSED#*'], Query: ['LEAD#*'], PutItem: ['AUDIT#*'] },
   'Privacy/EraseLead': {
     GetItem: ['LEAD#*', 'METRICS'],
@@ -324,14 +369,17 @@ describe('other grants', () => {
   });
 
   it('resumes tasks only of the lead lifecycle, and never fails or heartbeats one', () => {
-    for (const fn of ['Lifecycle/MoveLeadStage', 'Lifecycle/AwaitRepMove', 'Lifecycle/RetryLeadWorkflow']) {
+    for (const fn of ['Lifecycle/FollowLeadChanges', 'Lifecycle/AwaitRepMove', 'Lifecycle/RetryLeadWorkflow']) {
       expect(resourcesOf(fn, 'states:SendTaskSuccess')).toEqual([machine('LifecycleLeadLifecycle')]);
     }
   });
 
   it("updates only an email claim's own attributes in a lead's partition (never the lead item's other fields)", () => {
-    for (const fn of ['Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail']) {
-      const updates = (byFunction.get(fn) ?? []).filter((statement) => actionsOf(statement).includes('dynamodb:UpdateItem'));
+    for (const fn of ['Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail', 'Lifecycle/FollowLeadChanges']) {
+      // (The owner counter's own UpdateItem, on COUNTER#owners, is checked with the counter.)
+      const updates = (byFunction.get(fn) ?? []).filter(
+        (statement) => actionsOf(statement).includes('dynamodb:UpdateItem') && JSON.stringify(statement.Condition).includes('LEAD#*'),
+      );
       expect(updates).toHaveLength(1);
       expect(actionsOf(updates[0]!)).toEqual(['dynamodb:UpdateItem']);
       expect(updates[0]!.Condition).toMatchObject({
@@ -342,7 +390,7 @@ describe('other grants', () => {
   });
 
   it('sends email only as the sender, through the configuration set, with the templates', () => {
-    for (const fn of ['Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail']) {
+    for (const fn of ['Lifecycle/SendFollowUp', 'Lifecycle/SendRetentionEmail', 'Lifecycle/FollowLeadChanges']) {
       const resources = JSON.stringify(resourcesOf(fn, 'ses:SendEmail'));
       expect(resources).not.toMatch(/"\*"|\/\*"/);
       expect(resources).toContain('identity/leadflow@example.com');

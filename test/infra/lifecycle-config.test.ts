@@ -122,7 +122,7 @@ describe('a 10-owner lifecycle configuration', () => {
   it('changes the bundles of the functions that read it when the context changes (a deploy ships the new default)', () => {
     const other = synthesize({ lifecycle: { ...team, owners: team.owners.slice(0, 9) } });
     expect(other.functions.get('Lifecycle/RouteLead')!.assetKey).not.toBe(large.functions.get('Lifecycle/RouteLead')!.assetKey);
-    expect(other.functions.get('Lifecycle/RecordFailure')!.assetKey).toBe(large.functions.get('Lifecycle/RecordFailure')!.assetKey);
+    expect(other.functions.get('Lifecycle/ContinueLifecycle')!.assetKey).toBe(large.functions.get('Lifecycle/ContinueLifecycle')!.assetKey);
   }, 240_000);
 
   it('refuses at synth a context that fails the schema, naming the field', () => {

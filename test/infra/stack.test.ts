@@ -148,6 +148,7 @@ describe('privacy', () => {
       .map(([id]) => id.replace(/DefaultPolicy.*$/, ''))
       .sort();
     expect(readers).toEqual([
+      'LifecycleFollowLeadChangesRole',
       'LifecycleSendFollowUpRole',
       'LifecycleSendRetentionEmailRole',
       'PrivacyEraseLeadRole',
@@ -275,7 +276,7 @@ describe('lead lifecycle state machine', () => {
   });
 
   it('creates the SES templates and a configuration set that suppresses bounces and complaints', () => {
-    template.resourceCountIs('AWS::SES::Template', 7);
+    template.resourceCountIs('AWS::SES::Template', 8);
     template.hasResourceProperties('AWS::SES::ConfigurationSet', {
       SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
     });

@@ -1,6 +1,6 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
+import { SFNClient, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -77,13 +77,9 @@ afterEach(() => {
 });
 
 describe('move-lead-stage', () => {
-  it('records the move with a version check, then resumes the waiting workflow with the next step', async () => {
+  it('records the move with a version check and answers, resuming nothing itself (the stream does)', async () => {
     leadIs(qualified);
-    dynamo
-      .on(GetCommand, { Key: { pk: `LEAD#${captured.leadId}`, sk: 'WORKFLOW' } })
-      .resolves({ Item: { taskToken: 'token-1', stage: 'qualified' } });
     dynamo.on(TransactWriteCommand).resolves({});
-    sfn.on(SendTaskSuccessCommand).resolves({});
 
     const result = await move({ stage: 'presentation', reason: 'demo booked' });
 
@@ -96,9 +92,7 @@ describe('move-lead-stage', () => {
       actor: 'api-key:rep',
       data: { from: 'qualified', to: 'presentation', reason: 'demo booked' },
     });
-    const resumed = sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input;
-    expect(resumed.taskToken).toBe('token-1');
-    expect(JSON.parse(resumed.output!)).toMatchObject({ stage: 'presentation', next: 'await', timeoutSeconds: 3 * 86_400 });
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
 
   it('answers 409 with the allowed stages and writes nothing', async () => {
@@ -110,14 +104,24 @@ describe('move-lead-stage', () => {
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
   });
 
-  it('is fine when the workflow token was already used (the workflow re-reads the stage)', async () => {
-    leadIs(qualified);
-    dynamo
-      .on(GetCommand, { Key: { pk: `LEAD#${captured.leadId}`, sk: 'WORKFLOW' } })
-      .resolves({ Item: { taskToken: 'old', stage: 'new' } });
+  it('gives a lead moved by hand from nurturing to qualified an owner, advancing the counter in the same transaction', async () => {
+    leadIs({ ...captured, stage: 'nurturing', version: 2 });
+    dynamo.on(GetCommand, { Key: { pk: 'COUNTER#owners', sk: 'COUNTER' } }).resolves({ Item: { assigned: 4 } });
     dynamo.on(TransactWriteCommand).resolves({});
-    sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'done', $metadata: {} }));
-    expect((await move({ stage: 'presentation' })).statusCode).toBe(200);
+
+    expect((await move({ stage: 'qualified' })).statusCode).toBe(200);
+
+    const items = dynamo.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    expect(items.find((item) => item.Update)?.Update).toMatchObject({
+      Key: { pk: 'COUNTER#owners', sk: 'COUNTER' },
+      UpdateExpression: 'SET assigned = :next',
+      ConditionExpression: 'assigned = :assigned',
+      ExpressionAttributeValues: { ':next': 5, ':assigned': 4 },
+    });
+    const leadPut = items.find((item) => item.Put?.Item?.sk === 'LEAD')!.Put!;
+    expect(leadPut.Item).toMatchObject({ stage: 'qualified', owner: { name: 'Sam', email: 'sam@example.com' } });
+    const historyPut = items.find((item) => item.Put?.Item?.type === 'stage_changed')!.Put!;
+    expect(historyPut.Item).toMatchObject({ data: { from: 'nurturing', to: 'qualified', owner: 'sam@example.com' } });
   });
 
   it('replays a repeated move with the same Idempotency-Key without moving again', async () => {
