@@ -129,7 +129,8 @@ export const openApiDocumentSchema = z.looseObject({
 export const workflowRetryAnswerSchema = z.object({
   leadId: leadIdSchema,
   action: z.enum(['resumed', 'restarted']).meta({
-    description: '`resumed`: the parked execution goes on; `restarted`: the ended execution has a successor that picks the lead up at its stage.',
+    description:
+      '`resumed`: the parked execution goes on; `restarted`: the ended execution has a successor that picks the lead up at its stage.',
   }),
   executionName: z.string().meta({ description: 'The execution now carrying the lead.' }),
 });

@@ -69,9 +69,7 @@ export const leadSchema = z.object({
    * Set while the lead's workflow is parked after a step failed beyond its retries: which step,
    * the error's name and since when. An operator retries it (POST /v1/leads/{leadId}/workflow/retry).
    */
-  workflow: z
-    .object({ status: z.literal('needs_attention'), state: z.string(), error: z.string(), since: z.string() })
-    .optional(),
+  workflow: z.object({ status: z.literal('needs_attention'), state: z.string(), error: z.string(), since: z.string() }).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   /** Optimistic-locking counter: every write checks the version it read. */
