@@ -10,14 +10,15 @@ import {
   type AggregationJob,
 } from '../core/metrics/aggregation-job';
 import { finishAggregationJob, getAggregationJob, lockedAggregationJobId, queueAggregationJob } from './shared/aggregation-jobs-repository';
+import { backOffAfterConflict } from './shared/conflicts';
 import { httpHandler, type HttpResponse } from './shared/http';
 import { logger } from './shared/observability';
 
 const env = z.object({ AGGREGATION_STATE_MACHINE_ARN: z.string().min(1) }).parse(process.env);
 const sfn = new SFNClient({});
 
-/** Rounds of "the lock is held by a job that has just ended": each one frees it for the next. */
-const MAX_QUEUE_ATTEMPTS = 3;
+/** Rounds of "the lock was being taken, or is held by a job that has just ended": each one looks again. */
+const MAX_QUEUE_ATTEMPTS = 5;
 
 /**
  * POST /v1/metrics/aggregate (admin) queues an aggregation and answers 202 at once: a state
@@ -40,8 +41,9 @@ export const handler = httpHandler(async (request) => {
     const holderId = await lockedAggregationJobId(now);
     const holder = holderId ? await getAggregationJob(holderId) : undefined;
     if (holdsAggregator(holder)) return accepted(holder);
-    // The holder has ended (or its lease lapsed): take the lock over from it.
+    // The holder has ended (or its lease lapsed, or another request was taking the lock): take it over.
     stale = holderId;
+    await backOffAfterConflict(attempt);
   }
   throw new ConflictError('aggregation_in_progress', 'another aggregation job is being queued; retry in a moment');
 });

@@ -30,8 +30,8 @@ export function aggregationDefinition(scope: Construct, fns: AggregationFunction
   aggregate.addRetry({
     // A scheduled run is folding the same window: once it is done, this run resumes after it.
     errors: ['WatermarkMovedError'],
-    interval: Duration.seconds(5),
-    maxAttempts: 4,
+    interval: Duration.seconds(1),
+    maxAttempts: 6,
     backoffRate: 2,
     jitterStrategy: JitterType.FULL,
   });

@@ -31,7 +31,8 @@ export async function lockedAggregationJobId(now: Date): Promise<string | undefi
 /**
  * Stores a queued job and takes the lock for it, in one transaction. The lock is free when it has
  * no lease, when its lease has lapsed, or when it still names `staleJobId` (a job whose end was
- * recorded but whose release was not). Returns false, writing nothing, when another job holds it.
+ * recorded but whose release was not). Returns false, writing nothing, when another job holds it
+ * or another request was taking it at the same moment.
  */
 export async function queueAggregationJob(job: AggregationJob, now: Date, staleJobId?: string): Promise<boolean> {
   const free = ['attribute_not_exists(leaseUntil)', 'leaseUntil < :now', ...(staleJobId ? ['jobId = :stale'] : [])];
@@ -59,7 +60,9 @@ export async function queueAggregationJob(job: AggregationJob, now: Date, staleJ
     );
     return true;
   } catch (error) {
-    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+    // Held, or being taken by a request at the same moment (a transaction conflict): either way, look again.
+    const reason = error instanceof TransactionCanceledException ? error.CancellationReasons?.[0]?.Code : undefined;
+    if (reason === 'ConditionalCheckFailed' || reason === 'TransactionConflict') return false;
     throw error;
   }
 }

@@ -74,6 +74,7 @@ const expectedActions: Record<string, string[]> = {
     'states:StopExecution',
   ],
   'Metrics/AggregateMetrics': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'Metrics/AggregationJobs': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'states:StartExecution'],
   'Metrics/GetMetrics': ['dynamodb:Query'],
 };
 
@@ -117,7 +118,13 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
     PutItem: ['AUDIT#*', 'LEAD#*', 'SUPPRESSED#*'],
     DeleteItem: ['IDEMPOTENCY#*', 'LEAD#*'],
   },
-  'Metrics/AggregateMetrics': { 'Query@byDay': ['DAY#*'], GetItem: ['METRICS'], UpdateItem: ['METRICS#DAY#*'], PutItem: ['METRICS'] },
+  'Metrics/AggregateMetrics': {
+    'Query@byDay': ['DAY#*'],
+    GetItem: ['METRICS'],
+    UpdateItem: ['JOB#*', 'METRICS#DAY#*'],
+    PutItem: ['METRICS'],
+  },
+  'Metrics/AggregationJobs': { GetItem: ['JOB#*'], PutItem: ['JOB#*'], UpdateItem: ['JOB#*'] },
   'Metrics/GetMetrics': { Query: ['METRICS#DAY#*'] },
 };
 
