@@ -14,7 +14,8 @@ import { sentActions } from './sent-commands';
  * evaluate IAM, so these assertions are the proof that the roles are this narrow.)
  */
 
-const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+/** Every function writes its log group and, traced, its X-Ray segments. */
+const logs = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const streamRead = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
 
 /** Every action of every function's role (its log group's two actions included). */
