@@ -339,8 +339,10 @@ describe('other grants', () => {
 describe('the functions code', () => {
   it('sends exactly the actions its role grants: nothing ungranted, and no grant it never uses', () => {
     const sent = sentActions(projectRoot, [...new Set(entryOf.values())]);
-    // Granted to the role for the platform's own use, not sent by the code: logs, and the stream event source's reads and failure queue.
-    const byPlatform = (action: string) => action.startsWith('logs:') || action.startsWith('sqs:') || streamRead.includes(action);
+    // Granted to the role for the platform's own use, not sent by the code: logs, X-Ray segments (Lambda's active tracing),
+    // and the stream event source's reads and failure queue.
+    const byPlatform = (action: string) =>
+      action.startsWith('logs:') || action.startsWith('xray:') || action.startsWith('sqs:') || streamRead.includes(action);
     const granted = Object.fromEntries(
       [...byFunction].map(([fn, statements]) => [fn, sortedActions(statements).filter((action) => !byPlatform(action))]),
     );
