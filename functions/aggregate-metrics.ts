@@ -1,4 +1,5 @@
-import type { EventBridgeEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import { EVENT_SHARDS } from '../core/keys';
 import { addDays, dayOfTime, eachDay, startOfDay } from '../core/metrics/days';
@@ -73,8 +74,26 @@ interface JobInput {
   failure?: { Error?: string; Cause?: string };
 }
 
+/** Time kept in hand when waiting for another run: past it, the error goes to the state machine, which retries. */
+const WAIT_RESERVE_MS = 15_000;
+
+/**
+ * A job that meets a run folding the same window (a scheduled one) waits for it and resumes after
+ * it, with jittered backoff, while the invocation has time; then the state machine's Retry takes over.
+ */
+async function aggregateAfterOtherRuns(context: Context): Promise<AggregationResult> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await aggregateMetrics();
+    } catch (error) {
+      if (!(error instanceof WatermarkMovedError) || context.getRemainingTimeInMillis() < WAIT_RESERVE_MS) throw error;
+      await sleep(Math.random() * Math.min(5_000, 200 * 2 ** attempt));
+    }
+  }
+}
+
 /** Runs an on-demand job: the job item says when it started and how it ended. */
-async function runJob(input: JobInput): Promise<AggregationResult | undefined> {
+async function runJob(input: JobInput, context: Context): Promise<AggregationResult | undefined> {
   correlate({ executionName: input.jobId });
   if (input.failure) {
     const error = input.failure.Error ?? 'Unknown';
@@ -83,16 +102,15 @@ async function runJob(input: JobInput): Promise<AggregationResult | undefined> {
     return undefined;
   }
   await markAggregationRunning(input.jobId, new Date());
-  // A WatermarkMovedError (a scheduled run folding the same window) is thrown: the machine retries.
-  const result = await aggregateMetrics();
+  const result = await aggregateAfterOtherRuns(context);
   await finishAggregationJob(input.jobId, { status: 'succeeded', ...result }, new Date());
   logger.info('metrics aggregated', { jobId: input.jobId, ...result });
   return result;
 }
 
 /** Invoked by the EventBridge schedule, or by the aggregation state machine for an on-demand job. */
-export const handler = observed(async (event: ScheduledEvent | JobInput): Promise<AggregationResult | undefined> => {
-  if ('jobId' in event) return runJob(event);
+export const handler = observed(async (event: ScheduledEvent | JobInput, context: Context): Promise<AggregationResult | undefined> => {
+  if ('jobId' in event) return runJob(event, context);
   try {
     const result = await aggregateMetrics();
     // Quiet when there was nothing new: a schedule that finds no events is not news.

@@ -221,18 +221,38 @@ describe('aggregate-metrics', () => {
       });
     });
 
-    it('throws when a scheduled run holds the window, so the state machine retries it, and ends nothing', async () => {
+    it('waits for a scheduled run folding the same window and resumes after it', async () => {
       givenWatermark(new Date(Date.now() - 600_000).toISOString());
       givenEvents([capturedItem('ld_AAAAAAAAAAAAAAAAAAAAAA', new Date(Date.now() - 300_000).toISOString(), 'google')]);
       dynamo
         .on(TransactWriteCommand)
-        .rejects(
+        .rejectsOnce(
           new TransactionCanceledException({
             message: 'cancelled',
             $metadata: {},
             CancellationReasons: [{ Code: 'ConditionalCheckFailed' }],
           }),
-        );
+        )
+        .resolves({});
+      const plentyOfTime = { ...lambdaContext(), getRemainingTimeInMillis: () => 240_000 };
+
+      const result = await handler({ jobId: 'aggregate-1' }, plentyOfTime);
+
+      expect(result).toMatchObject({ eventsFolded: 1 });
+      expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
+      expect(updates()[1]).toMatchObject({ ExpressionAttributeValues: { ':status': 'succeeded', ':events': 1 } });
+    });
+
+    it('throws when a scheduled run holds the window and no time is left to wait, so the state machine retries it, and ends nothing', async () => {
+      givenWatermark(new Date(Date.now() - 600_000).toISOString());
+      givenEvents([capturedItem('ld_AAAAAAAAAAAAAAAAAAAAAA', new Date(Date.now() - 300_000).toISOString(), 'google')]);
+      dynamo.on(TransactWriteCommand).rejects(
+        new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }],
+        }),
+      );
 
       await expect(handler({ jobId: 'aggregate-1' }, lambdaContext())).rejects.toMatchObject({ name: 'WatermarkMovedError' });
       expect(updates()).toHaveLength(1);
