@@ -22,6 +22,14 @@ export const rescoreJobPathSchema = z.object({
     .meta({ examples: ['rescore-0b7f6c1e-5d4a-4f0e-9a53-3f1f0c6f3e2a'] }),
 });
 
+export const aggregationJobPathSchema = z.object({
+  jobId: z
+    .string()
+    .min(1)
+    .max(64)
+    .meta({ examples: ['aggregate-0b7f6c1e-5d4a-4f0e-9a53-3f1f0c6f3e2a'] }),
+});
+
 export const idempotencyHeaderSchema = z.object({
   'Idempotency-Key': idempotencyKeySchema.optional().meta({
     description: 'Makes a retried write safe: the same key replays the first answer and has no second effect (keys live 24 h).',

@@ -106,11 +106,8 @@ export const rescoreJobSchema = z.object({
 });
 export type RescoreJob = z.infer<typeof rescoreJobSchema>;
 
-/** An on-demand metrics aggregation, answered when it is done. */
-export const aggregationResultSchema = z.object({
-  eventsFolded: count,
-  watermark: z.string().meta({ description: 'The event position up to which everything is folded.' }),
-});
+/** An on-demand metrics aggregation job, as queued, answered again while it runs, and read back. */
+export { aggregationJobSchema } from '../core/metrics/aggregation-job';
 
 export const healthSchema = z.object({
   status: z.literal('ok'),

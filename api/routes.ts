@@ -19,6 +19,7 @@ import { stageMoveSchema } from '../core/stage-machine';
 import { MAX_BODY_BYTES } from '../core/submission';
 import { errorBodySchema, gatewayErrorBodySchema } from './error-body';
 import {
+  aggregationJobPathSchema,
   captureFieldsSchema,
   captureHeadersSchema,
   engagementEventRequestSchema,
@@ -32,7 +33,7 @@ import {
   rescoreJobPathSchema,
 } from './requests';
 import {
-  aggregationResultSchema,
+  aggregationJobSchema,
   captureAnswerSchema,
   engagementAnswerSchema,
   erasureAnswerSchema,
@@ -431,13 +432,35 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: '/v1/metrics/aggregate',
     operationId: 'aggregateMetrics',
     summary: 'Run the metrics aggregator now',
-    description: 'Folds the events written since the last run into the daily aggregates (the schedule does the same every few minutes).',
+    description:
+      'Queues a job that folds the events written since the last run into the daily aggregates (the schedule does the same ' +
+      'every few minutes) and answers at once; follow it at the `location` answered. While a job is queued or running, the ' +
+      'answer is that job: it folds everything written before it started.',
     tag: 'Metrics',
     access: 'admin',
     responses: {
-      200: answer('Done.', aggregationResultSchema),
+      202: answer(
+        'Queued, or the job already queued or running.',
+        aggregationJobSchema,
+        z.object({ location: z.string().meta({ description: "The job's status." }) }),
+      ),
       ...keyErrors,
-      409: error('Another run is folding the same events; retry shortly.'),
+      409: error('Jobs were being queued and ended at that very moment, several times over (`aggregation_in_progress`); retry.'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/metrics/aggregate/{jobId}',
+    operationId: 'getAggregationJob',
+    summary: "Read an aggregation job's status",
+    description: 'Queued, running, succeeded (with the events folded and the watermark) or failed (with the error name).',
+    tag: 'Metrics',
+    access: 'metrics:read',
+    params: { path: aggregationJobPathSchema },
+    responses: {
+      200: answer('The job.', aggregationJobSchema),
+      ...keyErrors,
+      404: error('There is no such aggregation job (`not_found`).'),
     },
   },
   {

@@ -28,6 +28,8 @@
  * | rescore job     | JOB#<jobId>                 | JOB                         |                                      |                                      |
  * | lifecycle config| CONFIG#lifecycle            | CURRENT                     |                                      |                                      |
  * | config change   | CONFIG#lifecycle            | CHANGE#<version, 10 digits> |                                      |                                      |
+ * | aggregation job | JOB#<jobId>                 | JOB                         |                                      |                                      |
+ * | aggregation lock | JOB#metrics-aggregation    | LOCK                        |                                      |                                      |
  *
  * History entries double as the event stream: gsi2 projects them into day partitions of when they
  * were written (not of their `at`, so an entry written late still lands past the metrics
@@ -100,6 +102,8 @@ export const keys = {
   rulesVersion: (version: string): ItemKey => ({ pk: 'RULES', sk: `VERSION#${version}` }),
   activeRules: (): ItemKey => ({ pk: 'RULES', sk: 'ACTIVE' }),
   job: (jobId: string): ItemKey => ({ pk: `JOB#${jobId}`, sk: 'JOB' }),
+  /** The on-demand aggregation job that is queued or running (one at a time), and until when it may hold that. */
+  aggregationLock: (): ItemKey => ({ pk: 'JOB#metrics-aggregation', sk: 'LOCK' }),
   ownerCounter: (): ItemKey => ({ pk: 'COUNTER#owners', sk: 'COUNTER' }),
   /** A form's submissions in one rate window (one item per form and minute). */
   formRate: (formId: string, windowStart: number): ItemKey => ({ pk: `RATE#${formId}#${windowStart}`, sk: 'FORM' }),

@@ -1,12 +1,13 @@
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import { EVENT_SHARDS } from '../core/keys';
 import { addDays, dayOfTime, eachDay, startOfDay } from '../core/metrics/days';
 import { planCommits } from '../core/metrics/fold';
 import { metricKeys } from '../core/metrics/keys';
 import { mergeShards } from '../core/metrics/merge';
-import { httpHandler } from './shared/http';
-import { logger, observed } from './shared/observability';
+import { finishAggregationJob, markAggregationRunning } from './shared/aggregation-jobs-repository';
+import { correlate, logger, observed } from './shared/observability';
 import { WatermarkMovedError, commitFold, eventPages, readWatermark } from './shared/metrics-repository';
 
 /** How far back the very first run reads: set it to cover the table's history when metrics come to an existing table. */
@@ -65,28 +66,60 @@ export async function aggregateMetrics(now = new Date()): Promise<AggregationRes
   return { eventsFolded, watermark };
 }
 
-/** POST /v1/metrics/aggregate (admin): the same run, on demand, answered when it is done. */
-const onDemand = httpHandler(async () => ({ status: 200, json: await aggregateMetrics() }));
-
 type ScheduledEvent = EventBridgeEvent<'Scheduled Event', unknown>;
 
-/** Invoked by the EventBridge schedule, or through the HTTP API for an on-demand run. */
-export const handler = observed(
-  async (
-    event: ScheduledEvent | APIGatewayProxyEventV2,
-    context: Context,
-  ): Promise<AggregationResult | APIGatewayProxyStructuredResultV2 | undefined> => {
-    if ('requestContext' in event) return onDemand(event, context);
+/** What the aggregation state machine sends: a job to run, or (from its Catch) a job that failed. */
+interface JobInput {
+  jobId: string;
+  failure?: { Error?: string; Cause?: string };
+}
+
+/** Time kept in hand when waiting for another run: past it, the error goes to the state machine, which retries. */
+const WAIT_RESERVE_MS = 15_000;
+
+/**
+ * A job that meets a run folding the same window (a scheduled one) waits for it and resumes after
+ * it, with jittered backoff, while the invocation has time; then the state machine's Retry takes over.
+ */
+async function aggregateAfterOtherRuns(context: Context): Promise<AggregationResult> {
+  for (let attempt = 0; ; attempt++) {
     try {
-      const result = await aggregateMetrics();
-      // Quiet when there was nothing new: a schedule that finds no events is not news.
-      if (result.eventsFolded > 0) logger.info('metrics aggregated', { ...result });
-      return result;
+      return await aggregateMetrics();
     } catch (error) {
-      // An overlapping run (a slow one, or an on-demand one) owns the window: the next tick resumes.
-      if (!(error instanceof WatermarkMovedError)) throw error;
-      logger.info('another aggregation run is in progress');
-      return undefined;
+      if (!(error instanceof WatermarkMovedError) || context.getRemainingTimeInMillis() < WAIT_RESERVE_MS) throw error;
+      await sleep(Math.random() * Math.min(5_000, 200 * 2 ** attempt));
     }
-  },
-);
+  }
+}
+
+/** Runs an on-demand job: the job item says when it started and how it ended. */
+async function runJob(input: JobInput, context: Context): Promise<AggregationResult | undefined> {
+  correlate({ executionName: input.jobId });
+  if (input.failure) {
+    const error = input.failure.Error ?? 'Unknown';
+    logger.error('aggregation job failed', { jobId: input.jobId, error });
+    await finishAggregationJob(input.jobId, { status: 'failed', error }, new Date());
+    return undefined;
+  }
+  await markAggregationRunning(input.jobId, new Date());
+  const result = await aggregateAfterOtherRuns(context);
+  await finishAggregationJob(input.jobId, { status: 'succeeded', ...result }, new Date());
+  logger.info('metrics aggregated', { jobId: input.jobId, ...result });
+  return result;
+}
+
+/** Invoked by the EventBridge schedule, or by the aggregation state machine for an on-demand job. */
+export const handler = observed(async (event: ScheduledEvent | JobInput, context: Context): Promise<AggregationResult | undefined> => {
+  if ('jobId' in event) return runJob(event, context);
+  try {
+    const result = await aggregateMetrics();
+    // Quiet when there was nothing new: a schedule that finds no events is not news.
+    if (result.eventsFolded > 0) logger.info('metrics aggregated', { ...result });
+    return result;
+  } catch (error) {
+    // An overlapping run (a slow one, or an on-demand one) owns the window: the next tick resumes.
+    if (!(error instanceof WatermarkMovedError)) throw error;
+    logger.info('another aggregation run is in progress');
+    return undefined;
+  }
+});

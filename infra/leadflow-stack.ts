@@ -9,6 +9,7 @@ import { LeadflowHttpApi } from './constructs/http-api';
 import { Leads } from './constructs/leads';
 import { Lifecycle } from './constructs/lifecycle';
 import { Metrics } from './constructs/metrics';
+import { Operations } from './constructs/operations';
 import { Privacy } from './constructs/privacy';
 import { Scoring } from './constructs/scoring';
 import { Secrets } from './constructs/secrets';
@@ -42,5 +43,7 @@ export class LeadflowStack extends Stack {
     const lifecycleConstruct = new Lifecycle(this, 'Lifecycle', { api, storage, email, secrets, config: lifecycle });
     new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });
     new Metrics(this, 'Metrics', { api, storage });
+    // Last: it puts alarms on every function, state machine, queue and API created above.
+    new Operations(this, 'Operations');
   }
 }

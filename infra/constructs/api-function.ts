@@ -1,6 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { Charset, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -33,7 +33,8 @@ export interface LeadflowFunctionProps {
 /**
  * A Lambda function from functions/<entry>.ts with the project's defaults: the newest Node.js
  * runtime, arm64, a minified ESM bundle built by the local esbuild (never Docker) that uses the
- * runtime's AWS SDK v3, its own log group and a role with no managed policies.
+ * runtime's AWS SDK v3, its own log group, a role with no managed policies, and X-Ray active
+ * tracing (Lambda records each invocation's segment; no tracing SDK is bundled).
  */
 export class LeadflowFunction extends Construct {
   readonly fn: NodejsFunction;
@@ -60,6 +61,7 @@ export class LeadflowFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(10),
       role,
       logGroup,
+      tracing: Tracing.ACTIVE,
       projectRoot,
       depsLockFilePath: path.join(projectRoot, 'package-lock.json'),
       environment: {
@@ -96,6 +98,10 @@ export class LeadflowFunction extends Construct {
           ],
         },
       },
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords only accept Resource "*".',
     });
   }
 }

@@ -7,6 +7,7 @@ import { addDays, dayOfTime } from '../../core/metrics/days';
 import {
   admin,
   adminKey,
+  aggregateNow,
   apiUrl,
   captureLead,
   captureTouches,
@@ -62,18 +63,16 @@ async function move(leadId: string, body: Record<string, unknown>): Promise<void
 }
 
 /**
- * Runs the aggregator on demand until its watermark has passed everything written before this call
- * (it folds only events older than its consistency lag; a 409 means a scheduled run holds the window).
+ * Runs aggregation jobs until the watermark has passed everything written before this call (the
+ * aggregator folds only events older than its consistency lag).
  */
 async function foldAll(): Promise<void> {
   const writtenBefore = new Date(Date.now() + 1).toISOString();
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const response = await admin('POST', '/v1/metrics/aggregate');
-    if (response.status !== 409) {
-      expect(response.status).toBe(200);
-      if ((await json(response)).watermark >= writtenBefore) return;
-    }
+    const job = await aggregateNow();
+    expect(job.status).toBe('succeeded');
+    if (job.watermark! >= writtenBefore) return;
     if (Date.now() > deadline) throw new Error(`the aggregator did not pass ${writtenBefore}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

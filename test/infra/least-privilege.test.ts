@@ -15,7 +15,8 @@ import { sentActions } from './sent-commands';
  * evaluate IAM, so these assertions are the proof that the roles are this narrow.)
  */
 
-const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+/** Every function writes its log group and, traced, its X-Ray segments. */
+const logs = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const streamRead = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
 
 /** Every action of every function's role (its log group's two actions included). */
@@ -98,6 +99,7 @@ const expectedActions: Record<string, string[]> = {
     'states:StopExecution',
   ],
   'Metrics/AggregateMetrics': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+  'Metrics/AggregationJobs': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'states:StartExecution'],
   'Metrics/GetMetrics': ['dynamodb:Query'],
 };
 
@@ -177,7 +179,13 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
     PutItem: ['AUDIT#*', 'LEAD#*', 'SUPPRESSED#*'],
     DeleteItem: ['IDEMPOTENCY#*', 'LEAD#*'],
   },
-  'Metrics/AggregateMetrics': { 'Query@byDay': ['DAY#*'], GetItem: ['METRICS'], UpdateItem: ['METRICS#DAY#*'], PutItem: ['METRICS'] },
+  'Metrics/AggregateMetrics': {
+    'Query@byDay': ['DAY#*'],
+    GetItem: ['METRICS'],
+    UpdateItem: ['JOB#*', 'METRICS#DAY#*'],
+    PutItem: ['METRICS'],
+  },
+  'Metrics/AggregationJobs': { GetItem: ['JOB#*'], PutItem: ['JOB#*'], UpdateItem: ['JOB#*'] },
   'Metrics/GetMetrics': { Query: ['METRICS#DAY#*'] },
 };
 
@@ -410,8 +418,10 @@ describe('other grants', () => {
 describe('the functions code', () => {
   it('sends exactly the actions its role grants: nothing ungranted, and no grant it never uses', () => {
     const sent = sentActions(projectRoot, [...new Set(entryOf.values())]);
-    // Granted to the role for the platform's own use, not sent by the code: logs, and the stream event source's reads and failure queue.
-    const byPlatform = (action: string) => action.startsWith('logs:') || action.startsWith('sqs:') || streamRead.includes(action);
+    // Granted to the role for the platform's own use, not sent by the code: logs, X-Ray segments (Lambda's active tracing),
+    // and the stream event source's reads and failure queue.
+    const byPlatform = (action: string) =>
+      action.startsWith('logs:') || action.startsWith('xray:') || action.startsWith('sqs:') || streamRead.includes(action);
     const granted = Object.fromEntries(
       [...byFunction].map(([fn, statements]) => [fn, sortedActions(statements).filter((action) => !byPlatform(action))]),
     );

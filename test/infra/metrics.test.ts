@@ -53,8 +53,33 @@ describe('metrics', () => {
 
   it('routes the metrics query and the on-demand aggregation behind the authorizer (the gateway answers preflights)', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
-    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(['GET /v1/metrics', 'POST /v1/metrics/aggregate']);
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
+      'GET /v1/metrics',
+      'GET /v1/metrics/aggregate/{jobId}',
+      'POST /v1/metrics/aggregate',
+    ]);
     for (const route of routes) expect(route.Properties.AuthorizationType).toBe('CUSTOM');
+  });
+
+  it('runs on-demand jobs off the request path: the route starts a state machine whose catch closes a failed job', () => {
+    const aggregator = logicalIdOf(template, 'AWS::Lambda::Function', 'daily metric aggregates');
+    const jobs = logicalIdOf(template, 'AWS::Lambda::Function', 'aggregation jobs');
+    const [machineId, machine] = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'))[0]!;
+    expect(machine.Properties).toMatchObject({ StateMachineType: 'STANDARD', TracingConfiguration: { Enabled: true } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('aggregation jobs'),
+      Environment: { Variables: Match.objectLike({ AGGREGATION_STATE_MACHINE_ARN: { Ref: machineId } }) },
+    });
+    // The route's function answers in seconds (it only queues); the five-minute aggregator is behind the machine.
+    const functions = template.findResources('AWS::Lambda::Function');
+    expect(functions[jobs]!.Properties.Timeout).toBe(10);
+    const integrations = Object.values(template.findResources('AWS::ApiGatewayV2::Integration'));
+    expect(JSON.stringify(integrations)).not.toContain(`"${aggregator}"`);
+
+    const definition = JSON.stringify(machine.Properties.DefinitionString);
+    for (const state of ['Aggregate', 'RecordAggregationFailure', 'AggregationFailed', 'Aggregated']) expect(definition).toContain(state);
+    expect(definition).toMatch(/Catch.*States\.ALL.*RecordAggregationFailure/);
+    expect(definition).toContain('WatermarkMovedError');
   });
 
   it('gives the query function read access only', () => {

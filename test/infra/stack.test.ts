@@ -196,7 +196,8 @@ describe('lead lifecycle state machine', () => {
         TracingConfiguration: { Enabled: true },
         LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
       },
-      2,
+      // Every machine: the lifecycle, the rescore and the aggregation jobs.
+      Object.keys(template.findResources('AWS::StepFunctions::StateMachine')).length,
     );
     const asl = definition();
     expect(asl.QueryLanguage ?? 'JSONPath').toBe('JSONPath');

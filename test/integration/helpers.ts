@@ -138,3 +138,37 @@ export function qualifiedLead(email: string, firstName: string): Record<string, 
     message: 'Our pipeline reporting is manual; we need forecasting.',
   };
 }
+
+/** An on-demand aggregation job as `GET /v1/metrics/aggregate/{jobId}` answers it. */
+export interface AggregationJobView {
+  jobId: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  requestedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  eventsFolded?: number;
+  watermark?: string;
+  error?: string;
+}
+
+/** Polls an aggregation job (by its `location`) until it has ended, succeeded or failed. */
+export async function aggregationJobEnd(location: string, timeoutMs = 60_000): Promise<AggregationJobView> {
+  return eventually(
+    `aggregation job ${location} to end`,
+    async () => {
+      const response = await admin('GET', location);
+      const job = (await json(response)) as AggregationJobView;
+      if (response.status !== 200) throw new Error(`GET ${location} answered ${response.status}: ${JSON.stringify(job)}`);
+      return job.status === 'succeeded' || job.status === 'failed' ? job : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** `POST /v1/metrics/aggregate` (202, or the job already queued or running), then its end. */
+export async function aggregateNow(): Promise<AggregationJobView> {
+  const response = await admin('POST', '/v1/metrics/aggregate');
+  const body = await json(response);
+  if (response.status !== 202) throw new Error(`POST /v1/metrics/aggregate answered ${response.status}: ${JSON.stringify(body)}`);
+  return aggregationJobEnd(response.headers.get('location') ?? `/v1/metrics/aggregate/${body.jobId}`);
+}

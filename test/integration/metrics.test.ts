@@ -7,6 +7,7 @@ import {
   adminKey,
   apiUrl,
   admin,
+  aggregateNow,
   captureTouches,
   documents,
   eventually,
@@ -152,14 +153,11 @@ async function renurtured(scripted: Scripted): Promise<void> {
   scripted.path.push({ stage: 'nurturing', at: current.stageChangedAt });
 }
 
-/** One POST /v1/metrics/aggregate; undefined on a 409 (a scheduled run holds the window). */
-async function aggregateOnce(): Promise<{ eventsFolded: number; watermark: string } | undefined> {
-  const response = await admin('POST', '/v1/metrics/aggregate');
-  if (response.status === 409) return undefined;
-  const body = await json(response);
-  expect(response.status, JSON.stringify(body)).toBe(200);
-  expect(body).toMatchObject({ eventsFolded: expect.any(Number), watermark: expect.any(String) });
-  return body;
+/** One on-demand aggregation job, to its end. */
+async function aggregateOnce(): Promise<{ eventsFolded: number; watermark: string }> {
+  const job = await aggregateNow();
+  expect(job, JSON.stringify(job)).toMatchObject({ status: 'succeeded', eventsFolded: expect.any(Number), watermark: expect.any(String) });
+  return { eventsFolded: job.eventsFolded!, watermark: job.watermark! };
 }
 
 /**
@@ -172,8 +170,8 @@ async function foldAll(): Promise<{ eventsFolded: number; watermark: string }> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const result = await aggregateOnce();
-    if (result && result.watermark >= writtenBefore) return result;
-    if (Date.now() > deadline) throw new Error(`the aggregator did not pass ${writtenBefore} (watermark ${result?.watermark})`);
+    if (result.watermark >= writtenBefore) return result;
+    if (Date.now() > deadline) throw new Error(`the aggregator did not pass ${writtenBefore} (watermark ${result.watermark})`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
@@ -403,7 +401,7 @@ describe('funnel metrics in the local cloud', () => {
     // Two more runs, back to back: everything of this file is behind the watermark, so they fold
     // only what other files' workflows wrote meanwhile (follow-up emails), never this source twice.
     for (let rerun = 0; rerun < 2; rerun++) {
-      const result = (await aggregateOnce()) ?? (await foldAll());
+      const result = await aggregateOnce();
       expect(result.watermark >= folded.watermark).toBe(true);
     }
     const again = await report({ from: FROM, to: TO, groupBy: 'source' });

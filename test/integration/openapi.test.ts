@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type * as z from 'zod';
 import { openApiDocument } from '../../api/openapi';
 import { apiRoutes, type ApiRoute } from '../../api/routes';
-import { admin, adminKey, apiUrl, captureLead, eventually, json, keyed, postJson, uniqueEmail } from './helpers';
+import { admin, adminKey, aggregationJobEnd, apiUrl, captureLead, eventually, json, keyed, postJson, uniqueEmail } from './helpers';
 
 /**
  * The OpenAPI document against the running API (the local cloud runs the synthesized template):
@@ -47,6 +47,9 @@ function routeOf(operationId: string): ApiRoute {
 /** The rescore job the probes start; it is awaited to its end so that no later test file shares the table with it. */
 let rescoreJobPath: string | undefined;
 
+/** The aggregation job the probes start, read to its end. */
+let aggregationJobPath: string | undefined;
+
 /**
  * One request per documented operation: minimal valid input where its effect is harmless to the
  * other test files (they share this local cloud), an invalid one where it is not (publishing rules).
@@ -87,7 +90,17 @@ const probes: Record<string, () => Promise<Response>> = {
     );
   },
   getMetrics: () => admin('GET', '/v1/metrics?groupBy=source'),
-  aggregateMetrics: () => admin('POST', '/v1/metrics/aggregate'),
+  aggregateMetrics: async () => {
+    const response = await admin('POST', '/v1/metrics/aggregate');
+    aggregationJobPath = response.headers.get('location') ?? undefined;
+    return response;
+  },
+  // Read once it has ended, so that no later file shares the aggregator with it.
+  getAggregationJob: async () => {
+    expect(aggregationJobPath, 'aggregateMetrics runs first').toBeDefined();
+    await aggregationJobEnd(aggregationJobPath!);
+    return admin('GET', aggregationJobPath!);
+  },
   putForm: () => admin('PUT', pathOf(routeOf('putForm')), { name: 'OpenAPI probe', allowedOrigins: ['https://example.com'] }),
   getForm: () => admin('GET', pathOf(routeOf('getForm'))),
   createApiKey: () => admin('POST', '/v1/api-keys', { name: `openapi-probe-${run}`, scopes: ['metrics:read'] }),
@@ -163,7 +176,7 @@ describe('every documented operation', () => {
     expect(Object.keys(probes).sort()).toEqual(apiRoutes.map((route) => route.operationId).sort());
   });
 
-  // In registry order: the rescore job is started before it is read.
+  // In registry order: the rescore and aggregation jobs are started before they are read.
   it.each(apiRoutes.map((route) => [`${route.method.toUpperCase()} ${route.path}`, route] as const))(
     '%s answers a documented status with a documented body',
     async (_, route) => {

@@ -1,11 +1,11 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { historyEntry } from '../../../core/history';
 import { aggregateMetrics, handler } from '../../../functions/aggregate-metrics';
 import { historyItem } from '../../../functions/shared/leads-repository';
-import { httpEvent, lambdaContext } from './events';
+import { lambdaContext } from './events';
 
 const dynamo = mockClient(DynamoDBDocumentClient);
 const watermarkKey = { pk: 'METRICS', sk: 'WATERMARK' };
@@ -189,19 +189,83 @@ describe('aggregate-metrics', () => {
     }
   });
 
-  describe('POST /v1/metrics/aggregate', () => {
-    function post() {
-      return handler(httpEvent('POST /v1/metrics/aggregate', { caller: { name: 'ops', scopes: ['admin'] } }), lambdaContext()) as Promise<{
-        statusCode: number;
-        body: string;
-      }>;
+  describe('an on-demand job (from the aggregation state machine)', () => {
+    const jobKey = { pk: 'JOB#aggregate-1', sk: 'JOB' };
+    const lockKey = { pk: 'JOB#metrics-aggregation', sk: 'LOCK' };
+
+    function updates() {
+      return dynamo.commandCalls(UpdateCommand).map((call) => call.args[0].input);
     }
 
-    it('runs an aggregation on demand and answers what it folded', async () => {
+    beforeEach(() => {
+      dynamo.on(UpdateCommand).resolves({});
+    });
+
+    it('marks the job running, folds, records the figures on the job and frees the lock', async () => {
       givenWatermark(new Date(Date.now() - 120_000).toISOString());
-      const result = await post();
-      expect(result.statusCode).toBe(200);
-      expect(JSON.parse(result.body)).toEqual({ eventsFolded: 0, watermark: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
+
+      const result = await handler({ jobId: 'aggregate-1' }, lambdaContext());
+
+      expect(result).toEqual({ eventsFolded: 0, watermark: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) });
+      const [running, finished, release] = updates();
+      expect(running).toMatchObject({ Key: jobKey, ConditionExpression: '#status IN (:queued, :running)' });
+      expect(running!.UpdateExpression).toContain('startedAt = if_not_exists(startedAt, :now)');
+      expect(finished).toMatchObject({
+        Key: jobKey,
+        ExpressionAttributeValues: { ':status': 'succeeded', ':events': 0, ':watermark': result!.watermark },
+      });
+      expect(release).toMatchObject({
+        Key: lockKey,
+        UpdateExpression: 'REMOVE leaseUntil',
+        ExpressionAttributeValues: { ':jobId': 'aggregate-1' },
+      });
+    });
+
+    it('waits for a scheduled run folding the same window and resumes after it', async () => {
+      givenWatermark(new Date(Date.now() - 600_000).toISOString());
+      givenEvents([capturedItem('ld_AAAAAAAAAAAAAAAAAAAAAA', new Date(Date.now() - 300_000).toISOString(), 'google')]);
+      dynamo
+        .on(TransactWriteCommand)
+        .rejectsOnce(
+          new TransactionCanceledException({
+            message: 'cancelled',
+            $metadata: {},
+            CancellationReasons: [{ Code: 'ConditionalCheckFailed' }],
+          }),
+        )
+        .resolves({});
+      const plentyOfTime = { ...lambdaContext(), getRemainingTimeInMillis: () => 240_000 };
+
+      const result = await handler({ jobId: 'aggregate-1' }, plentyOfTime);
+
+      expect(result).toMatchObject({ eventsFolded: 1 });
+      expect(dynamo.commandCalls(TransactWriteCommand)).toHaveLength(2);
+      expect(updates()[1]).toMatchObject({ ExpressionAttributeValues: { ':status': 'succeeded', ':events': 1 } });
+    });
+
+    it('throws when a scheduled run holds the window and no time is left to wait, so the state machine retries it, and ends nothing', async () => {
+      givenWatermark(new Date(Date.now() - 600_000).toISOString());
+      givenEvents([capturedItem('ld_AAAAAAAAAAAAAAAAAAAAAA', new Date(Date.now() - 300_000).toISOString(), 'google')]);
+      dynamo.on(TransactWriteCommand).rejects(
+        new TransactionCanceledException({
+          message: 'cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'ConditionalCheckFailed' }],
+        }),
+      );
+
+      await expect(handler({ jobId: 'aggregate-1' }, lambdaContext())).rejects.toMatchObject({ name: 'WatermarkMovedError' });
+      expect(updates()).toHaveLength(1);
+    });
+
+    it('records a failure the state machine caught as a failed job with its error name, and frees the lock', async () => {
+      await handler({ jobId: 'aggregate-1', failure: { Error: 'Sandbox.Timedout', Cause: '{}' } }, lambdaContext());
+
+      const [failed, release] = updates();
+      expect(failed).toMatchObject({ Key: jobKey, ExpressionAttributeValues: { ':status': 'failed', ':error': 'Sandbox.Timedout' } });
+      expect(failed!.UpdateExpression).toContain('finishedAt = :at');
+      expect(release).toMatchObject({ Key: lockKey, ConditionExpression: 'jobId = :jobId' });
+      expect(dynamo.commandCalls(QueryCommand)).toHaveLength(0);
     });
   });
 });
