@@ -7,6 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { durationSeconds } from '../core/duration';
 import { readAssembly, type HttpApiSpec } from './assembly';
 import { checkJava, ensureTables, startDynamoDb } from './dynamodb';
 import { startControl } from './control';
@@ -51,6 +52,12 @@ export interface LocalCloudOptions {
    * Only for measuring a request path alone (bench/capture.ts); never what the platform does.
    */
   eventSources?: boolean;
+  /**
+   * The maximum duration of a workflow execution in workflow seconds (scaled by the time scale,
+   * like every wait); a longer one ends TIMED_OUT, as Standard executions do after a year on AWS.
+   * Default LEADFLOW_EXECUTION_LIFETIME (an ISO-8601 duration such as P30D), else a year.
+   */
+  executionLifetimeSeconds?: number;
   /** CDK context added to cdk.json's for the synthesis (`dashboardOrigins`, `apiThrottle`...), as `cdk synth -c` would. */
   context?: Record<string, unknown>;
 }
@@ -87,13 +94,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const dynamoDir = path.join(dataDir, 'dynamodb');
   const adminKeyFile = path.join(dataDir, 'admin-key');
   const checkpointDir = path.join(dataDir, 'stream-checkpoints');
+  // Workflow executions with their history, timers and task tokens (local/step-functions/store.ts).
+  const executionsDir = path.join(dataDir, 'step-functions');
   // Generated secret values (the lead-id key, the form-secrets key): kept across restarts, like the table.
   const secretsFile = path.join(dataDir, 'secrets.json');
   // A missing Java is a one-line answer now, not after a synthesis.
   await checkJava();
   mkdirSync(dataDir, { recursive: true });
   if (options.fresh) {
-    for (const stored of [dynamoDir, adminKeyFile, checkpointDir, secretsFile]) rmSync(stored, { recursive: true, force: true });
+    for (const stored of [dynamoDir, adminKeyFile, checkpointDir, secretsFile, executionsDir])
+      rmSync(stored, { recursive: true, force: true });
   }
 
   // What is running, stopped in reverse order: servers, then functions, then DynamoDB Local.
@@ -150,9 +160,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       if (!fn) throw new Error(`no local function ${logicalId}`);
       return fn;
     };
+    const lifetime = options.executionLifetimeSeconds ?? lifetimeFromEnvironment();
     const stepFunctions = new LocalStepFunctions({
       timeScale,
       log,
+      ...(lifetime !== undefined && { lifetimeSeconds: lifetime }),
+      ...(!options.inMemory && { storeDir: executionsDir }),
       invokeFunction: (reference, payload) => byArnOrName(reference).invoke(payload),
     });
     for (const machine of assembly.stateMachines) {
@@ -190,6 +203,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stops.push(async () => {
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     });
+    // Stops run in reverse: the executions leave the engine before the functions they call stop.
+    stops.push(() => stepFunctions.stopExecutions());
+    // Before the API serves: a move must find its restored execution waiting with its token.
+    const restored = stepFunctions.restore();
+    if (restored.restored > 0 || restored.orphaned > 0) {
+      log(
+        `restored ${restored.restored} workflow executions (${restored.resumed} running, resumed) in ${restored.milliseconds} ms` +
+          (restored.orphaned > 0 ? `; ${restored.orphaned} of state machines no longer in the app left out` : ''),
+      );
+    }
 
     // Event source mappings: the table's stream feeds its functions (new leads start workflows).
     for (const mapping of options.eventSources === false ? [] : assembly.streamMappings) {
@@ -287,6 +310,14 @@ function checkDisjointRoutes(apis: HttpApiSpec[]): void {
       owners.set(routeKey, api.logicalId);
     }
   }
+}
+
+function lifetimeFromEnvironment(): number | undefined {
+  const text = process.env.LEADFLOW_EXECUTION_LIFETIME;
+  if (text === undefined || text === '') return undefined;
+  const seconds = durationSeconds(text);
+  if (!(seconds > 0)) throw new Error(`LEADFLOW_EXECUTION_LIFETIME must be a positive ISO-8601 duration, not ${text}`);
+  return seconds;
 }
 
 function secondsSince(start: number): string {
