@@ -8,7 +8,8 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { durationSeconds } from '../core/duration';
-import { readAssembly, type HttpApiSpec } from './assembly';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readAssembly, type HttpApiSpec, type TableSpec } from './assembly';
 import { checkJava, ensureTables, startDynamoDb } from './dynamodb';
 import { startControl } from './control';
 import { DynamoFaults, SesFaults } from './faults';
@@ -116,6 +117,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
   };
 
+  // Filled once synthesized and started, for the supervisor's restarts of DynamoDB Local.
+  let tables: TableSpec[] = [];
+  let restartedClient: DynamoDBClient | undefined;
   try {
     // Java's start-up and the synthesis (a child process) overlap.
     const [synthesized, database] = await Promise.allSettled([
@@ -123,7 +127,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         log(`synthesized the CDK app in ${secondsSince(started)}`);
         return dir;
       }),
-      startDynamoDb({ port: options.dynamoPort ?? 8000, dataDir: options.inMemory ? undefined : dynamoDir }).then((db) => {
+      startDynamoDb({
+        port: options.dynamoPort ?? 8000,
+        dataDir: options.inMemory ? undefined : dynamoDir,
+        log,
+        // In memory, a restarted DynamoDB Local is empty: the tables at least come back.
+        onRestart: () => (tables.length > 0 && restartedClient ? ensureTables(restartedClient, tables, log) : Promise.resolve()),
+      }).then((db) => {
         stops.push(() => db.stop());
         log(`DynamoDB Local answered in ${secondsSince(started)}`);
         return db;
@@ -138,11 +148,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (assembly.tables.length !== 1 || !table) throw new Error(`expected one table in ${STACK_NAME}, found ${assembly.tables.length}`);
     checkDisjointRoutes(assembly.httpApis);
     await ensureTables(dynamo.client, assembly.tables, log);
+    tables = assembly.tables;
+    restartedClient = dynamo.client;
     const timeScale = options.timeScale ?? Number(process.env.LEADFLOW_TIME_SCALE ?? 1);
     if (!(timeScale > 0)) throw new Error(`the time scale must be a positive number, not ${timeScale}`);
 
     // SES local, reached by the functions through the fault-injecting proxy.
-    const ses = await startSes({ port: 0 });
+    const ses = await startSes({ port: 0, log });
     stops.push(() => ses.stop());
     await createEmailTemplates(ses.endpoint, assembly.emailTemplates);
     const sesFaults = new SesFaults();
@@ -274,6 +286,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         return functions.size;
       },
       httpApi: apiServer,
+      services: {
+        dynamodb: { pid: () => dynamo.pid(), restarts: () => dynamo.restarts() },
+        ses: { restarts: () => ses.restarts(), crash: () => ses.crash() },
+      },
     });
     stops.push(() => control.close());
 

@@ -7,6 +7,9 @@
  *   POST /faults/ses {recipient, failures}   GET /faults/ses?recipient=
  *   POST /faults/dynamodb {mode: off|throttle|refuse|stall}   GET /faults/dynamodb (mode, faulted counts)
  *   POST /functions/recycle              every function's next invocation starts cold (a restart)
+ *   GET  /services                       the supervised child services: DynamoDB Local's pid, restarts of each
+ *   POST /services/ses/crash             closes the SES emulator as a crash would (the supervisor restarts it);
+ *                                        for DynamoDB Local, kill the pid GET /services names
  *   GET  /stages                         each HTTP API's routes and stage throttle
  *   PUT  /stages/{apiLogicalId}/throttle {rateLimit, burstLimit}   as UpdateStage's DefaultRouteSettings would;
  *   DELETE the same: back to the template's
@@ -26,6 +29,10 @@ export interface ControlPlane {
   /** Retires every function's environment; answers how many functions were recycled. */
   recycleFunctions(): number;
   httpApi: Pick<RunningHttpApi, 'throttles' | 'setThrottle'>;
+  services: {
+    dynamodb: { pid(): number | undefined; restarts(): number };
+    ses: { restarts(): number; crash(): void };
+  };
 }
 
 export async function startControl(plane: ControlPlane, port = 0): Promise<RunningServer> {
@@ -90,6 +97,16 @@ async function handle(plane: ControlPlane, req: IncomingMessage, res: ServerResp
       res.writeHead(204).end();
       return;
     }
+  }
+  if (req.method === 'GET' && url.pathname === '/services') {
+    const { dynamodb, ses } = plane.services;
+    send(res, 200, { dynamodb: { pid: dynamodb.pid() ?? null, restarts: dynamodb.restarts() }, ses: { restarts: ses.restarts() } });
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/services/ses/crash') {
+    plane.services.ses.crash();
+    res.writeHead(204).end();
+    return;
   }
   if (req.method === 'GET' && url.pathname === '/stages') {
     send(res, 200, { stages: plane.httpApi.throttles() });
