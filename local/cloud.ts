@@ -14,7 +14,7 @@ import { checkJava, ensureTables, startDynamoDb } from './dynamodb';
 import { startControl } from './control';
 import { DynamoFaults, SesFaults } from './faults';
 import { startHttpApi } from './http-api';
-import { LocalFunction } from './lambda';
+import { functionConstructId, LocalFunction } from './lambda';
 import { repoRoot } from './local-aws';
 import { startSchedules } from './schedules';
 import { startSecretsManager } from './secrets-manager';
@@ -281,6 +281,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       triggerSchedule: (name) => schedules.trigger(name),
       sesFaults,
       dynamoFaults,
+      functionNames: [...functions.values()].map((fn) => functionConstructId(fn.spec)),
       recycleFunctions: () => {
         for (const fn of functions.values()) fn.recycle();
         return functions.size;
@@ -288,7 +289,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       httpApi: apiServer,
       services: {
         dynamodb: { pid: () => dynamo.pid(), restarts: () => dynamo.restarts() },
-        ses: { restarts: () => ses.restarts(), crash: () => ses.crash() },
+        ses: {
+          restarts: () => ses.restarts(),
+          crash: () => {
+            ses.crash();
+          },
+        },
       },
     });
     stops.push(() => control.close());

@@ -65,13 +65,15 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDyna
   const log = options.log ?? (() => {});
 
   let current = await launch(port, options.dataDir);
-  let stopping = false;
+  const supervision = { stopping: false };
+  // A function, not the field: it changes across awaits, which the checker's narrowing does not see.
+  const stopping = () => supervision.stopping;
   let restarts = 0;
   let failuresInARow = 0;
 
   const supervise = (running: Launched) => {
     void running.exited.then(async () => {
-      if (stopping) return;
+      if (stopping()) return;
       running.guard?.kill('SIGKILL');
       const ranMs = Date.now() - running.startedAt;
       if (ranMs > STABLE_AFTER_MS) failuresInARow = 0;
@@ -80,11 +82,11 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDyna
         failuresInARow++;
         log(`DynamoDB Local exited unexpectedly (${running.describeExit()}); restarting it on port ${port} in ${delay} ms`);
         await sleep(delay);
-        if (stopping) return;
+        if (stopping()) return;
         try {
           const started = performance.now();
           current = await launch(port, options.dataDir);
-          if (stopping) {
+          if (stopping()) {
             await current.stop();
             return;
           }
@@ -107,7 +109,7 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDyna
     pid: () => current.pid,
     restarts: () => restarts,
     stop: async () => {
-      stopping = true;
+      supervision.stopping = true;
       client.destroy();
       await current.stop();
     },

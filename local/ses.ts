@@ -87,16 +87,18 @@ export async function startSes({ port = 0, log = () => {} }: { port?: number; lo
   let server = await startServer({ host: '127.0.0.1', port });
   const { port: bound } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${bound}`;
-  let stopping = false;
+  const supervision = { stopping: false };
+  // A function, not the field: it changes across awaits, which the checker's narrowing does not see.
+  const stopping = () => supervision.stopping;
   let restarts = 0;
   const supervise = (running: Server) => {
     running.once('close', () => {
-      if (stopping) return;
+      if (stopping()) return;
       log(`the SES emulator stopped unexpectedly; restarting it on port ${bound}`);
       void (async () => {
-        for (let attempt = 0; !stopping; attempt++) {
+        for (let attempt = 0; !stopping(); attempt++) {
           await sleep(Math.min(500 * 2 ** attempt, 10_000));
-          if (stopping) return;
+          if (stopping()) return;
           try {
             server = await startServer({ host: '127.0.0.1', port: bound });
             restarts++;
@@ -121,7 +123,7 @@ export async function startSes({ port = 0, log = () => {} }: { port?: number; lo
       server.close();
     },
     stop: () => {
-      stopping = true;
+      supervision.stopping = true;
       return new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         if (!server.listening) {
