@@ -168,10 +168,14 @@ export class DynamoFaults {
   }
 }
 
-/** The calling function's construct id, from the SDK's `app/<id>` User-Agent entry ('' for a caller without one). */
+/**
+ * The calling function's construct id, from the SDK's `app/<id>` User-Agent entry ('' for a caller
+ * without one). Powertools appends its own tag to the app id (`app/RouteLead-PT-NO-OP-2.36.0-...`):
+ * construct ids have no `-`, so the id ends at the first one.
+ */
 export function callerOf(req: Pick<IncomingMessage, 'headers'>): string {
   const agent = [req.headers['user-agent'], req.headers['x-amz-user-agent']].flat().join(' ');
-  return /(?:^|\s)app\/([^\s]+)/.exec(agent)?.[1] ?? '';
+  return /(?:^|\s)app\/([^\s-]+)/.exec(agent)?.[1] ?? '';
 }
 
 function recipientsOf(body: Buffer): string[] {

@@ -212,6 +212,31 @@ describe('local Step Functions across a restart', () => {
     expect(fresh.describeExecution(other.executionArn).status).toBe('TIMED_OUT');
   });
 
+  it('restores thousands of waiting executions (and prints how long it took)', async () => {
+    const count = 2_000;
+    const first = service();
+    for (let i = 0; i < count; i++) {
+      first.startExecution({
+        stateMachineArn: MACHINE,
+        name: `bulk-${i}`,
+        input: { leadId: `b${i}`, path: 'await', repTimeoutSeconds: 10_000_000 },
+      });
+    }
+    await until(() => tokens.length === count, 'every rep task');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const stopping = performance.now();
+    await first.stop();
+    const stopMs = performance.now() - stopping;
+
+    const second = service();
+    const report = second.restore();
+    expect(report).toMatchObject({ restored: count, resumed: count });
+    // Every token answers after the restart.
+    for (const token of tokens.slice(0, 50)) second.sendTaskSuccess(token, '{}');
+    await until(() => second.listExecutions({ stateMachineArn: MACHINE, statusFilter: 'SUCCEEDED' }).length === 50, 'fifty ends');
+    console.log(`restore: ${count} running executions restored in ${report.milliseconds} ms (stop and snapshot: ${Math.round(stopMs)} ms)`);
+  }, 120_000);
+
   it('keeps ended executions answerable after a restart', async () => {
     const first = service();
     const { executionArn } = first.startExecution({
