@@ -15,7 +15,8 @@
  * - GET /store answers `{templates, emails}` (`?since=<epoch seconds>` filters), POST
  *   /clear-store empties it, GET / is a web UI;
  * - errors reach the SDK named `Unknown`, the SES name in a `type` field (see errorType);
- * - the store is a module-level singleton: every server started in one process shares it.
+ * - the store is a module-level singleton: every server started in one process shares it;
+ * - GetAccount answers the account document in AWS_SES_ACCOUNT (startSes sets a local one).
  */
 import { CreateEmailTemplateCommand, SESv2Client, UpdateEmailTemplateCommand } from '@aws-sdk/client-sesv2';
 import type { Server } from 'node:http';
@@ -73,6 +74,24 @@ interface StoredEmail {
   at: number;
 }
 
+/** The account GetAccount describes locally: sending enabled, out of the sandbox. */
+const LOCAL_ACCOUNT = {
+  DedicatedIpAutoWarmupEnabled: false,
+  Details: {
+    AdditionalContactEmailAddresses: [],
+    ContactLanguage: 'EN',
+    MailType: 'TRANSACTIONAL',
+    ReviewDetails: { CaseId: 'local', Status: 'GRANTED' },
+    UseCaseDescription: 'leadflow local cloud',
+    WebsiteURL: 'http://127.0.0.1',
+  },
+  EnforcementStatus: 'HEALTHY',
+  ProductionAccessEnabled: true,
+  SendingEnabled: true,
+  SendQuota: { Max24HourSend: 1_000_000, MaxSendRate: 1_000, SentLast24Hours: 0 },
+  SuppressionAttributes: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+};
+
 type StartServer = (config: { host: string; port: number }) => Promise<Server>;
 
 // A CommonJS package with `exports.default`: require gives the same function under tsx, Node and vitest.
@@ -84,6 +103,8 @@ const startServer = (createRequire(import.meta.url)('aws-ses-v2-local') as { def
  * a short backoff, logged. Its store is module-level, so the mailbox and templates survive that.
  */
 export async function startSes({ port = 0, log = () => {} }: { port?: number; log?: (line: string) => void } = {}): Promise<LocalSes> {
+  // aws-ses-v2-local answers GetAccount (GET /health's SES probe) from this variable only.
+  process.env.AWS_SES_ACCOUNT ??= JSON.stringify(LOCAL_ACCOUNT);
   let server = await startServer({ host: '127.0.0.1', port });
   const { port: bound } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${bound}`;

@@ -90,7 +90,11 @@ describe('supervised child services', () => {
       90_000,
     );
     expect(up.body.status).toBe('ok');
-    const after = await services();
+    // Reported once the tables are checked too, just after the new process answers.
+    const after = await eventually('the restart reported', async () => {
+      const now = await services();
+      return now.dynamodb.restarts > 0 ? now : undefined;
+    });
     expect(after.dynamodb.restarts).toBe(1);
     expect(after.dynamodb.pid).not.toBe(dynamodb.pid);
     // Captures go on being accepted after the restart.
