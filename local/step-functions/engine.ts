@@ -131,11 +131,13 @@ export class Engine {
       machine.resumeAt.set(checkpoint.state, library);
     }
     const takenUp = (state.type === 'Wait' && checkpoint.dueAt !== undefined) || (state.type === 'Task' && checkpoint.token !== undefined);
-    execution.resume = {
-      ...checkpoint,
-      // Registered now, before any request can answer with the token.
-      ...(state.type === 'Task' && checkpoint.token !== undefined && { answer: this.options.tokens.adopt(execution, checkpoint.token) }),
-    };
+    // Only a Task or a Wait handler takes the resume up; a Choice or Pass just runs again.
+    if (state.type === 'Task' || state.type === 'Wait')
+      execution.resume = {
+        ...checkpoint,
+        // Registered now, before any request can answer with the token.
+        ...(state.type === 'Task' && checkpoint.token !== undefined && { answer: this.options.tokens.adopt(execution, checkpoint.token) }),
+      };
     this.execute(execution, library, checkpoint.input as Json, { ...(takenUp && { reentered: checkpoint.state }) });
   }
 
