@@ -109,10 +109,19 @@ export type RescoreJob = z.infer<typeof rescoreJobSchema>;
 /** An on-demand metrics aggregation job, as queued, answered again while it runs, and read back. */
 export { aggregationJobSchema } from '../core/metrics/aggregation-job';
 
+const dependencySchema = z.object({
+  status: z.enum(['ok', 'down']),
+  latencyMs: count.meta({ description: 'How long the probe took (up to its 1 s timeout).' }),
+  error: z.string().optional().meta({ description: 'When down: the name of the error the probe met (e.g. `TimeoutError`).' }),
+});
+
 export const healthSchema = z.object({
-  status: z.literal('ok'),
+  status: z.enum(['ok', 'unavailable']),
   service: z.literal('leadflow'),
   startedAt: timestamp,
+  dependencies: z
+    .object({ dynamodb: dependencySchema, ses: dependencySchema })
+    .meta({ description: 'Each dependency probed (a table read, the SES account); the verdict is cached for 2 s.' }),
 });
 
 /** This API's own description (`GET /openapi.json`), loosely: the document is its own schema. */

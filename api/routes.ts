@@ -605,10 +605,13 @@ export const apiRoutes: readonly ApiRoute[] = [
     method: 'get',
     path: '/health',
     operationId: 'getHealth',
-    summary: 'Liveness',
+    summary: 'Health of the service and its dependencies',
     tag: 'Service',
     access: 'public',
-    responses: { 200: answer('Up.', healthSchema) },
+    responses: {
+      200: answer('Up: every dependency answered.', healthSchema),
+      503: answer('A dependency is down (named in `dependencies`); retry after `Retry-After` seconds.', healthSchema),
+    },
   },
   {
     method: 'get',

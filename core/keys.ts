@@ -22,6 +22,7 @@
  * | suppression     | SUPPRESSED#<HMAC of email>  | SUPPRESSED                  |                                      |                                      |
  * | audit record    | AUDIT#<day>                 | <at>#<auditId>              |                                      |                                      |
  * | owner counter   | COUNTER#owners              | COUNTER                     |                                      |                                      |
+ * | health probe    | HEALTH                      | HEALTH (read only, absent)  |                                      |                                      |
  * | form rate count | RATE#<formId>#<window>      | FORM                        |                                      |                                      |
  * | client rate count | RATE#<formId>#<window>#<client hash> | CLIENT           |                                      |                                      |
  * | scoring rules   | RULES                       | VERSION#<version> / ACTIVE  |                                      |                                      |
@@ -105,6 +106,8 @@ export const keys = {
   /** The on-demand aggregation job that is queued or running (one at a time), and until when it may hold that. */
   aggregationLock: (): ItemKey => ({ pk: 'JOB#metrics-aggregation', sk: 'LOCK' }),
   ownerCounter: (): ItemKey => ({ pk: 'COUNTER#owners', sk: 'COUNTER' }),
+  /** Read (never written) by GET /health: a one-item probe that the table answers. */
+  health: (): ItemKey => ({ pk: 'HEALTH', sk: 'HEALTH' }),
   /** A form's submissions in one rate window (one item per form and minute). */
   formRate: (formId: string, windowStart: number): ItemKey => ({ pk: `RATE#${formId}#${windowStart}`, sk: 'FORM' }),
   /** One client's submissions to a form in one rate window: a partition per client, so a busy form's clients spread out. */
@@ -156,6 +159,8 @@ export const keyPatterns = {
   /** The audit log of exports and erasures, by day. */
   audit: 'AUDIT#*',
   ownerCounter: 'COUNTER#owners',
+  /** The health probe's item (GET /health reads it, nothing writes it). */
+  health: 'HEALTH',
   /** Form and client rate windows. */
   rate: 'RATE#*',
   rules: 'RULES',

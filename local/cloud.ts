@@ -7,12 +7,14 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readAssembly, type HttpApiSpec } from './assembly';
+import { durationSeconds } from '../core/duration';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { readAssembly, type HttpApiSpec, type TableSpec } from './assembly';
 import { checkJava, ensureTables, startDynamoDb } from './dynamodb';
 import { startControl } from './control';
 import { DynamoFaults, SesFaults } from './faults';
 import { startHttpApi } from './http-api';
-import { LocalFunction } from './lambda';
+import { functionConstructId, LocalFunction } from './lambda';
 import { repoRoot } from './local-aws';
 import { startSchedules } from './schedules';
 import { startSecretsManager } from './secrets-manager';
@@ -51,6 +53,12 @@ export interface LocalCloudOptions {
    * Only for measuring a request path alone (bench/capture.ts); never what the platform does.
    */
   eventSources?: boolean;
+  /**
+   * The maximum duration of a workflow execution in wall-clock seconds (not scaled: the steps
+   * measure an execution's age by the clock); a longer one ends TIMED_OUT, as Standard executions do after a year on AWS.
+   * Default LEADFLOW_EXECUTION_LIFETIME (an ISO-8601 duration such as P30D), else a year.
+   */
+  executionLifetimeSeconds?: number;
   /** CDK context added to cdk.json's for the synthesis (`dashboardOrigins`, `apiThrottle`...), as `cdk synth -c` would. */
   context?: Record<string, unknown>;
 }
@@ -87,13 +95,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const dynamoDir = path.join(dataDir, 'dynamodb');
   const adminKeyFile = path.join(dataDir, 'admin-key');
   const checkpointDir = path.join(dataDir, 'stream-checkpoints');
+  // Workflow executions with their history, timers and task tokens (local/step-functions/store.ts).
+  const executionsDir = path.join(dataDir, 'step-functions');
   // Generated secret values (the lead-id key, the form-secrets key): kept across restarts, like the table.
   const secretsFile = path.join(dataDir, 'secrets.json');
   // A missing Java is a one-line answer now, not after a synthesis.
   await checkJava();
   mkdirSync(dataDir, { recursive: true });
   if (options.fresh) {
-    for (const stored of [dynamoDir, adminKeyFile, checkpointDir, secretsFile]) rmSync(stored, { recursive: true, force: true });
+    for (const stored of [dynamoDir, adminKeyFile, checkpointDir, secretsFile, executionsDir])
+      rmSync(stored, { recursive: true, force: true });
   }
 
   // What is running, stopped in reverse order: servers, then functions, then DynamoDB Local.
@@ -106,6 +117,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
   };
 
+  // Filled once synthesized and started, for the supervisor's restarts of DynamoDB Local.
+  let tables: TableSpec[] = [];
+  let restartedClient: DynamoDBClient | undefined;
   try {
     // Java's start-up and the synthesis (a child process) overlap.
     const [synthesized, database] = await Promise.allSettled([
@@ -113,7 +127,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         log(`synthesized the CDK app in ${secondsSince(started)}`);
         return dir;
       }),
-      startDynamoDb({ port: options.dynamoPort ?? 8000, dataDir: options.inMemory ? undefined : dynamoDir }).then((db) => {
+      startDynamoDb({
+        port: options.dynamoPort ?? 8000,
+        dataDir: options.inMemory ? undefined : dynamoDir,
+        log,
+        // In memory, a restarted DynamoDB Local is empty: the tables at least come back.
+        onRestart: () => (tables.length > 0 && restartedClient ? ensureTables(restartedClient, tables, log) : Promise.resolve()),
+      }).then((db) => {
         stops.push(() => db.stop());
         log(`DynamoDB Local answered in ${secondsSince(started)}`);
         return db;
@@ -128,11 +148,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (assembly.tables.length !== 1 || !table) throw new Error(`expected one table in ${STACK_NAME}, found ${assembly.tables.length}`);
     checkDisjointRoutes(assembly.httpApis);
     await ensureTables(dynamo.client, assembly.tables, log);
+    tables = assembly.tables;
+    restartedClient = dynamo.client;
     const timeScale = options.timeScale ?? Number(process.env.LEADFLOW_TIME_SCALE ?? 1);
     if (!(timeScale > 0)) throw new Error(`the time scale must be a positive number, not ${timeScale}`);
 
     // SES local, reached by the functions through the fault-injecting proxy.
-    const ses = await startSes({ port: 0 });
+    const ses = await startSes({ port: 0, log });
     stops.push(() => ses.stop());
     await createEmailTemplates(ses.endpoint, assembly.emailTemplates);
     const sesFaults = new SesFaults();
@@ -150,9 +172,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       if (!fn) throw new Error(`no local function ${logicalId}`);
       return fn;
     };
+    const lifetime = options.executionLifetimeSeconds ?? lifetimeFromEnvironment();
     const stepFunctions = new LocalStepFunctions({
       timeScale,
       log,
+      ...(lifetime !== undefined && { lifetimeSeconds: lifetime }),
+      ...(!options.inMemory && { storeDir: executionsDir }),
       invokeFunction: (reference, payload) => byArnOrName(reference).invoke(payload),
     });
     for (const machine of assembly.stateMachines) {
@@ -190,6 +215,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stops.push(async () => {
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     });
+    // Stops run in reverse: the executions leave the engine before the functions they call stop.
+    stops.push(() => stepFunctions.stopExecutions());
+    // Before the API serves: a move must find its restored execution waiting with its token.
+    const restored = stepFunctions.restore();
+    if (restored.restored > 0 || restored.orphaned > 0) {
+      log(
+        `restored ${restored.restored} workflow executions (${restored.resumed} running, resumed) in ${restored.milliseconds} ms` +
+          (restored.orphaned > 0 ? `; ${restored.orphaned} of state machines no longer in the app left out` : ''),
+      );
+    }
 
     // Event source mappings: the table's stream feeds its functions (new leads start workflows).
     for (const mapping of options.eventSources === false ? [] : assembly.streamMappings) {
@@ -246,11 +281,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       triggerSchedule: (name) => schedules.trigger(name),
       sesFaults,
       dynamoFaults,
+      functionNames: [...functions.values()].map((fn) => functionConstructId(fn.spec)),
       recycleFunctions: () => {
         for (const fn of functions.values()) fn.recycle();
         return functions.size;
       },
       httpApi: apiServer,
+      services: {
+        dynamodb: { pid: () => dynamo.pid(), restarts: () => dynamo.restarts() },
+        ses: {
+          restarts: () => ses.restarts(),
+          crash: () => {
+            ses.crash();
+          },
+        },
+      },
     });
     stops.push(() => control.close());
 
@@ -287,6 +332,14 @@ function checkDisjointRoutes(apis: HttpApiSpec[]): void {
       owners.set(routeKey, api.logicalId);
     }
   }
+}
+
+function lifetimeFromEnvironment(): number | undefined {
+  const text = process.env.LEADFLOW_EXECUTION_LIFETIME;
+  if (text === undefined || text === '') return undefined;
+  const seconds = durationSeconds(text);
+  if (!(seconds > 0)) throw new Error(`LEADFLOW_EXECUTION_LIFETIME must be a positive ISO-8601 duration, not ${text}`);
+  return seconds;
 }
 
 function secondsSince(start: number): string {

@@ -5,9 +5,14 @@
  *   GET  /executions                     running and recent executions with their current state
  *   POST /schedules/{ruleLogicalId}      runs a schedule now
  *   POST /faults/ses {recipient, failures}   GET /faults/ses?recipient=
- *   POST /faults/dynamodb {mode: off|throttle|refuse|stall}   GET /faults/dynamodb (mode, faulted counts)
+ *   POST /faults/dynamodb {mode: off|throttle|refuse|stall}   GET /faults/dynamodb (mode, faulted counts, bounded)
+ *   POST /faults/dynamodb {mode: throttle, calls: N, functions?: [RouteLead...], operations?: [PutItem...]}
+ *                                        throttles the next N matching calls (functions by CDK construct id), then off
  *   POST /faults/stepfunctions {failures}   the next SendTaskSuccess calls throttled; GET: how many were
  *   POST /functions/recycle              every function's next invocation starts cold (a restart)
+ *   GET  /services                       the supervised child services: DynamoDB Local's pid, restarts of each
+ *   POST /services/ses/crash             closes the SES emulator as a crash would (the supervisor restarts it);
+ *                                        for DynamoDB Local, kill the pid GET /services names
  *   GET  /stages                         each HTTP API's routes and stage throttle
  *   PUT  /stages/{apiLogicalId}/throttle {rateLimit, burstLimit}   as UpdateStage's DefaultRouteSettings would;
  *   DELETE the same: back to the template's
@@ -24,9 +29,15 @@ export interface ControlPlane {
   triggerSchedule(ruleLogicalId: string): Promise<unknown>;
   sesFaults: SesFaults;
   dynamoFaults: DynamoFaults;
+  /** The construct ids of the functions (what a bounded fault's `functions` may name). */
+  functionNames: string[];
   /** Retires every function's environment; answers how many functions were recycled. */
   recycleFunctions(): number;
   httpApi: Pick<RunningHttpApi, 'throttles' | 'setThrottle'>;
+  services: {
+    dynamodb: { pid(): number | undefined; restarts(): number };
+    ses: { restarts(): number; crash(): void };
+  };
 }
 
 export async function startControl(plane: ControlPlane, port = 0): Promise<RunningServer> {
@@ -93,20 +104,44 @@ async function handle(plane: ControlPlane, req: IncomingMessage, res: ServerResp
   }
   if (url.pathname === '/faults/dynamodb') {
     if (req.method === 'GET') {
-      send(res, 200, { mode: plane.dynamoFaults.mode, faulted: plane.dynamoFaults.faulted });
+      send(res, 200, { mode: plane.dynamoFaults.mode, faulted: plane.dynamoFaults.faulted, bounded: plane.dynamoFaults.bounded ?? null });
       return;
     }
     if (req.method === 'POST') {
-      const body = JSON.parse(await readText(req)) as { mode?: unknown };
+      const body = JSON.parse(await readText(req)) as { mode?: unknown; calls?: unknown; functions?: unknown; operations?: unknown };
       const mode = dynamoFaultModes.find((candidate) => candidate === body.mode);
       if (!mode) {
         send(res, 400, { message: `send {"mode": "${dynamoFaultModes.join('" | "')}"}` });
+        return;
+      }
+      if (body.calls !== undefined || body.functions !== undefined || body.operations !== undefined) {
+        const problem = boundedThrottleProblem(body, mode, plane.functionNames);
+        if (problem) {
+          send(res, 400, { message: problem });
+          return;
+        }
+        plane.dynamoFaults.throttleNext({
+          calls: body.calls as number,
+          ...(body.functions !== undefined && { functions: body.functions as string[] }),
+          ...(body.operations !== undefined && { operations: body.operations as string[] }),
+        });
+        res.writeHead(204).end();
         return;
       }
       plane.dynamoFaults.set(mode);
       res.writeHead(204).end();
       return;
     }
+  }
+  if (req.method === 'GET' && url.pathname === '/services') {
+    const { dynamodb, ses } = plane.services;
+    send(res, 200, { dynamodb: { pid: dynamodb.pid() ?? null, restarts: dynamodb.restarts() }, ses: { restarts: ses.restarts() } });
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/services/ses/crash') {
+    plane.services.ses.crash();
+    res.writeHead(204).end();
+    return;
   }
   if (req.method === 'GET' && url.pathname === '/stages') {
     send(res, 200, { stages: plane.httpApi.throttles() });
@@ -141,6 +176,25 @@ async function handle(plane: ControlPlane, req: IncomingMessage, res: ServerResp
     return;
   }
   send(res, 404, { message: 'Not Found' });
+}
+
+/** Why a bounded throttle request is wrong, if it is: a typo in a function name must not silently match nothing. */
+function boundedThrottleProblem(
+  body: { calls?: unknown; functions?: unknown; operations?: unknown },
+  mode: string,
+  functionNames: string[],
+): string | undefined {
+  if (mode !== 'throttle') return 'calls, functions and operations go with {"mode": "throttle"}';
+  if (typeof body.calls !== 'number' || !Number.isInteger(body.calls) || body.calls < 1) return 'calls must be a positive whole number';
+  const strings = (value: unknown) => Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string');
+  if (body.functions !== undefined) {
+    if (!strings(body.functions)) return 'functions must be a non-empty list of function construct ids';
+    const unknown = (body.functions as string[]).filter((name) => !functionNames.includes(name));
+    if (unknown.length > 0) return `no function ${unknown.join(', ')} (functions: ${functionNames.join(', ')})`;
+  }
+  if (body.operations !== undefined && !strings(body.operations))
+    return 'operations must be a non-empty list of DynamoDB operations (PutItem...)';
+  return undefined;
 }
 
 async function readText(req: IncomingMessage): Promise<string> {

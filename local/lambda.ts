@@ -55,7 +55,19 @@ export function lambdaRuntimeEnv(spec: FunctionSpec): Record<string, string> {
     // Deployed, the function runs on its template runtime; this machine's Node.js is no concern of its SDK.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     AWS_ENDPOINT_URL: UNEMULATED_ENDPOINT,
+    // The SDK sends `app/<id>` in its User-Agent: the local fault proxies tell the calling function by it.
+    AWS_SDK_UA_APP_ID: functionConstructId(spec),
   };
+}
+
+/**
+ * The function's CDK construct id: `RouteLead` of `Lifecycle/RouteLead/Function` (a LeadflowFunction
+ * names its inner function `Function`), else its logical id.
+ */
+export function functionConstructId(spec: Pick<FunctionSpec, 'constructPath' | 'logicalId'>): string {
+  const parts = spec.constructPath?.split('/').filter(Boolean) ?? [];
+  if (parts.length > 1 && parts.at(-1) === 'Function') parts.pop();
+  return parts.at(-1) ?? spec.logicalId;
 }
 
 export class LocalFunction {

@@ -15,12 +15,14 @@
  * - GET /store answers `{templates, emails}` (`?since=<epoch seconds>` filters), POST
  *   /clear-store empties it, GET / is a web UI;
  * - errors reach the SDK named `Unknown`, the SES name in a `type` field (see errorType);
- * - the store is a module-level singleton: every server started in one process shares it.
+ * - the store is a module-level singleton: every server started in one process shares it;
+ * - GetAccount answers the account document in AWS_SES_ACCOUNT (startSes sets a local one).
  */
 import { CreateEmailTemplateCommand, SESv2Client, UpdateEmailTemplateCommand } from '@aws-sdk/client-sesv2';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LocalSes {
   /** For SESv2Client `endpoint` / AWS_ENDPOINT_URL_SESV2. */
@@ -29,6 +31,10 @@ export interface LocalSes {
   storeUrl: string;
   /** The mailbox web UI. */
   uiUrl: string;
+  /** How many times the supervisor brought the emulator back. */
+  restarts(): number;
+  /** Closes the emulator's server as a crash would (a drill): the supervisor brings it back. */
+  crash(): void;
   stop(): Promise<void>;
 }
 
@@ -68,28 +74,89 @@ interface StoredEmail {
   at: number;
 }
 
+/** The account GetAccount describes locally: sending enabled, out of the sandbox. */
+const LOCAL_ACCOUNT = {
+  DedicatedIpAutoWarmupEnabled: false,
+  Details: {
+    AdditionalContactEmailAddresses: [],
+    ContactLanguage: 'EN',
+    MailType: 'TRANSACTIONAL',
+    ReviewDetails: { CaseId: 'local', Status: 'GRANTED' },
+    UseCaseDescription: 'leadflow local cloud',
+    WebsiteURL: 'http://127.0.0.1',
+  },
+  EnforcementStatus: 'HEALTHY',
+  ProductionAccessEnabled: true,
+  SendingEnabled: true,
+  SendQuota: { Max24HourSend: 1_000_000, MaxSendRate: 1_000, SentLast24Hours: 0 },
+  SuppressionAttributes: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+};
+
 type StartServer = (config: { host: string; port: number }) => Promise<Server>;
 
 // A CommonJS package with `exports.default`: require gives the same function under tsx, Node and vitest.
 const startServer = (createRequire(import.meta.url)('aws-ses-v2-local') as { default: StartServer }).default;
 
-/** Starts aws-ses-v2-local in this process on 127.0.0.1 (port 0 picks a free port). */
-export async function startSes({ port = 0 }: { port?: number } = {}): Promise<LocalSes> {
-  const server = await startServer({ host: '127.0.0.1', port });
+/**
+ * Starts aws-ses-v2-local in this process on 127.0.0.1 (port 0 picks a free port), supervised: if
+ * its server closes unexpectedly (an error, a crash drill) it listens again on the same port after
+ * a short backoff, logged. Its store is module-level, so the mailbox and templates survive that.
+ */
+export async function startSes({ port = 0, log = () => {} }: { port?: number; log?: (line: string) => void } = {}): Promise<LocalSes> {
+  // aws-ses-v2-local answers GetAccount (GET /health's SES probe) from this variable only.
+  process.env.AWS_SES_ACCOUNT ??= JSON.stringify(LOCAL_ACCOUNT);
+  let server = await startServer({ host: '127.0.0.1', port });
   const { port: bound } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${bound}`;
+  const supervision = { stopping: false };
+  // A function, not the field: it changes across awaits, which the checker's narrowing does not see.
+  const stopping = () => supervision.stopping;
+  let restarts = 0;
+  const supervise = (running: Server) => {
+    running.once('close', () => {
+      if (stopping()) return;
+      log(`the SES emulator stopped unexpectedly; restarting it on port ${bound}`);
+      void (async () => {
+        for (let attempt = 0; !stopping(); attempt++) {
+          await sleep(Math.min(500 * 2 ** attempt, 10_000));
+          if (stopping()) return;
+          try {
+            server = await startServer({ host: '127.0.0.1', port: bound });
+            restarts++;
+            log(`the SES emulator is back on port ${bound} (restart ${restarts})`);
+            supervise(server);
+            return;
+          } catch (error) {
+            log(`the SES emulator did not restart: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        }
+      })();
+    });
+  };
+  supervise(server);
   return {
     endpoint,
     storeUrl: `${endpoint}/store`,
     uiUrl: `${endpoint}/`,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
+    restarts: () => restarts,
+    crash: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+    stop: () => {
+      supervision.stopping = true;
+      return new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
+        if (!server.listening) {
+          resolve();
+          return;
+        }
         server.close((error) => {
           if (error) reject(error);
           else resolve();
         });
-      }),
+      });
+    },
   };
 }
 

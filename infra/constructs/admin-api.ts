@@ -1,4 +1,6 @@
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { LeadflowFunction } from './api-function';
 import type { LeadflowHttpApi } from './http-api';
@@ -44,8 +46,15 @@ export class AdminApi extends Construct {
 
     const health = new LeadflowFunction(this, 'Health', {
       entry: 'health',
-      description: 'Liveness check',
+      description: 'Health: probes the table and SES, answers 503 while one is down',
       memorySize: 256,
+    });
+    // One GetItem of the probe item (which nothing writes) and SES's account status.
+    props.storage.grant(health.fn, [{ actions: ['GetItem'], partitions: ['health'] }]);
+    health.fn.addToRolePolicy(new PolicyStatement({ actions: ['ses:GetAccount'], resources: ['*'] }));
+    Validations.of(health).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ses:GetAccount reads the account sending status and has no resource-level permissions; it reads nothing else.',
     });
     props.api.route(HttpMethod.GET, '/health', health.fn);
   }

@@ -3,8 +3,9 @@
  * machine, and the descriptions and listings the API answers.
  */
 import type { StateMachine } from 'aws-local-stepfunctions';
-import type { PreparedDefinition } from '../step-functions-definition';
+import type { JsonObject, PreparedDefinition } from '../step-functions-definition';
 import { SfnServiceError } from './errors';
+import type { Checkpoint, StoredExecution } from './store';
 
 /** The role every local execution reports: there is no IAM locally. */
 export const LOCAL_ROLE_ARN = 'arn:aws:iam::000000000000:role/local-step-functions';
@@ -17,6 +18,10 @@ export interface Machine {
   region: string;
   prepared: PreparedDefinition;
   library: StateMachine;
+  /** The definition the library runs (prepared, with the execution's own context fields); a resume runs it from another StartAt. */
+  runnable: JsonObject;
+  /** Libraries starting at a given top-level state, built on the first resume there. */
+  resumeAt: Map<string, StateMachine>;
 }
 
 export interface Execution {
@@ -32,6 +37,12 @@ export interface Execution {
   cause?: string;
   history: HistoryEvent[];
   currentState?: string;
+  /** The top-level state it is in, with what a restart needs to resume it there (local/step-functions/store.ts). */
+  checkpoint?: Checkpoint;
+  /** Set while a restored execution has not yet re-entered its checkpointed state: the wait or token to take up again. */
+  resume?: Checkpoint & { answer?: Promise<unknown> };
+  /** The local service stopped with the execution running: it is left RUNNING in the store, nothing more is recorded. */
+  suspended?: boolean;
   /** Aborted when the execution ends, however it ends: releases its sleeps and token waits. */
   ended: AbortController;
   abortRun: () => void;
@@ -126,6 +137,29 @@ export class Executions {
     return { execution, created: true };
   }
 
+  /** Puts back an execution read from the store (running or ended), under its own ARN and start date. */
+  restore(machine: Machine, stored: StoredExecution): Execution {
+    const execution: Execution = {
+      arn: stored.arn,
+      name: stored.name,
+      machine,
+      input: stored.input,
+      status: stored.status,
+      startDate: new Date(stored.startDate),
+      ...(stored.stopDate !== undefined && { stopDate: new Date(stored.stopDate) }),
+      ...(stored.output !== undefined && { output: stored.output }),
+      ...(stored.error !== undefined && { error: stored.error }),
+      ...(stored.cause !== undefined && { cause: stored.cause }),
+      history: stored.history.map((event) => ({ ...event, timestamp: new Date(event.timestamp) })),
+      ...(stored.checkpoint && { checkpoint: stored.checkpoint, currentState: stored.checkpoint.state }),
+      ended: new AbortController(),
+      abortRun: () => {},
+      settled: Promise.resolve(),
+    };
+    this.executions.set(execution.arn, execution);
+    return execution;
+  }
+
   describe(executionArn: string): ExecutionDescription {
     const execution = this.execution(executionArn);
     return {
@@ -163,4 +197,22 @@ export class Executions {
   history(executionArn: string): HistoryEvent[] {
     return [...this.execution(executionArn).history];
   }
+}
+
+/** What the store keeps of an execution. */
+export function storedOf(execution: Execution): StoredExecution {
+  return {
+    arn: execution.arn,
+    name: execution.name,
+    machineArn: execution.machine.arn,
+    input: execution.input,
+    status: execution.status,
+    startDate: execution.startDate.getTime(),
+    ...(execution.stopDate && { stopDate: execution.stopDate.getTime() }),
+    ...(execution.output !== undefined && { output: execution.output }),
+    ...(execution.error !== undefined && { error: execution.error }),
+    ...(execution.cause !== undefined && { cause: execution.cause }),
+    history: execution.history.map((event) => ({ ...event, timestamp: event.timestamp.getTime() })),
+    ...(execution.status === 'RUNNING' && execution.checkpoint && { checkpoint: execution.checkpoint }),
+  };
 }

@@ -1,17 +1,48 @@
 /** Execution history: the library's event log translated into the events AWS records. */
 import type { StateMachine } from 'aws-local-stepfunctions';
 import type { LocalState, LocalTask } from '../step-functions-definition';
-import { LOCAL_ROLE_ARN, type Execution } from './executions';
+import { LOCAL_ROLE_ARN, type Execution, type HistoryEvent } from './executions';
 
 type LibraryEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
 type AwsEvent = [string, Record<string, unknown>?];
 
-export async function recordHistory(execution: Execution, events: AsyncGenerator<LibraryEvent>): Promise<void> {
+export interface HistoryOptions {
+  /** Each event as it is recorded (the store journals it). */
+  recorded?: (event: HistoryEvent) => void;
+  /** A state was entered, with its raw input (the engine checkpoints top-level states). */
+  entered?: (state: string, input: unknown) => void;
+  /**
+   * A run that resumes a restored execution: its ExecutionStarted is not recorded again, nor the
+   * re-entry of `reentered` (a Wait or a callback task taken up where it was, not started anew).
+   */
+  resumed?: { reentered?: string };
+}
+
+export async function recordHistory(
+  execution: Execution,
+  events: AsyncGenerator<LibraryEvent>,
+  options: HistoryOptions = {},
+): Promise<void> {
   const caught = new Set<string>();
+  let { reentered } = options.resumed ?? {};
   for await (const event of events) {
-    for (const [type, details] of awsEvents(execution, event, caught)) {
+    // A suspended execution stays as it was stored; the library's abort is not its end.
+    if (execution.suspended) continue;
+    if (options.resumed && event.type === 'ExecutionStarted') continue;
+    let translated: AwsEvent[];
+    if (event.type === 'StateEntered' && event.index === undefined && event.state.name === reentered) {
+      reentered = undefined;
+      execution.currentState = event.state.name;
+      translated = [];
+    } else {
+      translated = awsEvents(execution, event, caught);
+    }
+    if (event.type === 'StateEntered' && event.index === undefined) options.entered?.(event.state.name, event.state.input);
+    for (const [type, details] of translated) {
       const id = execution.history.length + 1;
-      execution.history.push({ id, previousEventId: id - 1, timestamp: new Date(event.timestamp), type, ...details });
+      const recorded: HistoryEvent = { id, previousEventId: id - 1, timestamp: new Date(event.timestamp), type, ...details };
+      execution.history.push(recorded);
+      options.recorded?.(recorded);
     }
   }
 }
@@ -26,6 +57,10 @@ function awsEvents(execution: Execution, event: LibraryEvent, caught: Set<string
     case 'ExecutionFailed':
       return [['ExecutionFailed', { executionFailedEventDetails: failureDetails(event) }]];
     case 'ExecutionAborted':
+      // The engine ends an execution that outlived its lifetime by aborting the library's run.
+      if (execution.status === 'TIMED_OUT') {
+        return [['ExecutionTimedOut', { executionTimedOutEventDetails: { error: execution.error, cause: execution.cause } }]];
+      }
       return [['ExecutionAborted', { executionAbortedEventDetails: { error: execution.error, cause: execution.cause } }]];
     case 'ExecutionTimeout':
       return [['ExecutionTimedOut', { executionTimedOutEventDetails: { error: 'States.Timeout' } }]];

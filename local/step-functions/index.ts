@@ -6,17 +6,31 @@
  * - a time scale (86400 makes a day pass in a second) for Wait states, Task timeouts, Retry
  *   intervals and the execution timeout (engine.ts);
  * - execution bookkeeping and AWS-shaped history (executions.ts, history.ts);
- * - the AWS JSON 1.0 protocol for `@aws-sdk/client-sfn` (protocol.ts).
+ * - the AWS JSON 1.0 protocol for `@aws-sdk/client-sfn` (protocol.ts);
+ * - with a store directory, executions that survive a restart: every execution is journaled with
+ *   its history and checkpoint (store.ts), and `restore` takes the running ones up where they were;
+ * - Standard's maximum duration (a year of workflow time): a longer execution ends TIMED_OUT.
  */
 import { SfnServiceError } from './errors';
 import { randomUUID } from 'node:crypto';
 import { listen, type RunningServer } from '../listen';
 import { compileDefinition, Engine } from './engine';
-import { Executions, type ExecutionDescription, type ExecutionListItem, type ExecutionStatus, type HistoryEvent } from './executions';
+import {
+  Executions,
+  storedOf,
+  type ExecutionDescription,
+  type ExecutionListItem,
+  type ExecutionStatus,
+  type HistoryEvent,
+} from './executions';
 import { parseJson } from './json';
 import { createSfnServer, type SfnApi } from './protocol';
 import { TaskTargets } from './task-targets';
 import { TaskTokens } from './task-tokens';
+import { ExecutionStore } from './store';
+
+/** Standard workflows run at most a year. */
+export const STANDARD_LIFETIME_SECONDS = 365 * 24 * 3600;
 
 export interface LocalStepFunctionsOptions {
   /**
@@ -36,6 +50,20 @@ export interface LocalStepFunctionsOptions {
    * a name that already contains a dot is kept.
    */
   sdkIntegrations?: Record<string, (params: unknown) => Promise<unknown>>;
+  /** Where executions persist (a directory); without it they live in memory and a stop aborts them. */
+  storeDir?: string;
+  /** The maximum duration of an execution in wall-clock seconds (not scaled). Default a year, as on AWS. */
+  lifetimeSeconds?: number;
+}
+
+export interface RestoreReport {
+  /** Executions read back, ended ones included. */
+  restored: number;
+  /** RUNNING executions taken up again. */
+  resumed: number;
+  /** Stored executions of a state machine that no longer exists (left out). */
+  orphaned: number;
+  milliseconds: number;
 }
 
 export class LocalStepFunctions implements SfnApi {
@@ -44,18 +72,60 @@ export class LocalStepFunctions implements SfnApi {
   private readonly engine: Engine;
   private readonly servers = new Set<RunningServer>();
   private readonly log: (line: string) => void;
+  private readonly store: ExecutionStore | undefined;
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
     if (!(options.timeScale > 0) || !Number.isFinite(options.timeScale)) {
       throw new RangeError(`timeScale must be a positive number, got ${options.timeScale}`);
     }
+    const lifetimeSeconds = options.lifetimeSeconds ?? STANDARD_LIFETIME_SECONDS;
+    if (!(lifetimeSeconds > 0)) throw new RangeError(`lifetimeSeconds must be a positive number, got ${lifetimeSeconds}`);
     this.log = options.log ?? (() => {});
+    this.store =
+      options.storeDir === undefined
+        ? undefined
+        : new ExecutionStore({ dir: options.storeDir, log: this.log, current: () => this.executions.all().map(storedOf) });
+    const { store } = this;
     this.engine = new Engine({
       timeScale: options.timeScale,
       targets: new TaskTargets({ invokeFunction: options.invokeFunction, sdkIntegrations: options.sdkIntegrations, log: this.log }),
       tokens: this.tokens,
       log: this.log,
+      lifetimeSeconds,
+      ...(store && {
+        journal: (record) => {
+          store.append(record);
+        },
+      }),
     });
+  }
+
+  /**
+   * Reads the stored executions back (call once, after every state machine is created and before
+   * anything can start or answer executions) and resumes the RUNNING ones where they stopped.
+   */
+  restore(): RestoreReport {
+    const started = performance.now();
+    const report: RestoreReport = { restored: 0, resumed: 0, orphaned: 0, milliseconds: 0 };
+    if (!this.store) return report;
+    const stored = this.store.load().sort((a, b) => a.startDate - b.startDate);
+    const running = [];
+    for (const item of stored) {
+      let machine;
+      try {
+        machine = this.executions.machine(item.machineArn);
+      } catch {
+        report.orphaned++;
+        continue;
+      }
+      const execution = this.executions.restore(machine, item);
+      report.restored++;
+      if (execution.status === 'RUNNING') running.push(execution);
+    }
+    for (const execution of running) this.engine.resume(execution);
+    report.resumed = running.length;
+    report.milliseconds = Math.round(performance.now() - started);
+    return report;
   }
 
   /** Validates and registers a definition; throws UnsupportedDefinitionError naming each state and feature it cannot run faithfully. */
@@ -124,13 +194,28 @@ export class LocalStepFunctions implements SfnApi {
     this.tokens.heartbeat(taskToken);
   }
 
-  /** Aborts running executions, releases their timers and token waits, and closes the HTTP servers. */
-  async stop(): Promise<void> {
+  /**
+   * Takes every running execution off the engine (suspended with a store, aborted without one).
+   * Call it before the functions stop, or a task in flight would fail on the stopping function.
+   */
+  async stopExecutions(): Promise<void> {
     const executions = this.executions.all();
     for (const execution of executions) {
-      if (execution.status === 'RUNNING') this.stopExecution(execution.arn, { cause: 'local Step Functions stopped' });
+      if (execution.status !== 'RUNNING' || execution.suspended) continue;
+      if (this.store) this.engine.suspend(execution);
+      else this.stopExecution(execution.arn, { cause: 'local Step Functions stopped' });
     }
     await Promise.all(executions.map((execution) => execution.settled));
+  }
+
+  /**
+   * Releases the running executions' timers and token waits and closes the HTTP servers. With a
+   * store the executions stay RUNNING there, to be resumed by the next `restore`; without one they
+   * are aborted.
+   */
+  async stop(): Promise<void> {
+    await this.stopExecutions();
+    await this.store?.close();
     await Promise.all([...this.servers].map((server) => server.close()));
     this.servers.clear();
   }

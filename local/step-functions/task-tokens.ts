@@ -30,6 +30,16 @@ export class TaskTokens {
     return { token, answer };
   }
 
+  /**
+   * Takes up a token issued before a restart, for a restored execution: the application stored
+   * it and will answer with it, so the same token must be waited on again.
+   */
+  adopt(execution: Execution, token: string): Promise<Json> {
+    return new Promise<Json>((resolve, reject) => {
+      this.waiters.set(token, { execution, resolve, reject });
+    });
+  }
+
   succeed(token: string, output: string): void {
     const value = parseJson(output, 'InvalidOutput', 'output');
     this.take(token).resolve(value);
@@ -42,6 +52,10 @@ export class TaskTokens {
   /** There is no HeartbeatSeconds locally (definitions using it are rejected): only the token is checked. */
   heartbeat(token: string): void {
     this.waiter(token);
+  }
+
+  isWaiting(token: string): boolean {
+    return this.waiters.has(token);
   }
 
   spend(token: string): void {

@@ -20,6 +20,7 @@ const commandActions: Record<string, string[]> = {
   SendTaskSuccessCommand: ['states:SendTaskSuccess'],
   SendTaskFailureCommand: ['states:SendTaskFailure'],
   SendEmailCommand: ['ses:SendEmail'],
+  GetAccountCommand: ['ses:GetAccount'],
   GetSecretValueCommand: ['secretsmanager:GetSecretValue'],
 };
 

@@ -172,3 +172,39 @@ export async function aggregateNow(): Promise<AggregationJobView> {
   if (response.status !== 202) throw new Error(`POST /v1/metrics/aggregate answered ${response.status}: ${JSON.stringify(body)}`);
   return aggregationJobEnd(response.headers.get('location') ?? `/v1/metrics/aggregate/${body.jobId}`);
 }
+
+/** The DynamoDB fault proxy's state (local/faults.ts): mode, counts, and the bounded throttle's progress. */
+export interface DynamoFaultReport {
+  mode: string;
+  faulted: Record<string, number>;
+  bounded: {
+    calls: number;
+    functions: string[];
+    operations: string[];
+    remaining: number;
+    throttled: number;
+    byFunction: Record<string, number>;
+    byOperation: Record<string, number>;
+  } | null;
+}
+
+/**
+ * Throttles the next `calls` DynamoDB calls of the named functions (CDK construct ids such as
+ * `RouteLead`; none: all) and operations (`PutItem`...; none: all), as AWS throttles them (400
+ * ProvisionedThroughputExceededException); afterwards calls pass again.
+ */
+export async function throttleDynamo(
+  throttle: { calls: number; functions?: string[]; operations?: string[] },
+  controlUrl = inject('controlUrl'),
+): Promise<void> {
+  const response = await fetch(`${controlUrl}/faults/dynamodb`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ mode: 'throttle', ...throttle }),
+  });
+  if (response.status !== 204) throw new Error(`POST /faults/dynamodb answered ${response.status}: ${await response.text()}`);
+}
+
+export async function dynamoFaults(controlUrl = inject('controlUrl')): Promise<DynamoFaultReport> {
+  return (await fetch(`${controlUrl}/faults/dynamodb`)).json() as Promise<DynamoFaultReport>;
+}
