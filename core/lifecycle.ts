@@ -168,13 +168,13 @@ export function playbookFor(config: LifecycleConfig, stage: Stage, objection?: O
 export type FollowUpAction = 'remind-owner' | 'escalate-manager' | 'check-in-prospect' | 'nurture-recheck' | 'recycle-to-nurturing';
 
 /** Where the workflow goes after a step: wait for a rep, retention, re-nurture, the end, or a successor execution. */
-export type NextStep = 'await' | 'won' | 'lost' | 'end';
+export type NextStep = 'route' | 'await' | 'won' | 'lost' | 'end';
 
 /** What the workflow does next after a stage is entered or a wait times out. */
 export interface LifecycleStep {
   stage: Stage;
   /**
-   * await: wait for a rep move (or the timeout); won/lost/end: leave the loop; continue: the
+   * route: route the lead (still new); await: wait for a rep move (or the timeout); won/lost/end: leave the loop; continue: the
    * execution is too old for the wait ahead, so a successor execution carries on with `then`.
    */
   next: NextStep | 'continue';
@@ -262,8 +262,8 @@ function planStageStep(stage: Stage, followUpsSent: number, config: LifecycleCon
     case 'disqualified':
       return { ...base, next: 'end', timeoutSeconds: 0, onTimeout: [] };
     case 'new':
-      // A new lead is routed at once; reaching here means routing is pending.
-      return { ...base, next: 'await', timeoutSeconds: 60, onTimeout: [] };
+      // Not routed yet (its Route step failed and an operator retried it): route it now.
+      return { ...base, next: 'route', timeoutSeconds: 0, onTimeout: [] };
     case 'nurturing':
       return { ...base, next: 'await', timeoutSeconds: seconds(f.nurtureRecheckEvery), onTimeout: ['nurture-recheck'] };
     case 'qualified':

@@ -1,7 +1,6 @@
 import { historyEntry } from '../core/history';
 import { successorExecutionName, successorStep, type LifecycleStep } from '../core/lifecycle';
 import { countMetric } from './shared/business-metrics';
-import { appendHistory } from './shared/leads-repository';
 import { observed } from './shared/observability';
 import { recordSuccessor, startLifecycleAt } from './shared/workflow';
 
@@ -21,12 +20,12 @@ interface ContinueInput {
 export const handler = observed(async (input: ContinueInput): Promise<{ successor: string }> => {
   const now = new Date();
   const successor = successorExecutionName(input.executionName);
-  const started = await startLifecycleAt(input.stateMachineArn, successor, input.leadId, successorStep(input.step));
-  await recordSuccessor(input.leadId, input.executionName, successor, now);
-  // Only the attempt that started the successor writes the entry (a retried step finds it started).
-  if (started) {
-    await appendHistory(historyEntry(input.leadId, 'workflow_continued', 'workflow', now, { from: input.executionName, to: successor }));
-  }
+  // The hand-over is recorded first (the workflow record names the successor, and the history says
+  // so, in one transaction), then the successor started: a retried step records nothing twice and
+  // starts nothing twice (the name is taken).
+  const entry = historyEntry(input.leadId, 'workflow_continued', 'workflow', now, { from: input.executionName, to: successor });
+  await recordSuccessor(input.leadId, input.executionName, successor, now, entry);
+  await startLifecycleAt(input.stateMachineArn, successor, input.leadId, successorStep(input.step));
   countMetric('WorkflowsContinued', 1);
   return { successor };
 });

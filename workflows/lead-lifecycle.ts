@@ -66,6 +66,7 @@ const execution = { executionName: JsonPath.executionName, executionStartedAt: J
  *   won      -> SendThankYou -> Wait -> SendCheckIn -> Wait -> SendSurvey -> Wait -> SendUpsell -> Done
  *   lost     -> WaitToRenurture -> Renurture -> StageDecision
  *   continue -> ContinueAsNew (a successor execution takes the lead over) -> Done
+ *   route    -> Route (a lead still `new` after an operator's retry of a failed Route)
  *   any task failing beyond its retries -> Park<State> (task token: an operator's retry) -> StageDecision
  */
 export function leadLifecycleDefinition(scope: Construct, fns: LeadLifecycleFunctions): DefinitionBody {
@@ -154,6 +155,7 @@ export function leadLifecycleDefinition(scope: Construct, fns: LeadLifecycleFunc
     .when(Condition.stringEquals('$.step.next', 'won'), retention)
     .when(Condition.stringEquals('$.step.next', 'lost'), renurture)
     .when(Condition.stringEquals('$.step.next', 'continue'), continueAsNew)
+    .when(Condition.stringEquals('$.step.next', 'route'), route)
     .otherwise(done);
   followUp.next(decision);
 

@@ -1,5 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { HistoryEntry } from '../../core/history';
+import { historyItem } from './leads-repository';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
@@ -53,21 +55,37 @@ export async function getWait(leadId: string): Promise<WorkflowWait | undefined>
 }
 
 /**
- * Points the lead's workflow record at a successor execution, unless that successor has already
- * registered a wait of its own (then the record names it already).
+ * Points the lead's workflow record at a successor execution, with `entry` on the lead's history
+ * in the same transaction, unless the record has moved on from the predecessor already (a retried
+ * step, or the successor registered a wait of its own). Returns whether it was this call.
  */
-export async function recordSuccessor(leadId: string, predecessor: string, successor: string, now: Date): Promise<void> {
+export async function recordSuccessor(
+  leadId: string,
+  predecessor: string,
+  successor: string,
+  now: Date,
+  entry?: HistoryEntry,
+): Promise<boolean> {
+  const record = {
+    TableName: tableEnv.TABLE_NAME,
+    Item: { ...keys.workflow(leadId), kind: 'stage', executionName: successor, registeredAt: now.toISOString() },
+    ConditionExpression: 'attribute_not_exists(pk) OR executionName = :predecessor',
+    ExpressionAttributeValues: { ':predecessor': predecessor },
+  };
   try {
-    await documents.send(
-      new PutCommand({
-        TableName: tableEnv.TABLE_NAME,
-        Item: { ...keys.workflow(leadId), kind: 'stage', executionName: successor, registeredAt: now.toISOString() },
-        ConditionExpression: 'attribute_not_exists(pk) OR executionName = :predecessor',
-        ExpressionAttributeValues: { ':predecessor': predecessor },
-      }),
-    );
+    if (!entry) await documents.send(new PutCommand(record));
+    else {
+      await documents.send(
+        new TransactWriteCommand({
+          TransactItems: [{ Put: record }, { Put: { TableName: tableEnv.TABLE_NAME, Item: historyItem(entry) } }],
+        }),
+      );
+    }
+    return true;
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (error instanceof ConditionalCheckFailedException) return false;
+    if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+    throw error;
   }
 }
 

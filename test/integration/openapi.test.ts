@@ -70,6 +70,9 @@ const probes: Record<string, () => Promise<Response>> = {
   },
   // No stage moves to `won` from where a fresh lead is (new, nurturing or qualified): a 409.
   moveLeadStage: () => admin('POST', `/v1/leads/${leadId}/stage`, { stage: 'won', dealValue: 1000 }),
+  changeLeadOwner: () => admin('POST', `/v1/leads/${leadId}/owner`, { ownerEmail: 'alex.chen@example.com' }),
+  // Its workflow runs fine (or has ended and gets a successor): either answer is documented.
+  retryLeadWorkflow: () => admin('POST', `/v1/leads/${leadId}/workflow/retry`),
   recordEngagement: () => admin('POST', `/v1/leads/${leadId}/events`, { type: 'email_open' }),
   publishScoringRules: () => admin('PUT', '/v1/scoring/rules', { version: `openapi-${run}`, rules: [{ kind: 'nonsense' }] }),
   getScoringRules: () => admin('GET', '/v1/scoring/rules'),
