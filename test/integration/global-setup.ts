@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud';
 import { scratchDataDir } from '../../local/local-aws';
+import { defaultLifecycle } from '../../infra/app';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -56,7 +57,14 @@ export async function setup(project: TestProject): Promise<void> {
     dynamoPort: 0,
     timeScale,
     log: (line) => log.write(`${line}\n`),
-    context: { dashboardOrigins: [dashboardOrigin], apiThrottle },
+    // At 10 workflow days a second, the default stale reminder (every 14 days) would email every
+    // qualified lead's owner more than once a second for the whole run: thousands of background
+    // sends that slow the drills at the end. Every 90 days keeps the suite's emails to what it tests.
+    context: {
+      dashboardOrigins: [dashboardOrigin],
+      apiThrottle,
+      lifecycle: { ...defaultLifecycle, followUps: { staleRemindEvery: 'P90D' } },
+    },
   });
   project.provide('dashboardOrigin', dashboardOrigin);
   project.provide('apiThrottle', apiThrottle);
