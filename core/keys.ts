@@ -29,6 +29,8 @@
  * | rescore job     | JOB#<jobId>                 | JOB                         |                                      |                                      |
  * | lifecycle config| CONFIG#lifecycle            | CURRENT                     |                                      |                                      |
  * | config change   | CONFIG#lifecycle            | CHANGE#<version, 10 digits> |                                      |                                      |
+ * | campaign        | CAMPAIGNS                   | CAMPAIGN#<campaignId>       |                                      |                                      |
+ * | campaign stats  | CAMPAIGN#<campaignId>       | STATS#<shard>               |                                      |                                      |
  * | aggregation job | JOB#<jobId>                 | JOB                         |                                      |                                      |
  * | aggregation lock | JOB#metrics-aggregation    | LOCK                        |                                      |                                      |
  *
@@ -135,6 +137,15 @@ export const keys = {
   lifecycleConfig: (): ItemKey => ({ pk: 'CONFIG#lifecycle', sk: 'CURRENT' }),
   /** One edit of the lifecycle configuration (its trace), by the version it made; padded so they sort in order. */
   lifecycleConfigChange: (version: number): ItemKey => ({ pk: 'CONFIG#lifecycle', sk: `CHANGE#${String(version).padStart(10, '0')}` }),
+  /**
+   * Campaign definitions and their status, all in one partition: a team has tens of campaigns, a
+   * list is one Query, and senders cache what they read of it.
+   */
+  campaignsPartition: 'CAMPAIGNS',
+  campaign: (campaignId: string): ItemKey => ({ pk: 'CAMPAIGNS', sk: `CAMPAIGN#${campaignId}` }),
+  /** One shard of a campaign's live counters (core/campaign-stats.ts): sends spread over the shards, a read sums them. */
+  campaignStatsPrefix: 'STATS#',
+  campaignStats: (campaignId: string, shard: number): ItemKey => ({ pk: `CAMPAIGN#${campaignId}`, sk: `STATS#${shard}` }),
 };
 
 /**
@@ -167,6 +178,10 @@ export const keyPatterns = {
   job: 'JOB#*',
   /** Settings edited through the admin API and their change records (today: the lifecycle configuration). */
   config: 'CONFIG#*',
+  /** Campaign definitions (one partition). */
+  campaigns: 'CAMPAIGNS',
+  /** A campaign's own partition: its counters and what it runs. */
+  campaign: 'CAMPAIGN#*',
 } as const;
 
 /** The partitions of each index, as `dynamodb:LeadingKeys` patterns (a query names the index's partition key). */

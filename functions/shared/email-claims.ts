@@ -1,11 +1,13 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { emailClaimSchema, type EmailClaim } from '../../core/email-claim';
 import type { HistoryEntry } from '../../core/history';
 import { keys } from '../../core/keys';
 import { historyItem } from './leads-repository';
 import { documents, tableEnv } from './table';
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** The confirm is retried this many times in-process: a confirm given up means a second send on the step's retry. */
 export const CONFIRM_ATTEMPTS = 4;
@@ -53,6 +55,8 @@ export async function settleEmailClaim(
   onceHash: string,
   settlement: Settlement,
   entry: HistoryEntry,
+  /** More writes that belong to this settlement (a campaign's counter): they land with it or not at all. */
+  alsoWrite: TransactItem[] = [],
 ): Promise<SettleResult> {
   const key = keys.emailClaim(leadId, onceHash);
   const sent = settlement.state === 'sent';
@@ -73,6 +77,7 @@ export async function settleEmailClaim(
         },
       },
       { Put: { TableName: tableEnv.TABLE_NAME, Item: historyItem(entry) } },
+      ...alsoWrite,
     ],
   });
   for (let attempt = 1; ; attempt++) {

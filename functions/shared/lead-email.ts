@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { historyEntry } from '../../core/history';
 import type { Lead } from '../../core/lead';
-import { claimEmail, settleEmailClaim } from './email-claims';
+import { claimEmail, settleEmailClaim, type TransactItem } from './email-claims';
 import { sendTemplatedEmail } from './mailer';
 import { logger } from './observability';
 
@@ -9,7 +9,17 @@ export interface LeadEmail {
   lead: Lead;
   to: 'prospect' | { name: string; email: string };
   templateId: string;
+  /** A deployed SES template used as is (a campaign's), instead of the lifecycle template `templateId`. */
+  templateName?: string;
   data: Record<string, unknown>;
+  /** SES message tags besides `template` and `lead` (a campaign and its step). */
+  tags?: Record<string, string>;
+  /** Marketing mail: the one-click unsubscribe targets (functions/shared/marketing-email.ts sets them). */
+  unsubscribe?: { url: string; mailto?: string };
+  /** Added to the `email_sent` / `email_suppressed` history entry (a campaign's id and step). */
+  entryData?: Record<string, unknown>;
+  /** Writes that land in the settlement's transaction, by how it settles (a campaign's `sent` counter). */
+  alsoWrite?: { sent?: TransactItem[]; suppressed?: TransactItem[] };
   /** Identifies this email among all the lead's emails: the same key is never sent twice. */
   onceKey: string;
   actor: string;
@@ -40,6 +50,14 @@ export interface LeadEmail {
  * says `email_suppressed`. Returns false when nothing was sent now (already settled, or suppressed).
  */
 export async function sendLeadEmailOnce(email: LeadEmail): Promise<boolean> {
+  return (await sendLeadEmail(email)).status === 'sent';
+}
+
+/** How one `sendLeadEmail` ended: sent now (with SES's id), settled by an earlier attempt, or suppressed. */
+export type LeadEmailOutcome = { status: 'sent'; messageId: string } | { status: 'already_settled' } | { status: 'suppressed' };
+
+/** `sendLeadEmailOnce`, telling how it ended. */
+export async function sendLeadEmail(email: LeadEmail): Promise<LeadEmailOutcome> {
   const { leadId } = email.lead;
   const onceHash = createHash('sha256').update(email.onceKey).digest('hex').slice(0, 24);
   const describe = (type: string, extra: Record<string, unknown> = {}) =>
@@ -47,25 +65,29 @@ export async function sendLeadEmailOnce(email: LeadEmail): Promise<boolean> {
       template: email.templateId,
       recipient: email.to === 'prospect' ? 'prospect' : 'team',
       stage: email.lead.stage,
+      ...email.entryData,
       ...extra,
     });
   const attempt = await claimEmail(leadId, onceHash, email.now);
-  if (attempt === undefined) return false;
+  if (attempt === undefined) return { status: 'already_settled' };
   if (attempt > 1) logger.info('email claimed again: an earlier attempt did not confirm it', { templateId: email.templateId, attempt });
 
   const outcome = await sendTemplatedEmail({
     to: email.to === 'prospect' ? email.lead.email : email.to.email,
     templateId: email.templateId,
+    templateName: email.templateName,
     data: email.data,
+    tags: { lead: leadId, ...email.tags },
+    unsubscribe: email.unsubscribe,
   });
   if (outcome.status === 'suppressed') {
-    await settleEmailClaim(leadId, onceHash, { state: 'suppressed' }, describe('email_suppressed'));
-    return false;
+    await settleEmailClaim(leadId, onceHash, { state: 'suppressed' }, describe('email_suppressed'), email.alsoWrite?.suppressed);
+    return { status: 'suppressed' };
   }
   // Accepted by SES and not yet confirmed: the only place a crash sends the email twice. Nothing else belongs here.
   const { messageId } = outcome;
   const sentAt = new Date().toISOString();
-  const result = await settleEmailClaim(leadId, onceHash, { state: 'sent', messageId, sentAt }, describe('email_sent', { messageId }));
+  const result = await settleEmailClaim(leadId, onceHash, { state: 'sent', messageId, sentAt }, describe('email_sent', { messageId }), email.alsoWrite?.sent);
   const confirmMs = performance.now() - outcome.answeredAt;
   if (result.settled) {
     logger.info('email confirmed', { templateId: email.templateId, messageId, attempt, sesMs: outcome.sesMs, confirmMs });
@@ -78,7 +100,7 @@ export async function sendLeadEmailOnce(email: LeadEmail): Promise<boolean> {
       settledMessageId: result.found?.messageId,
     });
   }
-  return true;
+  return { status: 'sent', messageId };
 }
 
 /** The template data every lead email can use. */

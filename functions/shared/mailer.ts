@@ -25,10 +25,18 @@ export class EmailSendFailedError extends Error {
 
 export interface TemplatedEmail {
   to: string;
+  /** A lifecycle template (core/email-templates.ts), looked up in EMAIL_TEMPLATES; or see `templateName`. */
   templateId: string;
+  /** The deployed SES template to use as is (a campaign template); `templateId` then only names it in logs and tags. */
+  templateName?: string;
   data: Record<string, unknown>;
-  /** Marketing mail carries one-click unsubscribe headers (RFC 8058). */
-  unsubscribeUrl?: string;
+  /**
+   * SES message tags, delivered back with every SES event of the message (`mail.tags`): the
+   * events handler finds the lead, campaign and step by them. Values: letters, digits, `_` and `-`.
+   */
+  tags?: Record<string, string>;
+  /** Marketing mail carries one-click unsubscribe (RFC 8058): the https URL, and a mailto where configured. */
+  unsubscribe?: { url: string; mailto?: string };
 }
 
 /**
@@ -42,7 +50,7 @@ export type SendOutcome = { status: 'sent'; messageId: string; sesMs: number; an
  * the suppression list (an erased person's address): then nothing is sent and it says so.
  */
 export async function sendTemplatedEmail(email: TemplatedEmail): Promise<SendOutcome> {
-  const templateName = mailEnv.EMAIL_TEMPLATES[email.templateId];
+  const templateName = email.templateName ?? mailEnv.EMAIL_TEMPLATES[email.templateId];
   if (!templateName) throw new EmailSendFailedError(`no SES template is configured for ${email.templateId}`);
   if (await isSuppressed(email.to)) {
     countMetric('EmailsSuppressed');
@@ -60,15 +68,10 @@ export async function sendTemplatedEmail(email: TemplatedEmail): Promise<SendOut
           Template: {
             TemplateName: templateName,
             TemplateData: JSON.stringify(withHtmlEscapes(email.data)),
-            Headers: email.unsubscribeUrl
-              ? [
-                  { Name: 'List-Unsubscribe', Value: `<${email.unsubscribeUrl}>` },
-                  { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
-                ]
-              : undefined,
+            Headers: email.unsubscribe ? unsubscribeHeaders(email.unsubscribe) : undefined,
           },
         },
-        EmailTags: [{ Name: 'template', Value: email.templateId }],
+        EmailTags: Object.entries({ template: email.templateId, ...email.tags }).map(([Name, Value]) => ({ Name, Value })),
       }),
     );
     const answeredAt = performance.now();
@@ -82,4 +85,13 @@ export async function sendTemplatedEmail(email: TemplatedEmail): Promise<SendOut
     // The SDK's message can carry the address; keep it out of the error that lands in history.
     throw new EmailSendFailedError(`SES rejected the ${email.templateId} email`, { cause: error });
   }
+}
+
+/** RFC 8058 one-click unsubscribe: the https URL (POSTed to by the mailbox provider), and a mailto where configured (RFC 2369). */
+function unsubscribeHeaders(unsubscribe: { url: string; mailto?: string }) {
+  const targets = [`<${unsubscribe.url}>`, ...(unsubscribe.mailto ? [`<mailto:${unsubscribe.mailto}>`] : [])];
+  return [
+    { Name: 'List-Unsubscribe', Value: targets.join(', ') },
+    { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+  ];
 }

@@ -35,6 +35,8 @@ const examples: Array<[keyof typeof patterns, string]> = [
   ['config', keys.lifecycleConfig().pk],
   ['config', keys.lifecycleConfigChange(3).pk],
   ['job', keys.aggregationLock().pk],
+  ['campaigns', keys.campaign('cmp_1').pk],
+  ['campaign', keys.campaignStats('cmp_1', 3).pk],
   ['metricsWatermark', metricKeys.watermark().pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'total', value: 'all' }).pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'source', value: 'ads' }).pk],
@@ -81,6 +83,8 @@ describe('key patterns (the partitions grants name)', () => {
         'audit',
         'lifecycleConfig',
         'lifecycleConfigChange',
+        'campaign',
+        'campaignStats',
       ].sort(),
     );
     expect(Object.keys(metricKeys).sort()).toEqual(['dailyAggregate', 'dailyAggregateRange', 'eventDayShard', 'watermark']);
