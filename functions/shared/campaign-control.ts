@@ -41,7 +41,13 @@ export async function pauseActiveCampaigns(reason: string, now: Date): Promise<s
             UpdateExpression: 'SET #status = :paused, pausedReason = :reason, pausedAt = :now, pausedBy = :guard',
             ConditionExpression: '#status = :active',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':paused': 'paused', ':active': 'active', ':reason': reason, ':now': now.toISOString(), ':guard': 'deliverability-guard' },
+            ExpressionAttributeValues: {
+              ':paused': 'paused',
+              ':active': 'active',
+              ':reason': reason,
+              ':now': now.toISOString(),
+              ':guard': 'deliverability-guard',
+            },
           }),
         );
         paused.push(campaignId);

@@ -87,7 +87,13 @@ export async function sendLeadEmail(email: LeadEmail): Promise<LeadEmailOutcome>
   // Accepted by SES and not yet confirmed: the only place a crash sends the email twice. Nothing else belongs here.
   const { messageId } = outcome;
   const sentAt = new Date().toISOString();
-  const result = await settleEmailClaim(leadId, onceHash, { state: 'sent', messageId, sentAt }, describe('email_sent', { messageId }), email.alsoWrite?.sent);
+  const result = await settleEmailClaim(
+    leadId,
+    onceHash,
+    { state: 'sent', messageId, sentAt },
+    describe('email_sent', { messageId }),
+    email.alsoWrite?.sent,
+  );
   const confirmMs = performance.now() - outcome.answeredAt;
   if (result.settled) {
     logger.info('email confirmed', { templateId: email.templateId, messageId, attempt, sesMs: outcome.sesMs, confirmMs });

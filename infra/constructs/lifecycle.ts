@@ -1,10 +1,8 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { FilterCriteria, FilterRule, StartingPosition, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { FilterCriteria, FilterRule, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { emailClaimAttributes } from '../../core/email-claim';
@@ -15,6 +13,7 @@ import type { Email } from './email';
 import { lifecycleConfigDefine, readsLifecycleConfig } from './lifecycle-config';
 import type { LeadflowHttpApi } from './http-api';
 import type { Secrets } from './secrets';
+import { consumeTableStream } from './stream-consumer';
 import { assignsOwners, type Storage, type TableGrant } from './storage';
 
 export interface LifecycleProps {
@@ -175,40 +174,22 @@ export class Lifecycle extends Construct {
     this.stateMachine.grantStartExecution(processLeadChanges.fn);
     // To tell a redelivered record from a lead captured again after an erasure (its execution name is taken).
     this.grantOnExecutions(processLeadChanges.fn, ['states:DescribeExecution']);
-    Validations.of(processLeadChanges).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'dynamodb:ListStreams has no resource-level permissions; the stream reads themselves are scoped to the table stream.',
+    consumeTableStream(this, 'FailedStarts', {
+      table: props.storage.table,
+      fn: processLeadChanges.fn,
+      failedRecords: 'records that could not start a workflow',
+      // Lead items (new leads and changed ones: a resubmission is a change), and new public submissions.
+      filters: [
+        FilterCriteria.filter({
+          eventName: FilterRule.or('INSERT', 'MODIFY'),
+          dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') as unknown } } },
+        }),
+        FilterCriteria.filter({
+          eventName: FilterRule.isEqual('INSERT') as unknown,
+          dynamodb: { Keys: { sk: { S: FilterRule.isEqual('SUBMISSION') as unknown } } },
+        }),
+      ],
     });
-    const failedStarts = new Queue(this, 'FailedStarts', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(failedStarts).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: "This queue is the stream consumer's on-failure destination (a DLQ for records that could not start a workflow).",
-    });
-    processLeadChanges.fn.addEventSource(
-      new DynamoEventSource(props.storage.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 25,
-        retryAttempts: 10,
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        onFailure: new SqsDlq(failedStarts),
-        // Lead items (new leads and changed ones: a resubmission is a change), and new public submissions.
-        filters: [
-          FilterCriteria.filter({
-            eventName: FilterRule.or('INSERT', 'MODIFY'),
-            dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') as unknown } } },
-          }),
-          FilterCriteria.filter({
-            eventName: FilterRule.isEqual('INSERT') as unknown,
-            dynamodb: { Keys: { sk: { S: FilterRule.isEqual('SUBMISSION') as unknown } } },
-          }),
-        ],
-      }),
-    );
 
     const moveStage = new LeadflowFunction(this, 'MoveLeadStage', {
       entry: 'move-lead-stage',
@@ -280,36 +261,18 @@ export class Lifecycle extends Construct {
     this.senders.push(follow.fn);
     // It resumes waiting steps; it never fails or heartbeats a task (grantTaskResponse would allow both).
     follow.fn.addToRolePolicy(new PolicyStatement({ actions: ['states:SendTaskSuccess'], resources: [this.stateMachine.stateMachineArn] }));
-    Validations.of(follow).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'dynamodb:ListStreams has no resource-level permissions; the stream reads themselves are scoped to the table stream.',
+    consumeTableStream(this, 'UnfollowedChanges', {
+      table: props.storage.table,
+      fn: follow.fn,
+      failedRecords: 'lead changes that could not be followed',
+      // Changed lead items only: a stage move, a new owner or a new score is a MODIFY (capture's INSERT is a new lead).
+      filters: [
+        FilterCriteria.filter({
+          eventName: FilterRule.isEqual('MODIFY') as unknown,
+          dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') as unknown } } },
+        }),
+      ],
     });
-    const unfollowed = new Queue(this, 'UnfollowedChanges', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(unfollowed).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: "This queue is the stream consumer's on-failure destination (a DLQ for lead changes that could not be followed).",
-    });
-    follow.fn.addEventSource(
-      new DynamoEventSource(props.storage.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 25,
-        retryAttempts: 10,
-        bisectBatchOnError: true,
-        reportBatchItemFailures: true,
-        onFailure: new SqsDlq(unfollowed),
-        // Changed lead items only: a stage move, a new owner or a new score is a MODIFY (capture's INSERT is a new lead).
-        filters: [
-          FilterCriteria.filter({
-            eventName: FilterRule.isEqual('MODIFY') as unknown,
-            dynamodb: { Keys: { sk: { S: FilterRule.isEqual('LEAD') as unknown } } },
-          }),
-        ],
-      }),
-    );
   }
 
   /**
