@@ -31,6 +31,7 @@
  * | config change   | CONFIG#lifecycle            | CHANGE#<version, 10 digits> |                                      |                                      |
  * | campaign        | CAMPAIGNS                   | CAMPAIGN#<campaignId>       |                                      |                                      |
  * | campaign stats  | CAMPAIGN#<campaignId>       | STATS#<shard>               |                                      |                                      |
+ * | email template  | TEMPLATES                   | TEMPLATE#<templateId>       |                                      |                                      |
  * | aggregation job | JOB#<jobId>                 | JOB                         |                                      |                                      |
  * | aggregation lock | JOB#metrics-aggregation    | LOCK                        |                                      |                                      |
  *
@@ -146,6 +147,9 @@ export const keys = {
   /** One shard of a campaign's live counters (core/campaign-stats.ts): sends spread over the shards, a read sums them. */
   campaignStatsPrefix: 'STATS#',
   campaignStats: (campaignId: string, shard: number): ItemKey => ({ pk: `CAMPAIGN#${campaignId}`, sk: `STATS#${shard}` }),
+  /** Marketing's email templates (managed through the API, deployed to SES), all in one partition. */
+  emailTemplatesPartition: 'TEMPLATES',
+  emailTemplate: (templateId: string): ItemKey => ({ pk: 'TEMPLATES', sk: `TEMPLATE#${templateId}` }),
 };
 
 /**
@@ -182,6 +186,8 @@ export const keyPatterns = {
   campaigns: 'CAMPAIGNS',
   /** A campaign's own partition: its counters and what it runs. */
   campaign: 'CAMPAIGN#*',
+  /** Marketing's email templates (one partition). */
+  templates: 'TEMPLATES',
 } as const;
 
 /** The partitions of each index, as `dynamodb:LeadingKeys` patterns (a query names the index's partition key). */

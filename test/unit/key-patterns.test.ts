@@ -37,6 +37,7 @@ const examples: Array<[keyof typeof patterns, string]> = [
   ['job', keys.aggregationLock().pk],
   ['campaigns', keys.campaign('cmp_1').pk],
   ['campaign', keys.campaignStats('cmp_1', 3).pk],
+  ['templates', keys.emailTemplate('welcome').pk],
   ['metricsWatermark', metricKeys.watermark().pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'total', value: 'all' }).pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'source', value: 'ads' }).pk],
@@ -85,6 +86,7 @@ describe('key patterns (the partitions grants name)', () => {
         'lifecycleConfigChange',
         'campaign',
         'campaignStats',
+        'emailTemplate',
       ].sort(),
     );
     expect(Object.keys(metricKeys).sort()).toEqual(['dailyAggregate', 'dailyAggregateRange', 'eventDayShard', 'watermark']);
