@@ -22,8 +22,14 @@ export async function isSuppressed(email: string): Promise<boolean> {
   return Item !== undefined;
 }
 
+/**
+ * Why an address is on the list: the person was erased, SES reported a permanent bounce or a
+ * complaint, or the person unsubscribed.
+ */
+export type SuppressionReason = 'erased' | 'hard_bounce' | 'complaint' | 'unsubscribed';
+
 /** Puts an address on the list (again: the first time and reason are kept). */
-export async function suppress(email: string, reason: 'erased', now: Date): Promise<void> {
+export async function suppress(email: string, reason: SuppressionReason, now: Date): Promise<void> {
   try {
     await documents.send(
       new PutCommand({
