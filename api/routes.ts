@@ -12,6 +12,13 @@ import {
 import { ownerChangeSchema } from '../core/handoff';
 import { leadSchema } from '../core/lead';
 import { leadExportSchema } from '../core/lead-export';
+import {
+  deletedTemplateSchema,
+  marketingTemplateListSchema,
+  marketingTemplateRequestSchema,
+  marketingTemplateSchema,
+  templatePathSchema,
+} from '../core/marketing-template-edit';
 import { lifecycleConfigSchema, lifecycleConfigViewSchema } from '../core/lifecycle';
 import { metricsQuerySchema, metricsReportSchema } from '../core/metrics/report-schema';
 import { scoringRulesSchema } from '../core/scoring';
@@ -65,6 +72,7 @@ export const apiTags = [
   { name: 'Metrics', description: 'Funnel KPIs from the daily aggregates.' },
   { name: 'Privacy', description: "A person's data: export everything held about them, or erase them (GDPR)." },
   { name: 'Administration', description: 'Landing-page forms, API keys and the lifecycle configuration.' },
+  { name: 'Email templates', description: "Marketing's email templates, deployed to SES one version at a time." },
   { name: 'Service', description: 'Liveness and this description of the API.' },
 ] as const;
 export type ApiTag = (typeof apiTags)[number]['name'];
@@ -140,6 +148,7 @@ const jsonBodyErrors = {
 
 const idempotencyReused = error('The Idempotency-Key was already used for a different request (`idempotency_key_reused`).');
 const noSuchLead = error('There is no such lead (`not_found`).');
+const noSuchTemplate = error('There is no such email template (`not_found`).');
 
 export const apiRoutes: readonly ApiRoute[] = [
   {
@@ -599,6 +608,71 @@ export const apiRoutes: readonly ApiRoute[] = [
       400: error('A malformed `If-Match` (`validation_failed`).'),
       ...keyErrors,
       ...lifecycleConfigPreconditions,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/email-templates',
+    operationId: 'listEmailTemplates',
+    summary: 'List the email templates',
+    description: 'Every marketing email template with its current version.',
+    tag: 'Email templates',
+    access: 'campaigns:write',
+    responses: { 200: answer('The templates.', marketingTemplateListSchema), ...keyErrors },
+  },
+  {
+    method: 'get',
+    path: '/v1/email-templates/{templateId}',
+    operationId: 'getEmailTemplate',
+    summary: 'Read an email template',
+    tag: 'Email templates',
+    access: 'campaigns:write',
+    params: { path: templatePathSchema },
+    responses: {
+      200: answer('The template at its current version.', marketingTemplateSchema),
+      400: error('A malformed template id (`validation_failed`).'),
+      ...keyErrors,
+      404: noSuchTemplate,
+    },
+  },
+  {
+    method: 'put',
+    path: '/v1/email-templates/{templateId}',
+    operationId: 'putEmailTemplate',
+    summary: 'Create or change an email template',
+    description:
+      'Checks the template (Handlebars variables: lead fields, `custom_<field>` and `{{unsubscribeUrl}}`, which both the ' +
+      'HTML and the text part must contain; `#if`/`#unless` blocks balanced), deploys it to SES as a new SES template for ' +
+      'the new version, then stores it. HTML parts read HTML-escaped values. The same template again changes nothing.',
+    tag: 'Email templates',
+    access: 'campaigns:write',
+    params: { path: templatePathSchema },
+    body: jsonBody(marketingTemplateRequestSchema),
+    responses: {
+      200: answer('Changed (a new version), or unchanged when the same template was sent again.', marketingTemplateSchema),
+      201: answer('Created (version 1, or the next version after a delete).', marketingTemplateSchema),
+      400: error('An invalid template (`validation_failed`); `details` name each field (`subject`, `html`, `text`, `fallbacks.<name>`).'),
+      ...keyErrors,
+      409: error('Another edit of the template came first (`template_changed`): read it and reapply the change.'),
+      ...jsonBodyErrors,
+      503: error('SES or the store is unavailable: nothing was stored; retry after `Retry-After` seconds (`temporarily_unavailable`).'),
+    },
+  },
+  {
+    method: 'delete',
+    path: '/v1/email-templates/{templateId}',
+    operationId: 'deleteEmailTemplate',
+    summary: 'Delete an email template',
+    description: 'Removes the template and its SES template. Its version count is kept: a template created again goes on from it.',
+    tag: 'Email templates',
+    access: 'campaigns:write',
+    params: { path: templatePathSchema },
+    responses: {
+      200: answer('Deleted.', deletedTemplateSchema),
+      400: error('A malformed template id (`validation_failed`).'),
+      ...keyErrors,
+      404: noSuchTemplate,
+      409: error('The template changed meanwhile (`template_changed`).'),
     },
   },
   {

@@ -83,10 +83,14 @@ const plainTemplates: EmailTemplate[] = [
 export const retentionEmails = ['thank-you', 'retention-check-in', 'satisfaction-survey', 'upsell-referral'] as const;
 export type RetentionEmail = (typeof retentionEmails)[number];
 
-/** `{{name}}`, `{{#if name}}` and `{{#each name}}` in an HTML part read `name_html` instead (`{{this}}` and closing tags stay). */
+/**
+ * `{{name}}`, `{{#if name}}`, `{{#unless name}}` and `{{#each name}}` in an HTML part read
+ * `name_html` instead (`{{this}}`, `{{else}}` and closing tags stay). Names may hold `_`, as a
+ * marketing template's `custom_<field>` does.
+ */
 export function readEscapedValues(html: string): string {
-  return html.replace(/\{\{(#if |#each )?([A-Za-z][A-Za-z0-9]*)\}\}/g, (whole, block: string | undefined, name: string) =>
-    name === 'this' ? whole : `{{${block ?? ''}${name}_html}}`,
+  return html.replace(/\{\{(#if |#unless |#each )?([A-Za-z][A-Za-z0-9_]*)\}\}/g, (whole, block: string | undefined, name: string) =>
+    name === 'this' || (name === 'else' && !block) ? whole : `{{${block ?? ''}${name}_html}}`,
   );
 }
 

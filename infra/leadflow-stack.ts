@@ -5,6 +5,7 @@ import { ApiDocs } from './constructs/api-docs';
 import { Capture } from './constructs/capture';
 import { lifecycleConfigSchema, type LifecycleConfig } from '../core/lifecycle';
 import { Email } from './constructs/email';
+import { EmailTemplates } from './constructs/email-templates';
 import { LeadflowHttpApi } from './constructs/http-api';
 import { Leads } from './constructs/leads';
 import { Lifecycle } from './constructs/lifecycle';
@@ -40,6 +41,7 @@ export class LeadflowStack extends Stack {
     new ApiDocs(this, 'ApiDocs', { api });
     new Scoring(this, 'Scoring', { api, storage, lifecycle });
     const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
+    new EmailTemplates(this, 'EmailTemplates', { api, storage });
     const lifecycleConstruct = new Lifecycle(this, 'Lifecycle', { api, storage, email, secrets, config: lifecycle });
     new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });
     new Metrics(this, 'Metrics', { api, storage });

@@ -14,12 +14,14 @@
  *   events (delivery, bounce, open, click) are ever produced;
  * - GET /store answers `{templates, emails}` (`?since=<epoch seconds>` filters), POST
  *   /clear-store empties it, GET / is a web UI;
- * - errors reach the SDK named `Unknown`, the SES name in a `type` field (see errorType);
+ * - errors carry the SES name only in a `type` body field, which the SDK does not read (it would
+ *   raise `Unknown`): startSes adds the `x-amzn-ErrorType` header AWS sends (withAwsErrorTypes),
+ *   so the SDK raises NotFoundException, AlreadyExistsException... as on AWS;
  * - the store is a module-level singleton: every server started in one process shares it;
  * - GetAccount answers the account document in AWS_SES_ACCOUNT (startSes sets a local one).
  */
 import { CreateEmailTemplateCommand, SESv2Client, UpdateEmailTemplateCommand } from '@aws-sdk/client-sesv2';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -105,7 +107,7 @@ const startServer = (createRequire(import.meta.url)('aws-ses-v2-local') as { def
 export async function startSes({ port = 0, log = () => {} }: { port?: number; log?: (line: string) => void } = {}): Promise<LocalSes> {
   // aws-ses-v2-local answers GetAccount (GET /health's SES probe) from this variable only.
   process.env.AWS_SES_ACCOUNT ??= JSON.stringify(LOCAL_ACCOUNT);
-  let server = await startServer({ host: '127.0.0.1', port });
+  let server = withAwsErrorTypes(await startServer({ host: '127.0.0.1', port }));
   const { port: bound } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${bound}`;
   const supervision = { stopping: false };
@@ -121,7 +123,7 @@ export async function startSes({ port = 0, log = () => {} }: { port?: number; lo
           await sleep(Math.min(500 * 2 ** attempt, 10_000));
           if (stopping()) return;
           try {
-            server = await startServer({ host: '127.0.0.1', port: bound });
+            server = withAwsErrorTypes(await startServer({ host: '127.0.0.1', port: bound }));
             restarts++;
             log(`the SES emulator is back on port ${bound} (restart ${restarts})`);
             supervise(server);
@@ -160,6 +162,38 @@ export async function startSes({ port = 0, log = () => {} }: { port?: number; lo
   };
 }
 
+/**
+ * AWS's REST-JSON services name an error in the `x-amzn-ErrorType` header, which is what the SDK
+ * reads to raise the named exception. aws-ses-v2-local puts the name in a `type` body field only:
+ * every error answer (status 400 and up) with one gets the header too, before it goes out.
+ */
+export function withAwsErrorTypes(server: Server): Server {
+  const handlers = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      const [chunk] = args;
+      if (res.statusCode >= 400 && !res.headersSent && (typeof chunk === 'string' || Buffer.isBuffer(chunk))) {
+        const type = errorTypeOfBody(chunk.toString());
+        if (type) res.setHeader('x-amzn-ErrorType', type);
+      }
+      return end(...args);
+    }) as ServerResponse['end'];
+    for (const handle of handlers) handle.call(server, req, res);
+  });
+  return server;
+}
+
+function errorTypeOfBody(body: string): string | undefined {
+  try {
+    const { type } = JSON.parse(body) as { type?: unknown };
+    return typeof type === 'string' && /^[A-Za-z]+$/.test(type) ? type : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Creates (or updates, if the name exists) each template through the SES v2 API. */
 export async function createEmailTemplates(endpoint: string, templates: EmailTemplate[]): Promise<void> {
   const ses = new SESv2Client({
@@ -182,10 +216,7 @@ export async function createEmailTemplates(endpoint: string, templates: EmailTem
   }
 }
 
-/**
- * aws-ses-v2-local puts the error name in a `type` body field, which the SDK does not read: the
- * thrown error is named `Unknown` and carries the real name in `type`.
- */
+/** The SES error's name (the `type` field as well, for an emulator started without withAwsErrorTypes). */
 function errorType(error: unknown): string | undefined {
   const { name, type } = error as { name?: string; type?: string };
   return type ?? name;

@@ -1,4 +1,5 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../core/keys';
 import type { MarketingTemplate } from '../../core/marketing-templates';
 import { documents, tableEnv } from './table';
@@ -8,12 +9,18 @@ export const TEMPLATE_CACHE_MS = 5_000;
 
 const cache = new Map<string, { template: MarketingTemplate | undefined; readAt: number }>();
 
+/**
+ * A template's item. A deleted template keeps its item, marked `deleted`, so that versions only
+ * ever grow: a template created again under the same id never reuses a version (or an SES name).
+ */
+export type StoredEmailTemplate = MarketingTemplate & { deleted?: boolean };
+
 /** A marketing template's current version, or undefined when there is none (read at most every TEMPLATE_CACHE_MS). */
 export async function getEmailTemplate(templateId: string, now = Date.now()): Promise<MarketingTemplate | undefined> {
   const cached = cache.get(templateId);
   if (cached && now - cached.readAt < TEMPLATE_CACHE_MS) return cached.template;
-  const { Item } = await documents.send(new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.emailTemplate(templateId) }));
-  const template = Item && !Item.deleted ? (Item as unknown as MarketingTemplate) : undefined;
+  const stored = await readStoredEmailTemplate(templateId, { consistent: false });
+  const template = stored && !stored.deleted ? stored : undefined;
   cache.set(templateId, { template, readAt: now });
   return template;
 }
@@ -21,4 +28,65 @@ export async function getEmailTemplate(templateId: string, now = Date.now()): Pr
 /** Forgets what was read (a test, or the writer after it changed a template in this process). */
 export function forgetEmailTemplates(): void {
   cache.clear();
+}
+
+/** The template's item as stored, deleted or not (the editor needs the last version either way). */
+export async function readStoredEmailTemplate(
+  templateId: string,
+  options: { consistent?: boolean } = { consistent: true },
+): Promise<StoredEmailTemplate | undefined> {
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.emailTemplate(templateId), ConsistentRead: options.consistent }),
+  );
+  return Item ? withoutKeys(Item) : undefined;
+}
+
+/** Every template that is not deleted, by id (one partition: a team has tens of templates). */
+export async function listEmailTemplates(): Promise<MarketingTemplate[]> {
+  const templates: MarketingTemplate[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: tableEnv.TABLE_NAME,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': keys.emailTemplatesPartition },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const template = withoutKeys(item);
+      if (!template.deleted) templates.push(template);
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return templates;
+}
+
+/**
+ * Writes a template's item if it is still at `expectedVersion` (0: no item yet). Returns false,
+ * writing nothing, when another edit came first.
+ */
+export async function writeEmailTemplate(item: StoredEmailTemplate, expectedVersion: number): Promise<boolean> {
+  try {
+    await documents.send(
+      new PutCommand({
+        TableName: tableEnv.TABLE_NAME,
+        Item: { ...keys.emailTemplate(item.templateId), ...item },
+        ...(expectedVersion === 0
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': expectedVersion } }),
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+  cache.delete(item.templateId);
+  return true;
+}
+
+function withoutKeys(item: Record<string, unknown>): StoredEmailTemplate {
+  const { pk: _pk, sk: _sk, ...template } = item;
+  return template as unknown as StoredEmailTemplate;
 }

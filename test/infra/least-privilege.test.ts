@@ -29,6 +29,13 @@ const expectedActions: Record<string, string[]> = {
   'Admin/ManageForms': ['dynamodb:GetItem', 'dynamodb:PutItem', 'secretsmanager:GetSecretValue'],
   'Admin/ManageApiKeys': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'Admin/Health': ['dynamodb:GetItem', 'ses:GetAccount'],
+  'EmailTemplates/ManageEmailTemplates': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'ses:CreateEmailTemplate',
+    'ses:DeleteEmailTemplate',
+  ],
   'ApiDocs/GetOpenApi': [],
   'Scoring/RecordEngagement': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   'Scoring/ManageScoringRules': ['dynamodb:GetItem', 'dynamodb:PutItem'],
@@ -119,6 +126,7 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
   'Leads/FindLeads': { GetItem: ['LEAD#*'], 'Query@byStage': ['STAGE#*'], 'Query@byOwner': ['OWNER#*'] },
   'Leads/GetLeadHistory': { GetItem: ['LEAD#*'], Query: ['LEAD#*'] },
   'Admin/ManageForms': { GetItem: ['FORM#*'], PutItem: ['FORM#*'] },
+  'EmailTemplates/ManageEmailTemplates': { GetItem: ['TEMPLATES'], Query: ['TEMPLATES'], PutItem: ['TEMPLATES'] },
   'Admin/ManageApiKeys': {
     GetItem: ['APIKEY#*', 'APIKEYS'],
     PutItem: ['APIKEY#*', 'APIKEYS'],
@@ -405,6 +413,14 @@ describe('other grants', () => {
       expect(resources).toContain('identity/leadflow@example.com');
       expect(resources).toContain('configuration-set/');
       expect(resources).toContain('template/');
+    }
+  });
+
+  it("creates and deletes only this stack's marketing SES templates", () => {
+    for (const action of ['ses:CreateEmailTemplate', 'ses:DeleteEmailTemplate']) {
+      const resources = resourcesOf('EmailTemplates/ManageEmailTemplates', action);
+      expect(resources).toHaveLength(1);
+      expect(JSON.stringify(resources[0])).toMatch(/:template\/leadflow-mkt-\*"\]\]\}$/);
     }
   });
 

@@ -21,6 +21,8 @@ const commandActions: Record<string, string[]> = {
   SendTaskFailureCommand: ['states:SendTaskFailure'],
   SendEmailCommand: ['ses:SendEmail'],
   GetAccountCommand: ['ses:GetAccount'],
+  CreateEmailTemplateCommand: ['ses:CreateEmailTemplate'],
+  DeleteEmailTemplateCommand: ['ses:DeleteEmailTemplate'],
   GetSecretValueCommand: ['secretsmanager:GetSecretValue'],
 };
 

@@ -33,6 +33,7 @@ function pathOf(route: ApiRoute, parameters: Record<string, string> = {}): strin
     formId: `openapi-${run}`,
     jobId: 'rescore-none',
     keyId: 'key_AAAAAAAAAAAAAAAAAAAAAAAA',
+    templateId: `openapi-${run}`,
     ...parameters,
   };
   return route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]!));
@@ -118,6 +119,16 @@ const probes: Record<string, () => Promise<Response>> = {
       manager: { name: 'Probe', email: 'probe@example.com' },
     }),
   deleteLifecycleConfig: () => lifecycleConfigEdit('DELETE'),
+  listEmailTemplates: () => admin('GET', '/v1/email-templates'),
+  getEmailTemplate: () => admin('GET', pathOf(routeOf('getEmailTemplate'))),
+  putEmailTemplate: () =>
+    admin('PUT', pathOf(routeOf('putEmailTemplate')), {
+      subject: 'Hello {{firstName}}',
+      html: '<p>Hello {{firstName}}</p><a href="{{unsubscribeUrl}}">Unsubscribe</a>',
+      text: 'Hello {{firstName}}. Unsubscribe: {{unsubscribeUrl}}',
+      fallbacks: { firstName: 'there' },
+    }),
+  deleteEmailTemplate: () => admin('DELETE', pathOf(routeOf('deleteEmailTemplate'))),
   getHealth: () => fetch(`${apiUrl()}/health`),
   getOpenApiDocument: () => fetch(`${apiUrl()}/openapi.json`),
 };
