@@ -54,9 +54,7 @@ export function linkFitsLead(link: OpenedLink, lead: Pick<Lead, 'leadId' | 'emai
 }
 
 export type ConsentChange =
-  | { outcome: 'changed'; lead: Lead; entries: HistoryEntry[] }
-  | { outcome: 'unchanged' }
-  | { outcome: 'refused'; reason: string };
+  { outcome: 'changed'; lead: Lead; entries: HistoryEntry[] } | { outcome: 'unchanged' } | { outcome: 'refused'; reason: string };
 
 /**
  * The double opt-in link followed: consent recorded, from the request the link was sent for. A
@@ -72,7 +70,10 @@ export function confirmOptIn(lead: Lead, link: OpenedLink, now: Date): ConsentCh
   const record: ConsentRecord = { at, formId: pending.formId, text: pending.text, method: 'double_opt_in' };
   const changed = withConsentRecord(lead, record);
   const next: Lead = { ...changed, updatedAt: at, version: lead.version + 1 };
-  const entry = historyEntry(lead.leadId, 'consent_confirmed', 'prospect', now, { formId: pending.formId, requestedAt: pending.requestedAt });
+  const entry = historyEntry(lead.leadId, 'consent_confirmed', 'prospect', now, {
+    formId: pending.formId,
+    requestedAt: pending.requestedAt,
+  });
   return { outcome: 'changed', lead: next, entries: [entry] };
 }
 
