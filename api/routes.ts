@@ -71,6 +71,7 @@ export const apiTags = [
   { name: 'Scoring', description: 'Engagement events, the scoring rules and rescoring every lead.' },
   { name: 'Metrics', description: 'Funnel KPIs from the daily aggregates.' },
   { name: 'Privacy', description: "A person's data: export everything held about them, or erase them (GDPR)." },
+  { name: 'Consent', description: 'The links in emails: one-click unsubscribe (RFC 8058) and the double opt-in confirmation.' },
   { name: 'Administration', description: 'Landing-page forms, API keys and the lifecycle configuration.' },
   { name: 'Email templates', description: "Marketing's email templates, deployed to SES one version at a time." },
   { name: 'Service', description: 'Liveness and this description of the API.' },
@@ -145,6 +146,77 @@ const jsonBodyErrors = {
   413: error('The body is too large (`payload_too_large`).'),
   415: error('The body is not `application/json` (`unsupported_media_type`).'),
 };
+
+/** The signed link in an email: the only credential of the consent routes. */
+const linkQuerySchema = z.object({
+  token: z.string().meta({ description: 'The signed token from the email link (opaque: it names nothing readable).' }),
+});
+const htmlPage = (description: string): ApiResponse => ({ description, content: { 'text/html': z.string() } });
+/** A bad link: a page for a browser (`Accept: text/html`), the JSON error for anyone else. */
+const badLink: ApiResponse = {
+  description:
+    'The token is missing, forged, altered, expired, made for another purpose or for a lead that is gone (`validation_failed`, naming `token`): nothing changed.',
+  content: { [JSON_MEDIA_TYPE]: errorBodySchema, 'text/html': z.string() },
+};
+/** RFC 8058: the mailbox provider POSTs `List-Unsubscribe=One-Click`; the page's button posts the same and `from=page`. */
+const oneClickBodySchema = z.object({
+  'List-Unsubscribe': z.literal('One-Click').optional(),
+  from: z.literal('page').optional().meta({ description: 'Set by the confirmation page: the unsubscribe was made there.' }),
+});
+
+const consentRoutes: ApiRoute[] = [
+  {
+    method: 'get',
+    path: '/v1/unsubscribe',
+    operationId: 'showUnsubscribePage',
+    summary: 'The unsubscribe page of a marketing email',
+    description:
+      'A small page with an Unsubscribe button (which POSTs back). A GET changes nothing: mail scanners and link previews follow links.',
+    tag: 'Consent',
+    access: 'public',
+    params: { query: linkQuerySchema },
+    responses: { 200: htmlPage('The page with its button (or, already unsubscribed, saying so).'), 400: badLink },
+  },
+  {
+    method: 'post',
+    path: '/v1/unsubscribe',
+    operationId: 'unsubscribe',
+    summary: 'Unsubscribe with one click (RFC 8058)',
+    description:
+      'Unsubscribes at once, with no further step: the lead gets no more marketing email, its address goes on the suppression list, ' +
+      "and a campaign's email counts the unsubscribe. Repeating it changes nothing and answers 200 again.",
+    tag: 'Consent',
+    access: 'public',
+    params: { query: linkQuerySchema },
+    body: { content: { 'application/x-www-form-urlencoded': oneClickBodySchema }, optional: true },
+    responses: { 200: htmlPage('Unsubscribed (now or before).'), 400: badLink },
+  },
+  {
+    method: 'get',
+    path: '/v1/consent/confirm',
+    operationId: 'showConsentConfirmationPage',
+    summary: 'The double opt-in confirmation page',
+    description: 'A small page with a Confirm button (which POSTs back). A GET records nothing.',
+    tag: 'Consent',
+    access: 'public',
+    params: { query: linkQuerySchema },
+    responses: { 200: htmlPage('The page with its button.'), 400: badLink },
+  },
+  {
+    method: 'post',
+    path: '/v1/consent/confirm',
+    operationId: 'confirmConsent',
+    summary: 'Confirm a double opt-in',
+    description:
+      'Records the consent the person asked for on a double-opt-in form (when, which form, what text). The link works for 7 days; ' +
+      'confirming twice changes nothing.',
+    tag: 'Consent',
+    access: 'public',
+    params: { query: linkQuerySchema },
+    body: { content: { 'application/x-www-form-urlencoded': z.object({ confirm: z.literal('yes').optional() }) }, optional: true },
+    responses: { 200: htmlPage('Consent recorded (now or before).'), 400: badLink },
+  },
+];
 
 const idempotencyReused = error('The Idempotency-Key was already used for a different request (`idempotency_key_reused`).');
 const noSuchLead = error('There is no such lead (`not_found`).');
@@ -697,4 +769,5 @@ export const apiRoutes: readonly ApiRoute[] = [
     access: 'public',
     responses: { 200: answer('This document.', openApiDocumentSchema) },
   },
+  ...consentRoutes,
 ];

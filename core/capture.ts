@@ -1,4 +1,5 @@
-import type { Form } from './form';
+import { withSubmittedConsent } from './consent';
+import { DEFAULT_CONSENT_TEXT, type Form } from './form';
 import { profileFields, type Lead, type Profile, type Touch, type UpdatePolicy } from './lead';
 import type { HistoryEntry } from './history';
 import { scoreLead, type EngagementEvent, type ScoringRules } from './scoring';
@@ -48,6 +49,8 @@ export interface CaptureOptions {
    * a form whose policy says so). `fill-blanks` (the default): see planCapture.
    */
   policy?: UpdatePolicy;
+  /** Recorded with a consent given by this submission. */
+  submissionId?: string;
 }
 
 /**
@@ -56,19 +59,40 @@ export interface CaptureOptions {
  *
  * How a known lead changes is the policy's: `overwrite` refreshes the profile (newer non-empty
  * values win) and moves the last touch. `fill-blanks`, for a submission nobody vouches for, cannot
- * erase what is known: it fills only blank profile and custom fields, grants consent but never
- * withdraws it, keeps the last touch, and never lowers the score (if the filled fields would, it
- * keeps only the touch). Either way everything it sent is kept as the lead's `lastSubmission`, which
- * its history entry records.
+ * erase what is known: it fills only blank profile and custom fields, keeps the last touch, and
+ * never lowers the score (if the filled fields would, it keeps only the touch). Consent follows
+ * core/consent.ts under every policy: a submission can give it (or ask for it, on a double-opt-in
+ * form), never withdraw it. Either way everything it sent is kept as the lead's `lastSubmission`,
+ * which its history entry records.
  */
 export function planCapture(
+  existing: Lead | undefined,
+  submission: Submission,
+  form: Pick<Form, 'formId'> & Partial<Pick<Form, 'consentText' | 'doubleOptIn'>>,
+  now: Date,
+  rules: ScoringRules,
+  extras: CaptureExtras = {},
+  options: CaptureOptions = {},
+): CapturePlan {
+  const planned = planFields(existing, submission, form, now, rules, extras, options);
+  const formConsent = {
+    formId: form.formId,
+    consentText: form.consentText ?? DEFAULT_CONSENT_TEXT,
+    doubleOptIn: form.doubleOptIn ?? false,
+  };
+  const lead = withSubmittedConsent(planned.lead, submission.consent, formConsent, now.toISOString(), options.submissionId);
+  return { ...planned, lead };
+}
+
+/** Everything of planCapture but consent (core/consent.ts decides that, the same for every policy). */
+function planFields(
   existing: Lead | undefined,
   submission: Submission,
   form: Pick<Form, 'formId'>,
   now: Date,
   rules: ScoringRules,
-  extras: CaptureExtras = {},
-  options: CaptureOptions = {},
+  extras: CaptureExtras,
+  options: CaptureOptions,
 ): CapturePlan {
   const at = now.toISOString();
   const email = normalizeEmail(submission.email);
@@ -87,7 +111,8 @@ export function planCapture(
       email,
       profile,
       customFields: submission.customFields,
-      consent: submission.consent ?? false,
+      consent: false,
+      consentRecords: [],
       stage: 'new',
       stageChangedAt: at,
       source: touch.source,
@@ -109,7 +134,6 @@ export function planCapture(
       ...touched,
       profile: { ...existing.profile, ...profile },
       customFields: { ...existing.customFields, ...submission.customFields },
-      consent: submission.consent ?? existing.consent,
       attribution: { firstTouch: existing.attribution.firstTouch, lastTouch: touch },
     };
     return { duplicate: true, touch, lead: withEngagement(updated, events, rules, now) };
@@ -119,7 +143,6 @@ export function planCapture(
       ...touched,
       profile: { ...profile, ...existing.profile },
       customFields: { ...submission.customFields, ...existing.customFields },
-      consent: existing.consent || submission.consent === true,
     },
     events,
     rules,

@@ -79,6 +79,12 @@ const plainTemplates: EmailTemplate[] = [
   },
 ];
 
+/** The retention emails that are marketing (consent required, one-click unsubscribe); the thank-you is not. */
+export const marketingRetentionEmails = ['retention-check-in', 'satisfaction-survey', 'upsell-referral'] as const;
+
+/** The lifecycle's templates that are marketing: each shows `{{unsubscribeUrl}}` in its HTML and its text. */
+export const marketingTemplateIds: readonly string[] = ['prospect-check-in', ...marketingRetentionEmails];
+
 /** The retention emails after a win, in order. */
 export const retentionEmails = ['thank-you', 'retention-check-in', 'satisfaction-survey', 'upsell-referral'] as const;
 export type RetentionEmail = (typeof retentionEmails)[number];
@@ -94,7 +100,32 @@ export function readEscapedValues(html: string): string {
   );
 }
 
-export const emailTemplates: EmailTemplate[] = plainTemplates.map((template) => ({ ...template, html: readEscapedValues(template.html) }));
+/** The visible unsubscribe link of every marketing email (the URL is also in its List-Unsubscribe header). */
+const unsubscribeFooter = {
+  html: '<p style="font-size:12px;color:#666">You get this email because you agreed to hear from us. <a href="{{unsubscribeUrl}}">Unsubscribe</a> with one click.</p>',
+  text: '\n\n--\nYou get this email because you agreed to hear from us. Unsubscribe with one click: {{unsubscribeUrl}}',
+};
+
+/** The double opt-in request: transactional (it asks for consent, it is no marketing). */
+const consentConfirmation: EmailTemplate = {
+  id: 'consent-confirmation',
+  subject: 'Please confirm your subscription',
+  html:
+    '<p>Hi {{firstName}},</p><p>Please confirm that you want to hear from us: you agreed to “{{consentText}}”.</p>' +
+    '<p><a href="{{confirmUrl}}">Yes, confirm my subscription</a></p><p>If this was not you, ignore this email: nothing will be sent.</p>',
+  text:
+    'Hi {{firstName}},\n\nPlease confirm that you want to hear from us: you agreed to "{{consentText}}".\n\n' +
+    'Confirm: {{confirmUrl}}\n\nIf this was not you, ignore this email: nothing will be sent.',
+};
+
+function withUnsubscribeFooter(template: EmailTemplate): EmailTemplate {
+  if (!marketingTemplateIds.includes(template.id)) return template;
+  return { ...template, html: template.html + unsubscribeFooter.html, text: template.text + unsubscribeFooter.text };
+}
+
+export const emailTemplates: EmailTemplate[] = [...plainTemplates, consentConfirmation]
+  .map(withUnsubscribeFooter)
+  .map((template) => ({ ...template, html: readEscapedValues(template.html) }));
 
 const htmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

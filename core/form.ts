@@ -8,6 +8,9 @@ import { isLeadFieldName } from './submission';
 /** A web address: http or https only (a `javascript:` or `data:` redirect would run in the visitor's browser). */
 const webUrl = z.url({ protocol: /^https?$/, error: 'must be an http or https URL' });
 
+/** The consent text of a form that names none. */
+export const DEFAULT_CONSENT_TEXT = 'Yes, email me news and offers. I can unsubscribe at any time.';
+
 export const formIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a form id is 1-63 lowercase letters, digits or dashes');
 
 /** A landing-page form's configuration, stored in the table and managed through the admin API. */
@@ -52,6 +55,16 @@ export const formSchema = z.object({
    * Signed and keyed submissions always overwrite.
    */
   updatePolicy: z.enum(updatePolicies).default('fill-blanks'),
+  /**
+   * What a person agrees to by ticking the form's consent box, recorded with each consent given
+   * through it (the proof of consent: when, which form, what text).
+   */
+  consentText: z.string().trim().min(1).max(2000).default(DEFAULT_CONSENT_TEXT),
+  /**
+   * Double opt-in: a submission with consent only asks for it, with a confirmation email holding a
+   * signed link; consent is recorded when the person follows it.
+   */
+  doubleOptIn: z.boolean().default(false),
   /** Per-form and per-client limits on public submissions (429 with Retry-After beyond them). */
   rateLimit: rateLimitSchema.prefault({}),
   /** When set, every public submission must carry a solved Turnstile or hCaptcha token. */

@@ -42,12 +42,35 @@ export const lastSubmissionSchema = z.object({
   applied: z.enum(updatePolicies),
 });
 
+/** How consent was given: ticked on a single-opt-in form, or confirmed through the double opt-in link. */
+export const consentMethods = ['form', 'double_opt_in'] as const;
+
+/** One recorded consent: when, through which form, to what text, and how. */
+export const consentRecordSchema = z.object({
+  at: z.string(),
+  formId: z.string(),
+  text: z.string(),
+  method: z.enum(consentMethods),
+  submissionId: z.string().optional(),
+});
+export type ConsentRecord = z.infer<typeof consentRecordSchema>;
+
+/** A double opt-in asked for and not yet confirmed: consent waits for the link. */
+export const pendingOptInSchema = z.object({ formId: z.string(), text: z.string(), requestedAt: z.string() });
+export type PendingOptIn = z.infer<typeof pendingOptInSchema>;
+
 export const leadSchema = z.object({
   leadId: z.string(),
   email: z.string(),
   profile: profileSchema,
   customFields: z.record(z.string(), z.string()),
+  /** Marketing email may be sent: true only with a recorded consent and no unsubscribe since (core/consent.ts). */
   consent: z.boolean(),
+  /** Every consent the person gave, oldest first (the proof: when, which form, what text). */
+  consentRecords: z.array(consentRecordSchema).default([]),
+  /** Set when the person unsubscribed; only a new recorded consent clears it. */
+  unsubscribedAt: z.string().optional(),
+  pendingOptIn: pendingOptInSchema.optional(),
   stage: z.enum(stages),
   /** When the lead entered its current stage (time-in-stage and follow-up timing start here). */
   stageChangedAt: z.string(),

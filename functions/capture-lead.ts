@@ -92,6 +92,7 @@ export const handler = httpHandler(
         submissionId,
         formId: form.formId,
         policy: form.updatePolicy,
+        consent: { text: form.consentText, doubleOptIn: form.doubleOptIn },
         submission,
         extras: { ...extras },
         receivedAt: now.toISOString(),
@@ -178,7 +179,7 @@ async function capture(form: StoredForm, submissionId: string, submission: Submi
   let replayed: CaptureAnswer | undefined;
   const plan = await foldSubmission(
     leadId,
-    (existing) => planCapture(existing, submission, form, new Date(), rules, extras, { leadId, policy: 'overwrite' }),
+    (existing) => planCapture(existing, submission, form, new Date(), rules, extras, { leadId, policy: 'overwrite', submissionId }),
     async ({ lead, duplicate }) => {
       const body = { submissionId, leadId, duplicate };
       const record = once && { scope: form.formId, key: once.key, ttlSeconds: once.ttlSeconds, now: new Date() };

@@ -86,11 +86,20 @@ async function applySubmission(record: DynamoDBRecord): Promise<void> {
   correlate({ leadId });
   const rules = await getActiveRules();
   const receivedAt = new Date(pending.receivedAt);
+  // The form's consent settings as they were when the submission was received.
+  const formSettings = {
+    formId: pending.formId,
+    ...(pending.consent && { consentText: pending.consent.text, doubleOptIn: pending.consent.doubleOptIn }),
+  };
   try {
     const plan = await foldSubmission(
       leadId,
       (existing) =>
-        planCapture(existing, submission, { formId: pending.formId }, receivedAt, rules, extras, { leadId, policy: pending.policy }),
+        planCapture(existing, submission, formSettings, receivedAt, rules, extras, {
+          leadId,
+          policy: pending.policy,
+          submissionId: pending.submissionId,
+        }),
       ({ lead }) => saveLeadApplying(lead, pending.submissionId, new Date(), pending.keepSeconds),
     );
     countMetric(plan.duplicate ? 'DuplicateSubmissions' : 'LeadsCaptured');

@@ -5,6 +5,7 @@ import { NotFoundError } from '../core/errors';
 import { moveLead } from '../core/transitions';
 import { leadEmailData, sendLeadEmailOnce } from './shared/lead-email';
 import { loadLifecycleConfig } from './shared/lifecycle-config';
+import { sendMarketingEmailRecorded } from './shared/marketing-email';
 import { changeLead } from './shared/lead-changes';
 import { appendHistory, getLead } from './shared/leads-repository';
 import { observed } from './shared/observability';
@@ -82,7 +83,8 @@ async function followUp(
       await sendLeadEmailOnce({ lead, to: config.manager, templateId: 'manager-escalation', data, onceKey, actor: 'workflow', now });
       return;
     case 'check-in-prospect':
-      await sendLeadEmailOnce({ lead, to: 'prospect', templateId: 'prospect-check-in', data, onceKey, actor: 'workflow', now });
+      // To the prospect, unasked: marketing (consent required, one-click unsubscribe).
+      await sendMarketingEmailRecorded({ lead, templateId: 'prospect-check-in', data, onceKey, actor: 'workflow', now });
       return;
     case 'nurture-recheck':
       // Nurturing leads wait for campaigns and engagement (a qualifying score hands them to sales

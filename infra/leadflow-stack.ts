@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { AdminApi } from './constructs/admin-api';
 import { ApiDocs } from './constructs/api-docs';
 import { Capture } from './constructs/capture';
+import { Consent } from './constructs/consent';
 import { lifecycleConfigSchema, type LifecycleConfig } from '../core/lifecycle';
 import { Email } from './constructs/email';
 import { EmailTemplates } from './constructs/email-templates';
@@ -43,7 +44,9 @@ export class LeadflowStack extends Stack {
     const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
     new EmailTemplates(this, 'EmailTemplates', { api, storage });
     const lifecycleConstruct = new Lifecycle(this, 'Lifecycle', { api, storage, email, secrets, config: lifecycle });
-    new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });
+    const privacy = new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });
+    const consent = new Consent(this, 'Consent', { api, storage, secrets, email, privacy });
+    for (const sender of lifecycleConstruct.marketingSenders) consent.bindMarketingSender(sender);
     new Metrics(this, 'Metrics', { api, storage });
     // Last: it puts alarms on every function, state machine, queue and API created above.
     new Operations(this, 'Operations');

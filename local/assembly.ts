@@ -70,8 +70,10 @@ const resourceKinds: Record<string, ResourceKind> = {
     ref: (r) => r.name,
     attributes: { Arn: (r) => localArn('lambda', `function:${r.name}`) },
   },
-  // API Gateway ids only link routes, integrations and their API within the template.
-  'AWS::ApiGatewayV2::Api': { ref: (r) => r.logicalId, attributes: {} },
+  // API Gateway ids only link routes, integrations and their API within the template. Every API
+  // is served on the local gateway's one port, whose URL is known once it listens: its endpoint
+  // is a placeholder the local cloud replaces (withLocalApiUrl).
+  'AWS::ApiGatewayV2::Api': { ref: (r) => r.logicalId, attributes: { ApiEndpoint: () => LOCAL_API_ENDPOINT } },
   'AWS::ApiGatewayV2::Integration': { ref: (r) => r.logicalId, attributes: {} },
   'AWS::ApiGatewayV2::Authorizer': { ref: (r) => r.logicalId, attributes: {} },
   'AWS::StepFunctions::StateMachine': {
@@ -88,6 +90,14 @@ const resourceKinds: Record<string, ResourceKind> = {
     attributes: { Id: (r) => secretArn(r.name) },
   },
 };
+
+/** What `Fn::GetAtt <HttpApi>.ApiEndpoint` resolves to until the local gateway listens. */
+export const LOCAL_API_ENDPOINT = 'http://leadflow-local-api.invalid';
+
+/** A function's environment with the local gateway's URL where the template names an HTTP API's endpoint. */
+export function withLocalApiUrl(environment: Record<string, string>, apiUrl: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).map(([name, value]) => [name, value.replaceAll(LOCAL_API_ENDPOINT, apiUrl)]));
+}
 
 /** A secret's local ARN; AWS adds a random 6-character suffix to the name, here a fixed one. */
 function secretArn(name: string): string {

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { durationSeconds } from '../core/duration';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { readAssembly, type HttpApiSpec, type TableSpec } from './assembly';
+import { readAssembly, withLocalApiUrl, type HttpApiSpec, type TableSpec } from './assembly';
 import { checkJava, ensureTables, startDynamoDb } from './dynamodb';
 import { startControl } from './control';
 import { DynamoFaults, SesFaults } from './faults';
@@ -197,6 +197,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const secretsManager = await startSecretsManager({ secrets: assembly.secrets, file: options.inMemory ? undefined : secretsFile });
     stops.push(() => secretsManager.close());
 
+    // Every HTTP API of the stack on one port (their routes are disjoint), each route under its own
+    // API's configuration. It listens before the functions exist, so that their environment can
+    // hold its URL (the links in emails point at it); until they exist a request is answered 5xx.
+    const apiServer = await startHttpApi({
+      apis: assembly.httpApis,
+      pages: {
+        '/dashboard': async () =>
+          (await readFile(path.join(repoRoot, 'web', 'dashboard', 'index.html'), 'utf8')).replaceAll('{{API_URL}}', apiServer.url),
+      },
+      port: options.apiPort ?? 3000,
+      invoke: (logicalId, event) => byLogicalId(logicalId).invoke(event),
+      log,
+    });
+    stops.push(() => apiServer.close());
+
     const endpoints = {
       DYNAMODB: dynamoProxy.url,
       SFN: sfnServer.endpoint,
@@ -209,7 +224,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         'METRICS_CONSISTENCY_LAG_SECONDS' in spec.environment ? { METRICS_CONSISTENCY_LAG_SECONDS: '2' } : {};
       functions.set(
         spec.logicalId,
-        new LocalFunction({ ...spec, environment: { ...spec.environment, ...environment } }, { endpoints, log }),
+        new LocalFunction(
+          { ...spec, environment: withLocalApiUrl({ ...spec.environment, ...environment }, apiServer.url) },
+          { endpoints, log },
+        ),
       );
     }
     stops.push(async () => {
@@ -259,18 +277,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     stops.push(() => schedules.stop());
 
-    // Every HTTP API of the stack on one port (their routes are disjoint), each route under its own API's configuration.
-    const apiServer = await startHttpApi({
-      apis: assembly.httpApis,
-      pages: {
-        '/dashboard': async () =>
-          (await readFile(path.join(repoRoot, 'web', 'dashboard', 'index.html'), 'utf8')).replaceAll('{{API_URL}}', apiServer.url),
-      },
-      port: options.apiPort ?? 3000,
-      invoke: (logicalId, event) => byLogicalId(logicalId).invoke(event),
-      log,
-    });
-    stops.push(() => apiServer.close());
     const site = await startSite({ port: options.sitePort ?? 3001, apiUrl: apiServer.url });
     stops.push(() => site.close());
     const adminKey = await seed(dynamo.client, { tableName: table.name, siteUrl: site.url, adminKeyFile });

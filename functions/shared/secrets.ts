@@ -28,4 +28,5 @@ export function secretValue(envName: string): Promise<string> {
 export const secretEnv = {
   leadIdKey: 'LEAD_ID_KEY_SECRET_ARN',
   formSecretsKey: 'FORM_SECRETS_KEY_SECRET_ARN',
+  linkSigningKey: 'LINK_SIGNING_KEY_SECRET_ARN',
 } as const;

@@ -15,6 +15,8 @@ export const pendingSubmissionSchema = z.object({
   submissionId: z.string(),
   formId: z.string(),
   policy: z.enum(updatePolicies),
+  /** The form's consent settings when it was received (core/consent.ts): what a ticked consent box records. */
+  consent: z.object({ text: z.string(), doubleOptIn: z.boolean() }).optional(),
   /** The validated submission and the delivery's extras (core/capture.ts CaptureExtras), until applied. */
   submission: z.record(z.string(), z.unknown()).optional(),
   extras: z.record(z.string(), z.unknown()).optional(),

@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { suppressionHash } from '../../core/erasure';
 import { keys } from '../../core/keys';
 import { secretValue } from './secrets';
@@ -40,5 +41,44 @@ export async function suppress(email: string, reason: SuppressionReason, now: Da
     );
   } catch (error) {
     if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+  }
+}
+
+/**
+ * Takes an unsubscribe off the list when the person has given consent again, and only then: one
+ * transaction that deletes the entry if its reason is `unsubscribed` (erasures, bounces and
+ * complaints stay for good) and checks that the lead consents now with no unsubscribe since. An
+ * unsubscribe stored after the new consent makes it change nothing, whatever the order in which
+ * they are processed. Returns whether an entry was lifted.
+ */
+export async function liftUnsubscribe(email: string, leadId: string): Promise<boolean> {
+  try {
+    await documents.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: tableEnv.TABLE_NAME,
+              Key: await addressKey(email),
+              ConditionExpression: '#reason = :unsubscribed',
+              ExpressionAttributeNames: { '#reason': 'reason' },
+              ExpressionAttributeValues: { ':unsubscribed': 'unsubscribed' },
+            },
+          },
+          {
+            ConditionCheck: {
+              TableName: tableEnv.TABLE_NAME,
+              Key: keys.lead(leadId),
+              ConditionExpression: 'consent = :true AND attribute_not_exists(unsubscribedAt)',
+              ExpressionAttributeValues: { ':true': true },
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) return false;
+    throw error;
   }
 }

@@ -124,7 +124,10 @@ export class LeadflowHttpApi extends Construct {
       for (const route of routes) {
         Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: 'A public service route (liveness, the API reference): it reads no data.',
+          reason:
+            declared.tag === 'Consent'
+              ? 'The links in emails (unsubscribe, opt-in confirmation) are opened by people and mailbox providers without credentials: the signed token in the URL is the credential, checked by the function.'
+              : 'A public service route (liveness, the API reference): it reads no data.',
         });
       }
     }

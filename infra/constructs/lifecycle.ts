@@ -32,6 +32,8 @@ export class Lifecycle extends Construct {
   readonly stateMachine: StateMachine;
   /** The functions that send email (each must check the suppression list: see the Privacy construct). */
   readonly senders: LambdaFunction[] = [];
+  /** The senders of marketing email (the prospect check-in, retention's asks): the Consent construct binds them. */
+  readonly marketingSenders: LambdaFunction[] = [];
 
   constructor(scope: Construct, id: string, props: LifecycleProps) {
     super(scope, id);
@@ -99,6 +101,7 @@ export class Lifecycle extends Construct {
         { readsConfig: false },
       ),
     };
+    this.marketingSenders.push(fns.sendFollowUp, fns.sendRetentionEmail);
 
     const logs = new LogGroup(this, 'ExecutionLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     this.stateMachine = new StateMachine(this, 'LeadLifecycle', {

@@ -105,6 +105,20 @@ const expectedActions: Record<string, string[]> = {
     'states:DescribeExecution',
     'states:StopExecution',
   ],
+  'Consent/ConsentLinks': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'secretsmanager:GetSecretValue'],
+  'Consent/FollowConsentChanges': [
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    ...streamRead,
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'secretsmanager:GetSecretValue',
+    'ses:SendEmail',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:SendMessage',
+  ],
   'Metrics/AggregateMetrics': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'Metrics/AggregationJobs': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'states:StartExecution'],
   'Metrics/GetMetrics': ['dynamodb:Query'],
@@ -188,6 +202,16 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
     PutItem: ['AUDIT#*', 'LEAD#*', 'SUPPRESSED#*'],
     DeleteItem: ['IDEMPOTENCY#*', 'LEAD#*'],
   },
+  // The unsubscribe: the lead and its entry, a campaign's counter, the suppression entry.
+  'Consent/ConsentLinks': { GetItem: ['LEAD#*'], PutItem: ['LEAD#*', 'SUPPRESSED#*'], UpdateItem: ['CAMPAIGN#*'] },
+  // The opt-in confirmation (claim and entry); lifting an unsubscribe (deleted only on a condition checked on the lead).
+  'Consent/FollowConsentChanges': {
+    GetItem: ['LEAD#*', 'SUPPRESSED#*'],
+    PutItem: ['LEAD#*'],
+    ConditionCheckItem: ['LEAD#*'],
+    UpdateItem: ['LEAD#*'],
+    DeleteItem: ['SUPPRESSED#*'],
+  },
   'Metrics/AggregateMetrics': {
     'Query@byDay': ['DAY#*'],
     GetItem: ['METRICS'],
@@ -198,9 +222,9 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
   'Metrics/GetMetrics': { Query: ['METRICS#DAY#*'] },
 };
 
-/** The only roles that may hold these actions at all (today: erasing a person). */
+/** The only roles that may hold these actions at all (erasing a person; lifting an unsubscribe after new consent). */
 const riskyActions: Record<string, string[]> = {
-  'dynamodb:DeleteItem': ['Privacy/EraseLead'],
+  'dynamodb:DeleteItem': ['Consent/FollowConsentChanges', 'Privacy/EraseLead'],
   'dynamodb:BatchWriteItem': [],
   'dynamodb:BatchGetItem': [],
   'dynamodb:Scan': [],

@@ -136,6 +136,8 @@ export function qualifiedLead(email: string, firstName: string): Record<string, 
     budget: '$25k-$100k',
     timeline: 'This quarter',
     message: 'Our pipeline reporting is manual; we need forecasting.',
+    // Ticked: the lifecycle's prospect emails are marketing, sent only with recorded consent.
+    consent: 'true',
   };
 }
 

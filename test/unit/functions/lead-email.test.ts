@@ -39,13 +39,16 @@ beforeAll(async () => {
     JSON.stringify({ 'thank-you': 'LeadflowThankYou', 'prospect-check-in': 'LeadflowCheckIn', 'owner-reminder': 'LeadflowReminder' }),
   );
   vi.stubEnv('SUPPRESSION_SALT_SECRET_ARN', 'arn:aws:secretsmanager:us-east-1:000000000000:secret:SuppressionSalt');
+  // The check-in is marketing: its unsubscribe link is sealed with the link key and points at the API.
+  vi.stubEnv('LINK_SIGNING_KEY_SECRET_ARN', 'arn:aws:secretsmanager:us-east-1:000000000000:secret:LinkSigningKey');
+  vi.stubEnv('PUBLIC_API_URL', 'https://api.leadflow.test');
   ({ handler: sendRetentionEmail } = await import('../../../functions/send-retention-email'));
   ({ handler: sendFollowUp } = await import('../../../functions/send-follow-up'));
 });
 
 const captured = planCapture(
   undefined,
-  validateSubmission({ email: 'ada@example.com', firstName: 'Ada' }),
+  validateSubmission({ email: 'ada@example.com', firstName: 'Ada', consent: 'true' }),
   { formId: 'default' },
   new Date('2026-03-01T00:00:00Z'),
   defaultScoringRules,
@@ -294,5 +297,44 @@ describe('send-follow-up', () => {
     await sendFollowUp({ leadId: captured.leadId, executionStartedAt: new Date().toISOString(), step }, lambdaContext());
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(3);
     expect(history('email_sent')).toHaveLength(2);
+  });
+
+  it('sends the check-in as marketing: one-click unsubscribe headers, the link in the data, marked on its entry', async () => {
+    table.put({ ...leadKey, ...presenting });
+    const step = planStep('presentation', 0, lifecycleConfigSchema.parse(lifecycle));
+    await sendFollowUp({ leadId: captured.leadId, executionStartedAt: new Date().toISOString(), step }, lambdaContext());
+    const checkIn = ses.commandCalls(SendEmailCommand)[0]!.args[0].input.Content!.Template!;
+    const url = (JSON.parse(checkIn.TemplateData!) as { unsubscribeUrl: string }).unsubscribeUrl;
+    expect(url).toMatch(/^https:\/\/api\.leadflow\.test\/v1\/unsubscribe\?token=v1\./);
+    expect(url).not.toContain(captured.leadId);
+    expect(checkIn.Headers).toEqual([
+      { Name: 'List-Unsubscribe', Value: `<${url}>` },
+      { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
+    ]);
+    expect(history('email_sent')[0]).toMatchObject({ data: { template: 'prospect-check-in', marketing: true } });
+    // The owner's reminder is not marketing.
+    expect(ses.commandCalls(SendEmailCommand)[1]!.args[0].input.Content!.Template!.Headers).toBeUndefined();
+  });
+
+  it('skips the check-in to a lead without consent, or unsubscribed, and records the skip once however often the step runs', async () => {
+    table.put({ ...leadKey, ...presenting, consent: false, consentRecords: [] });
+    const step = planStep('presentation', 0, lifecycleConfigSchema.parse(lifecycle));
+    const followUp = () => sendFollowUp({ leadId: captured.leadId, executionStartedAt: new Date().toISOString(), step }, lambdaContext());
+    await followUp();
+    await followUp();
+    expect(sends()).toEqual(['sam@example.com']);
+    expect(history('email_skipped')).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ template: 'prospect-check-in', reason: 'no_consent', marketing: true }) }),
+    ]);
+
+    table.put({
+      ...leadKey,
+      ...presenting,
+      consent: false,
+      unsubscribedAt: '2026-03-03T00:00:00.000Z',
+      stageChangedAt: '2026-03-04T00:00:00.000Z',
+    });
+    await followUp();
+    expect(history('email_skipped').map((entry) => (entry.data as { reason: string }).reason)).toEqual(['no_consent', 'unsubscribed']);
   });
 });
