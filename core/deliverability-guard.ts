@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import type { EmailEvent } from './ses-events';
 
 /**
  * The deliverability guard: SES places an account under review when its bounce rate reaches 5% or
@@ -98,4 +99,14 @@ export function judgeDeliverability(window: GuardCounts, settings: GuardSettings
 
 function percent(rate: number): string {
   return `${Number((rate * 100).toFixed(2))}%`;
+}
+
+/**
+ * What an SES event adds to the guard's counts: every send, hard bounces only (SES's bounce rate
+ * counts hard bounces), every complaint.
+ */
+export function guardCounterOf(event: Pick<EmailEvent, 'kind' | 'bounceType'>): GuardCounter | undefined {
+  if (event.kind === 'sent') return 'sent';
+  if (event.kind === 'bounced') return event.bounceType === 'Permanent' ? 'bounced' : undefined;
+  return event.kind === 'complained' ? 'complained' : undefined;
 }
