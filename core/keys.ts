@@ -32,6 +32,8 @@
  * | campaign        | CAMPAIGNS                   | CAMPAIGN#<campaignId>       |                                      |                                      |
  * | campaign stats  | CAMPAIGN#<campaignId>       | STATS#<shard>               |                                      |                                      |
  * | email template  | TEMPLATES                   | TEMPLATE#<templateId>       |                                      |                                      |
+ * | SES event applied | LEAD#<leadId>             | EMAILEVENT#<messageId>#<kind> |                                    |                                      |
+ * | deliverability counts | DELIVERABILITY#<hour> | SHARD#<shard>               |                                      |                                      |
  * | aggregation job | JOB#<jobId>                 | JOB                         |                                      |                                      |
  * | aggregation lock | JOB#metrics-aggregation    | LOCK                        |                                      |                                      |
  *
@@ -150,6 +152,18 @@ export const keys = {
   /** Marketing's email templates (managed through the API, deployed to SES), all in one partition. */
   emailTemplatesPartition: 'TEMPLATES',
   emailTemplate: (templateId: string): ItemKey => ({ pk: 'TEMPLATES', sk: `TEMPLATE#${templateId}` }),
+  /**
+   * Marks one SES event (a message's delivery, first open, bounce...) as applied to its lead: written
+   * in the transaction that applies it, on condition that it is absent, so a redelivered event has no
+   * second effect. Holds only the message id; expires once SES and EventBridge can no longer redeliver.
+   */
+  emailEvent: (leadId: string, messageId: string, kind: string): ItemKey => ({
+    pk: `LEAD#${leadId}`,
+    sk: `EMAILEVENT#${messageId}#${kind}`,
+  }),
+  /** One shard of one hour's deliverability counts (core/deliverability-guard.ts): sends, hard bounces, complaints. */
+  deliverabilityShardPrefix: 'SHARD#',
+  deliverabilityCounts: (hour: string, shard: number): ItemKey => ({ pk: `DELIVERABILITY#${hour}`, sk: `SHARD#${shard}` }),
 };
 
 /**
@@ -188,6 +202,8 @@ export const keyPatterns = {
   campaign: 'CAMPAIGN#*',
   /** Marketing's email templates (one partition). */
   templates: 'TEMPLATES',
+  /** The deliverability guard's hourly counts. */
+  deliverability: 'DELIVERABILITY#*',
 } as const;
 
 /** The partitions of each index, as `dynamodb:LeadingKeys` patterns (a query names the index's partition key). */

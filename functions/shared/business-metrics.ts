@@ -28,7 +28,9 @@ export type BusinessMetric =
   /** A lead's workflow execution handed over to a successor before Standard's one-year limit. */
   | 'WorkflowsContinued'
   /** An operator resumed a parked workflow or restarted an ended one. */
-  | 'WorkflowsRetried';
+  | 'WorkflowsRetried'
+  /** Active campaigns the deliverability guard paused (bounce or complaint rate at its limit; an alarm watches it). */
+  | 'CampaignsPausedByGuard';
 
 export function countMetric(name: BusinessMetric, count = 1): void {
   counts.set(name, (counts.get(name) ?? 0) + count);

@@ -38,6 +38,8 @@ const examples: Array<[keyof typeof patterns, string]> = [
   ['campaigns', keys.campaign('cmp_1').pk],
   ['campaign', keys.campaignStats('cmp_1', 3).pk],
   ['templates', keys.emailTemplate('welcome').pk],
+  ['lead', keys.emailEvent('lead-1', 'msg-1', 'delivered').pk],
+  ['deliverability', keys.deliverabilityCounts('2026-03-10T09', 5).pk],
   ['metricsWatermark', metricKeys.watermark().pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'total', value: 'all' }).pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'source', value: 'ads' }).pk],
@@ -87,6 +89,8 @@ describe('key patterns (the partitions grants name)', () => {
         'campaign',
         'campaignStats',
         'emailTemplate',
+        'emailEvent',
+        'deliverabilityCounts',
       ].sort(),
     );
     expect(Object.keys(metricKeys).sort()).toEqual(['dailyAggregate', 'dailyAggregateRange', 'eventDayShard', 'watermark']);

@@ -1,5 +1,12 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 
 type Item = Record<string, unknown>;
@@ -12,8 +19,8 @@ export type Behaviour = (run: () => Promise<unknown>) => Promise<unknown>;
 /**
  * An in-memory table behind the mocked document client, for handler tests that must see state
  * carried from one invocation to the next (a retried step after a crash). It evaluates the small
- * expression grammar the repositories use (attribute_(not_)exists, `=`, AND/OR; SET and ADD) and
- * throws on anything else rather than guess. `interrupt` stands in for one command: a crash
+ * expression grammar the repositories use (attribute_(not_)exists, `=`, AND/OR; SET and ADD;
+ * queries by `pk = :pk` with an optional filter) and throws on anything else rather than guess. `interrupt` stands in for one command: a crash
  * (a promise that never settles), a throttle, or a write that lands and still times out.
  */
 export class FakeTable {
@@ -51,8 +58,9 @@ export class FakeTable {
     stub.on(GetCommand).callsFake(wire('GetCommand', (input) => ({ Item: structuredClone(this.get(input.Key as Item)) })));
     stub.on(PutCommand).callsFake(
       wire('PutCommand', (input) => {
+        // The condition is about the item the put replaces, if any.
         this.check(
-          input.Item as Item,
+          this.get(input.Item as Item),
           input.ConditionExpression as string | undefined,
           undefined,
           input.ExpressionAttributeValues as Values,
@@ -62,11 +70,22 @@ export class FakeTable {
       }),
     );
     stub.on(UpdateCommand).callsFake(wire('UpdateCommand', (input) => this.update(input, true)));
+    stub.on(QueryCommand).callsFake((input: Item) => {
+      if (input.KeyConditionExpression !== 'pk = :pk' || input.IndexName !== undefined) {
+        throw new Error(`the fake table cannot query "${String(input.KeyConditionExpression)}"`);
+      }
+      const values = input.ExpressionAttributeValues as Values;
+      const names = input.ExpressionAttributeNames as Names;
+      const found = this.where((item) => item.pk === values?.[':pk'])
+        .filter((item) => this.holds(item, input.FilterExpression as string | undefined, names, values))
+        .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+      return Promise.resolve({ Items: structuredClone(found) });
+    });
     stub.on(TransactWriteCommand).callsFake(
       wire('TransactWriteCommand', (input) => {
-        const actions = input.TransactItems as Array<{ Put?: Item; Update?: Item; Delete?: Item }>;
+        const actions = input.TransactItems as Array<{ Put?: Item; Update?: Item; Delete?: Item; ConditionCheck?: Item }>;
         const reasons = actions.map((action) => {
-          const request = action.Put ?? action.Update ?? action.Delete;
+          const request = action.Put ?? action.Update ?? action.Delete ?? action.ConditionCheck;
           if (!request) throw new Error(`the fake table has no ${Object.keys(action).join()} in transactions`);
           const target = this.get((action.Put ? request.Item : request.Key) as Item);
           const ok = this.holds(
@@ -83,7 +102,7 @@ export class FakeTable {
         for (const action of actions) {
           if (action.Put) this.put(action.Put.Item as Item);
           else if (action.Update) this.update(action.Update, false);
-          else this.items.delete(keyOf(action.Delete!.Key as Item));
+          else if (action.Delete) this.items.delete(keyOf(action.Delete.Key as Item));
         }
         return {};
       }),
