@@ -38,6 +38,8 @@ const examples: Array<[keyof typeof patterns, string]> = [
   ['campaigns', keys.campaign('cmp_1').pk],
   ['campaign', keys.campaignStats('cmp_1', 3).pk],
   ['templates', keys.emailTemplate('welcome').pk],
+  ['campaign', keys.enrollment('cmp_1', 'lead-1').pk],
+  ['sendRate', keys.sendRateWindow(1_700_000_000).pk],
   ['metricsWatermark', metricKeys.watermark().pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'total', value: 'all' }).pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'source', value: 'ads' }).pk],
