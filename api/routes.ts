@@ -9,7 +9,7 @@ import {
   rotationSchema,
   type Scope,
 } from '../core/api-key';
-import { newCampaignSchema } from '../core/campaign';
+import { launchSchema, newCampaignSchema } from '../core/campaign';
 import { campaignCounters } from '../core/campaign-stats';
 import { ownerChangeSchema } from '../core/handoff';
 import { leadSchema } from '../core/lead';
@@ -282,10 +282,12 @@ export const apiRoutes: readonly ApiRoute[] = [
     summary: 'Launch a campaign for its segment',
     description:
       'Activates the campaign and enrolls every lead of its segment (read from the stage index, a page at a time) into its ' +
-      'sequence. A repeated or retried launch enrolls nobody twice and never sends a lead the same step twice.',
+      'sequence. A repeated or retried launch enrolls nobody twice and never sends a lead the same step twice. ' +
+      '`{"enrollSegment": false}` only activates the campaign: its triggers enroll leads from then on.',
     tag: 'Campaigns',
     access: 'campaigns:write',
     params: { path: campaignPathSchema },
+    body: { ...jsonBody(launchSchema), optional: true },
     responses: {
       202: answer('Launching.', z.object({ launchId: z.string(), targeted: z.number().int(), campaignId: z.string() })),
       ...keyErrors,

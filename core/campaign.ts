@@ -113,6 +113,9 @@ export const newCampaignSchema = z.strictObject({
 });
 export type NewCampaign = z.infer<typeof newCampaignSchema>;
 
+/** A launch's options: `enrollSegment: false` only activates the campaign (its triggers enroll leads). */
+export const launchSchema = z.strictObject({ enrollSegment: z.boolean().default(true) });
+
 export type CampaignDefinition = NewCampaign & { campaignId: string };
 
 /** Validates a campaign definition; a bad one throws a ValidationError naming each bad field (`steps[1].delay`). */

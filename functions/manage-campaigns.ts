@@ -1,7 +1,7 @@
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod';
-import { campaignStepOnceKey, parseCampaign } from '../core/campaign';
+import { campaignStepOnceKey, launchSchema, parseCampaign } from '../core/campaign';
 import { detailsFromIssues, NotFoundError, ValidationError } from '../core/errors';
 import { leadIdSchema, type Lead } from '../core/lead';
 import { marketingTemplateData } from '../core/marketing-templates';
@@ -50,7 +50,7 @@ export const handler = httpHandler(
       case 'POST /v1/campaigns/{campaignId}/test-send':
         return testSend(await requireCampaign(id), request.body);
       case 'POST /v1/campaigns/{campaignId}/launch':
-        return launch(id, now);
+        return launch(id, request.body, now);
       case 'POST /v1/campaigns/{campaignId}/pause':
         return { status: 200, json: summary(await setCampaignStatus(id, 'paused', ['active'], now)) };
       case 'POST /v1/campaigns/{campaignId}/resume':
@@ -81,8 +81,12 @@ async function create(request: HttpRequest): Promise<HttpResponse> {
  * partitions enrolls each lead once and starts its sequence. `targeted` is the segment's size now
  * (a repeated launch answers it too, and enrolls only leads not enrolled yet).
  */
-async function launch(campaignId: string, now: Date): Promise<HttpResponse> {
+async function launch(campaignId: string, body: Record<string, unknown>, now: Date): Promise<HttpResponse> {
+  const options = launchSchema.safeParse(body);
+  if (!options.success) throw new ValidationError('the launch is invalid', detailsFromIssues(options.error.issues));
   const campaign = await setCampaignStatus(campaignId, 'active', ['draft'], now, { launchedAt: now.toISOString() });
+  // A campaign that only enrolls through its triggers is activated without enrolling its segment.
+  if (!options.data.enrollSegment) return { status: 202, json: { launchId: 'triggers-only', targeted: 0, campaignId } };
   const { count } = await previewSegment(campaign.segment, 0);
   const launchId = `lch_${randomBytes(12).toString('base64url')}`;
   const partitions = launchStages(campaign.segment).map((stage) => ({ campaignId, launchId, stage }));
