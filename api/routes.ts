@@ -9,6 +9,8 @@ import {
   rotationSchema,
   type Scope,
 } from '../core/api-key';
+import { launchSchema, newCampaignSchema } from '../core/campaign';
+import { campaignCounters } from '../core/campaign-stats';
 import { ownerChangeSchema } from '../core/handoff';
 import { leadSchema } from '../core/lead';
 import { leadExportSchema } from '../core/lead-export';
@@ -69,6 +71,10 @@ export const apiTags = [
   { name: 'Capture', description: 'Landing-page form submissions: public, or signed per form.' },
   { name: 'Leads', description: 'Leads, their audit trail and their moves through the sales stages.' },
   { name: 'Scoring', description: 'Engagement events, the scoring rules and rescoring every lead.' },
+  {
+    name: 'Campaigns',
+    description: 'Nurture campaigns: a segment and timed email steps, launched for the segment or enrolled by triggers.',
+  },
   { name: 'Metrics', description: 'Funnel KPIs from the daily aggregates.' },
   { name: 'Privacy', description: "A person's data: export everything held about them, or erase them (GDPR)." },
   { name: 'Consent', description: 'The links in emails: one-click unsubscribe (RFC 8058) and the double opt-in confirmation.' },
@@ -222,7 +228,157 @@ const idempotencyReused = error('The Idempotency-Key was already used for a diff
 const noSuchLead = error('There is no such lead (`not_found`).');
 const noSuchTemplate = error('There is no such email template (`not_found`).');
 
+const campaignPathSchema = z.object({ campaignId: z.string().meta({ description: 'The campaign id (`cmp_...`).' }) });
+const campaignSummarySchema = z.object({
+  campaignId: z.string(),
+  name: z.string(),
+  status: z.enum(['draft', 'active', 'paused', 'cancelled']),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const campaignStatsSchema = z.object(Object.fromEntries(campaignCounters.map((name) => [name, z.number().int()])));
+const campaignViewSchema = newCampaignSchema.extend(campaignSummarySchema.shape).extend({ stats: campaignStatsSchema.optional() });
+const noSuchCampaign = error('There is no such campaign (`not_found`).');
+const campaignStatusConflict = error('The campaign is not in a status this move starts from (`campaign_status`).');
+const statusMove = (action: string, summary: string, description: string): ApiRoute => ({
+  method: 'post',
+  path: `/v1/campaigns/{campaignId}/${action}`,
+  operationId: `${action}Campaign`,
+  summary,
+  description,
+  tag: 'Campaigns',
+  access: 'campaigns:write',
+  params: { path: campaignPathSchema },
+  responses: {
+    200: answer('The campaign with its new status.', campaignSummarySchema),
+    ...keyErrors,
+    404: noSuchCampaign,
+    409: campaignStatusConflict,
+  },
+});
+
 export const apiRoutes: readonly ApiRoute[] = [
+  {
+    method: 'post',
+    path: '/v1/campaigns',
+    operationId: 'createCampaign',
+    summary: 'Define a campaign',
+    description:
+      'A segment (stages, score or fit range, grades, sources, UTM campaigns, forms, capture dates, a custom field) and ' +
+      'steps (a template after an ISO-8601 delay, with an optional condition on the previous step or the score), optional ' +
+      'triggers that enroll leads by themselves and a re-entry delay. Created as a `draft`.',
+    tag: 'Campaigns',
+    access: 'campaigns:write',
+    body: jsonBody(newCampaignSchema),
+    responses: {
+      201: answer('Defined.', campaignViewSchema, z.object({ location: z.string() })),
+      400: error(
+        'An invalid definition, or a step naming a template that does not exist (`validation_failed`); `details` name each field (`steps[1].delay`).',
+      ),
+      ...jsonBodyErrors,
+      ...keyErrors,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/campaigns',
+    operationId: 'listCampaigns',
+    summary: 'List campaigns',
+    tag: 'Campaigns',
+    access: 'campaigns:write',
+    responses: { 200: answer('Every campaign with its status.', z.object({ campaigns: z.array(campaignSummarySchema) })), ...keyErrors },
+  },
+  {
+    method: 'get',
+    path: '/v1/campaigns/{campaignId}',
+    operationId: 'getCampaign',
+    summary: 'Read a campaign and its live stats',
+    description:
+      'The definition, status and live counters: targeted, sent, delivered, opened, clicked, unsubscribed, bounced, complained, and skipped by reason.',
+    tag: 'Campaigns',
+    access: 'campaigns:write',
+    params: { path: campaignPathSchema },
+    responses: { 200: answer('The campaign.', campaignViewSchema), ...keyErrors, 404: noSuchCampaign },
+  },
+  {
+    method: 'post',
+    path: '/v1/campaigns/{campaignId}/preview',
+    operationId: 'previewCampaign',
+    summary: "Count the campaign's segment now",
+    description: 'How many leads a launch would target now, and up to 10 of them; nothing is sent.',
+    tag: 'Campaigns',
+    access: 'campaigns:write',
+    params: { path: campaignPathSchema },
+    responses: {
+      200: answer(
+        'The count and a sample.',
+        z.object({
+          count: z.number().int(),
+          sample: z.array(
+            z.object({
+              leadId: z.string(),
+              stage: z.string(),
+              source: z.string(),
+              score: z.number().optional(),
+              grade: z.string().optional(),
+              createdAt: z.string(),
+            }),
+          ),
+        }),
+      ),
+      ...keyErrors,
+      404: noSuchCampaign,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/campaigns/{campaignId}/test-send',
+    operationId: 'testSendCampaign',
+    summary: 'Send every step, rendered for one lead, to one address',
+    description: 'A test: no claims, no history, no counters; the unsubscribe link goes nowhere.',
+    tag: 'Campaigns',
+    access: 'campaigns:write',
+    params: { path: campaignPathSchema },
+    body: jsonBody(z.object({ leadId: z.string(), to: z.email() })),
+    responses: {
+      200: answer(
+        'What was sent.',
+        z.object({
+          to: z.string(),
+          steps: z.array(
+            z.object({ step: z.number().int(), templateId: z.string(), messageId: z.string().optional(), status: z.string().optional() }),
+          ),
+        }),
+      ),
+      400: error('A bad lead id or address, or no such lead (`validation_failed`).'),
+      ...jsonBodyErrors,
+      ...keyErrors,
+      404: noSuchCampaign,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/campaigns/{campaignId}/launch',
+    operationId: 'launchCampaign',
+    summary: 'Launch a campaign for its segment',
+    description:
+      'Activates the campaign and enrolls every lead of its segment (read from the stage index, a page at a time) into its ' +
+      'sequence. A repeated or retried launch enrolls nobody twice and never sends a lead the same step twice. ' +
+      '`{"enrollSegment": false}` only activates the campaign: its triggers enroll leads from then on.',
+    tag: 'Campaigns',
+    access: 'campaigns:write',
+    params: { path: campaignPathSchema },
+    body: { ...jsonBody(launchSchema), optional: true },
+    responses: {
+      202: answer('Launching.', z.object({ launchId: z.string(), targeted: z.number().int(), campaignId: z.string() })),
+      ...keyErrors,
+      404: noSuchCampaign,
+      409: campaignStatusConflict,
+    },
+  },
+  statusMove('pause', 'Pause a campaign', 'Every pending step holds (and looks again every 15 minutes) until a resume.'),
+  statusMove('resume', 'Resume a paused campaign', 'Pending steps go on where they held.'),
+  statusMove('cancel', 'Cancel a campaign', 'Every pending step ends; nothing more is sent.'),
   {
     method: 'post',
     path: '/v1/forms/{formId}/submissions',

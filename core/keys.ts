@@ -31,6 +31,8 @@
  * | config change   | CONFIG#lifecycle            | CHANGE#<version, 10 digits> |                                      |                                      |
  * | campaign        | CAMPAIGNS                   | CAMPAIGN#<campaignId>       |                                      |                                      |
  * | campaign stats  | CAMPAIGN#<campaignId>       | STATS#<shard>               |                                      |                                      |
+ * | enrollment      | CAMPAIGN#<campaignId>       | ENROLLMENT#<leadId>         |                                      |                                      |
+ * | send-rate window | SENDRATE#<epoch second>    | SENDRATE                    |                                      |                                      |
  * | email template  | TEMPLATES                   | TEMPLATE#<templateId>       |                                      |                                      |
  * | SES event applied | LEAD#<leadId>             | EMAILEVENT#<messageId>#<kind> |                                    |                                      |
  * | deliverability counts | DELIVERABILITY#<hour> | SHARD#<shard>               |                                      |                                      |
@@ -149,6 +151,13 @@ export const keys = {
   /** One shard of a campaign's live counters (core/campaign-stats.ts): sends spread over the shards, a read sums them. */
   campaignStatsPrefix: 'STATS#',
   campaignStats: (campaignId: string, shard: number): ItemKey => ({ pk: `CAMPAIGN#${campaignId}`, sk: `STATS#${shard}` }),
+  /**
+   * A lead's entry into a campaign (which entry, when, what became of each step): written once, with
+   * the campaign's `targeted` counter, so a repeated launch or a redelivered trigger enrolls nobody twice.
+   */
+  enrollment: (campaignId: string, leadId: string): ItemKey => ({ pk: `CAMPAIGN#${campaignId}`, sk: `ENROLLMENT#${leadId}` }),
+  /** Campaign emails sent in one second (a token bucket for the SES account's send rate); expires by TTL. */
+  sendRateWindow: (epochSecond: number): ItemKey => ({ pk: `SENDRATE#${epochSecond}`, sk: 'SENDRATE' }),
   /** Marketing's email templates (managed through the API, deployed to SES), all in one partition. */
   emailTemplatesPartition: 'TEMPLATES',
   emailTemplate: (templateId: string): ItemKey => ({ pk: 'TEMPLATES', sk: `TEMPLATE#${templateId}` }),
@@ -204,6 +213,8 @@ export const keyPatterns = {
   templates: 'TEMPLATES',
   /** The deliverability guard's hourly counts. */
   deliverability: 'DELIVERABILITY#*',
+  /** Campaign send-rate windows, one per second. */
+  sendRate: 'SENDRATE#*',
 } as const;
 
 /** The partitions of each index, as `dynamodb:LeadingKeys` patterns (a query names the index's partition key). */

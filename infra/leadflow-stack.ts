@@ -2,6 +2,7 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AdminApi } from './constructs/admin-api';
 import { ApiDocs } from './constructs/api-docs';
+import { Campaigns } from './constructs/campaigns';
 import { Capture } from './constructs/capture';
 import { Consent } from './constructs/consent';
 import { lifecycleConfigSchema, type LifecycleConfig } from '../core/lifecycle';
@@ -47,6 +48,8 @@ export class LeadflowStack extends Stack {
     const privacy = new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });
     const consent = new Consent(this, 'Consent', { api, storage, secrets, email, privacy });
     for (const sender of lifecycleConstruct.marketingSenders) consent.bindMarketingSender(sender);
+    const campaigns = new Campaigns(this, 'Campaigns', { api, storage, email, privacy });
+    for (const sender of campaigns.senders) consent.bindMarketingSender(sender);
     new Metrics(this, 'Metrics', { api, storage });
     // Last: it puts alarms on every function, state machine, queue and API created above.
     new Operations(this, 'Operations');

@@ -64,6 +64,8 @@ export async function setup(project: TestProject): Promise<void> {
     context: {
       dashboardOrigins: [dashboardOrigin],
       apiThrottle,
+      // Campaign tests count emails, not the pace: the SES account rate of a real deployment is not the point here.
+      campaignSendRate: 1000,
       lifecycle: { ...defaultLifecycle, followUps: { staleRemindEvery: 'P90D' }, recycleQualifiedAfter: 'P300D' },
     },
   });

@@ -40,6 +40,8 @@ const examples: Array<[keyof typeof patterns, string]> = [
   ['templates', keys.emailTemplate('welcome').pk],
   ['lead', keys.emailEvent('lead-1', 'msg-1', 'delivered').pk],
   ['deliverability', keys.deliverabilityCounts('2026-03-10T09', 5).pk],
+  ['campaign', keys.enrollment('cmp_1', 'lead-1').pk],
+  ['sendRate', keys.sendRateWindow(1_700_000_000).pk],
   ['metricsWatermark', metricKeys.watermark().pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'total', value: 'all' }).pk],
   ['dailyAggregates', metricKeys.dailyAggregate({ day: '2025-01-01', dimension: 'source', value: 'ads' }).pk],

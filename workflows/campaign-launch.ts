@@ -1,0 +1,58 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  Choice,
+  Condition,
+  DefinitionBody,
+  DistributedMap,
+  JitterType,
+  JsonPath,
+  StateMachineType,
+  Succeed,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+
+/** Stage partitions read at once: bounds the launch's load on the index and on Step Functions starts. */
+export const LAUNCH_MAX_CONCURRENCY = 4;
+
+/**
+ * One execution per launch (JSONPath ASL): a Distributed Map over the segment's stage partitions
+ * (`$.partitions`, built by the launch route), each a child workflow that pages through its
+ * partition with the page function until `$.done`.
+ *
+ *   Partitions (Distributed Map, at most 4 at once) -> [ LaunchPage -> MorePages -> LaunchPage ... -> PartitionDone ] -> Launched
+ */
+export function campaignLaunchDefinition(scope: Construct, fns: { launchPage: IFunction }): DefinitionBody {
+  const page = new LambdaInvoke(scope, 'LaunchPage', {
+    lambdaFunction: fns.launchPage,
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+  });
+  page.addRetry({
+    errors: [
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+      'TransactionCanceledException',
+      'ProvisionedThroughputExceededException',
+      'ExecutionLimitExceeded',
+    ],
+    interval: Duration.seconds(2),
+    maxAttempts: 6,
+    backoffRate: 2,
+    jitterStrategy: JitterType.FULL,
+  });
+  const more = new Choice(scope, 'MorePages')
+    .when(Condition.booleanEquals('$.done', false), page)
+    .otherwise(new Succeed(scope, 'PartitionDone'));
+  const partitions = new DistributedMap(scope, 'Partitions', {
+    itemsPath: '$.partitions',
+    maxConcurrency: LAUNCH_MAX_CONCURRENCY,
+    mapExecutionType: StateMachineType.STANDARD,
+    resultPath: JsonPath.DISCARD,
+  });
+  partitions.itemProcessor(page.next(more));
+  return DefinitionBody.fromChainable(partitions.next(new Succeed(scope, 'Launched')));
+}
