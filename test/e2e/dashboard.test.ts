@@ -324,5 +324,5 @@ describe('metrics dashboard in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
     expect(outside).toEqual([]);
     await page.close();
-  }, 60_000);
+  }, 120_000);
 });
