@@ -648,7 +648,9 @@ export const apiRoutes: readonly ApiRoute[] = [
     summary: 'Read the funnel KPIs',
     description:
       'Leads, stage-to-stage conversion, win rate, deal size, sales-cycle length, time in stage, email engagement and the ' +
-      'weakest funnel stage, for a range of days (at most 366), grouped by day, source or owner. CSV for `Accept: text/csv`.',
+      'weakest funnel stage, for a range of days (at most 366), grouped by day, source, owner, marketing campaign (`campaign`: ' +
+      'its emails sent and what SES reported of them) or UTM campaign (`utm_campaign`). Email rates are per email sent, from ' +
+      'SES events, never above 1; deal values are per currency. CSV for `Accept: text/csv`.',
     tag: 'Metrics',
     access: 'metrics:read',
     params: { query: metricsQuerySchema },

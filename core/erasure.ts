@@ -108,7 +108,7 @@ function anonymizedItem(item: StoredItem): StoredItem | undefined {
  * An entry reduced to what the metrics read from it (core/metrics/events.ts): stage moves keep
  * their stages, time in stage, deal value, owner (a rep, not the lead), source and the lead's
  * creation time; captures keep source and UTM campaign; emails whom they went to (prospect or
- * team); engagement its kind and time. Reasons, objection notes, touches (referrer, landing page,
+ * team) and their campaign, SES events and unsubscribes their campaign; engagement its kind and time. Reasons, objection notes, touches (referrer, landing page,
  * UTM term and content), properties and scores are dropped. The actor (a form, an API key's
  * name, the workflow) is the platform's, not the person's.
  */
@@ -128,13 +128,14 @@ export function anonymizeEntry(entry: HistoryEntry): HistoryEntry {
       kept = pick('from', 'to', 'secondsInPrevious', 'dealValue', 'currency', 'owner', 'source', 'leadCreatedAt');
       break;
     case 'email_sent':
-      kept = pick('recipient', 'template');
+      kept = pick('recipient', 'template', 'marketing', 'campaignId', 'step');
       break;
     case 'engagement':
       kept = pick('type', 'eventAt');
       break;
     default:
-      kept = {};
+      // SES events and unsubscribes count for their campaign (a campaign id names no one).
+      kept = entry.type.startsWith('email_') || entry.type === 'unsubscribed' ? pick('campaignId', 'step') : {};
   }
   return { leadId: entry.leadId, entryId: entry.entryId, at: entry.at, type: entry.type, actor: entry.actor, data: kept };
 }

@@ -29,20 +29,54 @@ export const counter = {
   moves: (from: Stage, to: Stage) => moveNames[from][to],
   /** Seconds spent in a stage by the leads that left it. */
   secondsIn: (stage: Stage) => `secondsIn_${stage}`,
-  /** Won deals that carried a value, and the sum of those values. */
-  deals: 'deals',
-  dealValue: 'dealValue',
+  /** Won deals that carried a value, and the sum of those values, per currency (ISO 4217): values in two currencies never add up. */
+  deals: (currency: string) => `deals_${currency}`,
+  dealValue: (currency: string) => `dealValue_${currency}`,
   email: (outcome: EmailOutcome) => `email_${outcome}`,
 };
 
-export const counterNames: ReadonlySet<string> = new Set([
+/**
+ * ISO 4217's code for "no currency": where deal values sit whose currency is unknown. Aggregates
+ * folded before deal values were kept per currency hold them in `deals`/`dealValue`, summed over
+ * whatever currencies there were; they are reported under this code rather than passed off as one.
+ */
+export const UNKNOWN_CURRENCY = 'XXX';
+const legacyDealCounters = { deals: 'deals', dealValue: 'dealValue' } as const;
+
+const fixedCounterNames: ReadonlySet<string> = new Set([
   counter.leads,
-  counter.deals,
-  counter.dealValue,
+  legacyDealCounters.deals,
+  legacyDealCounters.dealValue,
   ...stages.flatMap((from) => stages.map((to) => counter.moves(from, to))),
   ...stages.map((stage) => counter.secondsIn(stage)),
   ...emailOutcomes.map((outcome) => counter.email(outcome)),
 ]);
+
+const CURRENCY_COUNTER = /^(deals|dealValue)_([A-Z]{3})$/;
+
+/** Whether a stored attribute is one of the aggregate's counters (the per-currency deal counters included). */
+export function isCounterName(name: string): boolean {
+  return fixedCounterNames.has(name) || CURRENCY_COUNTER.test(name);
+}
+
+/** The deals won and their summed values, per currency. */
+export function dealsByCurrency(aggregate: Aggregate): Map<string, { count: number; value: number }> {
+  const byCurrency = new Map<string, { count: number; value: number }>();
+  const add = (currency: string, field: 'count' | 'value', amount: number) => {
+    const entry = byCurrency.get(currency) ?? { count: 0, value: 0 };
+    entry[field] += amount;
+    byCurrency.set(currency, entry);
+  };
+  for (const [name, amount] of Object.entries(aggregate.counters)) {
+    if (!amount) continue;
+    const match = CURRENCY_COUNTER.exec(name);
+    const [, kind, currency] = match ?? [];
+    if (kind && currency) add(currency, kind === 'deals' ? 'count' : 'value', amount);
+    else if (name === legacyDealCounters.deals) add(UNKNOWN_CURRENCY, 'count', amount);
+    else if (name === legacyDealCounters.dealValue) add(UNKNOWN_CURRENCY, 'value', amount);
+  }
+  return byCurrency;
+}
 
 export function emptyAggregate(): Aggregate {
   return { counters: {}, cycleSeconds: [] };

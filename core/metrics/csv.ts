@@ -19,9 +19,7 @@ const columns: Array<[header: string, value: (kpis: Kpis) => Cell]> = [
   ['won', (k) => k.won],
   ['lost', (k) => k.lost],
   ['win_rate', (k) => k.winRate],
-  ['deals', (k) => k.deals.count],
-  ['deal_value_total', (k) => k.deals.totalValue],
-  ['deal_value_average', (k) => k.deals.averageValue],
+  ['deals', (k) => Object.values(k.deals).reduce((sum, deal) => sum + deal.count, 0)],
   ['cycle_mean_days', (k) => k.salesCycleDays.mean],
   ['cycle_median_days', (k) => k.salesCycleDays.median],
   ['emails_sent', (k) => k.email.sent],
@@ -30,7 +28,21 @@ const columns: Array<[header: string, value: (kpis: Kpis) => Cell]> = [
   ['email_click_rate', (k) => k.email.clickRate],
   ['email_bounce_rate', (k) => k.email.bounceRate],
   ['email_unsubscribe_rate', (k) => k.email.unsubscribeRate],
+  ['email_complaint_rate', (k) => k.email.complaintRate],
 ];
+
+/**
+ * Deal values, one column set per currency of the report (in code order) after the fixed columns:
+ * `deals_<CUR>`, `deal_value_total_<CUR>`, `deal_value_average_<CUR>`. Never one sum over currencies.
+ */
+function dealColumns(report: MetricsReport): Array<[header: string, value: (kpis: Kpis) => Cell]> {
+  const currencies = [...new Set(report.groups.flatMap(({ kpis }) => Object.keys(kpis.deals)))].sort();
+  return currencies.flatMap((currency): Array<[string, (kpis: Kpis) => Cell]> => [
+    [`deals_${currency}`, (k) => k.deals[currency]?.count ?? 0],
+    [`deal_value_total_${currency}`, (k) => k.deals[currency]?.value ?? 0],
+    [`deal_value_average_${currency}`, (k) => k.deals[currency]?.average ?? null],
+  ]);
+}
 
 function funnelRow(kpis: Kpis, stage: FunnelStage) {
   const row = kpis.funnel.find((candidate) => candidate.stage === stage);
@@ -39,12 +51,13 @@ function funnelRow(kpis: Kpis, stage: FunnelStage) {
 }
 
 /**
- * The report's groups as RFC 4180 CSV: a header row, then one row per day, source or owner; CRLF
- * line ends; empty cells for rates with no denominator.
+ * The report's groups as RFC 4180 CSV: a header row, then one row per group (day, source, owner,
+ * campaign or UTM campaign); CRLF line ends; empty cells for rates with no denominator.
  */
 export function metricsCsv(report: MetricsReport): string {
-  const rows: Cell[][] = [[report.groupBy, ...columns.map(([header]) => header)]];
-  for (const { group, kpis } of report.groups) rows.push([group, ...columns.map(([, value]) => value(kpis))]);
+  const all = [...columns, ...dealColumns(report)];
+  const rows: Cell[][] = [[report.groupBy, ...all.map(([header]) => header)]];
+  for (const { group, kpis } of report.groups) rows.push([group, ...all.map(([, value]) => value(kpis))]);
   return rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }
 

@@ -1,8 +1,7 @@
 import * as z from 'zod';
 import { historyEntrySchema } from '../history';
-import { engagementEventTypes } from '../scoring/events';
 import { stages } from '../stages';
-import { counter, emptyAggregate, type Aggregate, type EmailOutcome } from './aggregate';
+import { counter, emptyAggregate, UNKNOWN_CURRENCY, type Aggregate, type EmailOutcome } from './aggregate';
 import { dayOfTime } from './days';
 import { TOTAL_VALUE, type AggregateKey, type Dimension } from './keys';
 
@@ -33,12 +32,21 @@ const stageChangedSchema = z.object({
   to: z.enum(stages),
   secondsInPrevious: z.number().nonnegative(),
   dealValue: z.number().nonnegative().optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .optional(),
   owner: z.string().optional(),
   source: z.string().optional(),
   leadCreatedAt: z.iso.datetime({ offset: true }).optional(),
 });
 
-/** History types that report what happened to an email after it was sent. */
+/**
+ * History types that report what happened to an email after it was sent: SES's own events and
+ * unsubscribes. Engagement entries posted through `POST /v1/leads/{id}/events` (`email_open`,
+ * `email_click`) score the lead but are no email outcome: they can come without any send (a CRM
+ * sync, a test), and counting them made an open rate of 1050%.
+ */
 const emailOutcomeByType: Record<string, EmailOutcome> = {
   email_delivered: 'delivered',
   email_opened: 'opened',
@@ -46,12 +54,6 @@ const emailOutcomeByType: Record<string, EmailOutcome> = {
   email_bounced: 'bounced',
   email_complained: 'complained',
   unsubscribed: 'unsubscribed',
-};
-
-/** Engagement entries (POST /v1/leads/{id}/events) that are email engagement too. */
-const emailOutcomeByEngagement: Partial<Record<(typeof engagementEventTypes)[number], EmailOutcome>> = {
-  email_open: 'opened',
-  email_click: 'clicked',
 };
 
 /** Dimension values become sort keys: long free text (a UTM campaign) is cut to keep keys small. */
@@ -72,17 +74,10 @@ export function contributionsOf(event: MetricEvent): Contribution[] {
       return stageChanged(event, day);
     case 'email_sent':
       // Reminders to the team are not marketing email: engagement rates are about prospects.
-      return event.data.recipient === 'team' ? [] : emailOutcome(day, 'sent');
-    case 'engagement': {
-      const outcome = emailOutcomeByEngagement[event.data.type as keyof typeof emailOutcomeByEngagement];
-      // Engagement is often reported late (a tracking pixel, a CRM sync): count it on the day it
-      // happened, unless that claims to be after it was recorded.
-      const happened = typeof event.data.eventAt === 'string' && event.data.eventAt <= event.at ? dayOf(event.data.eventAt) : undefined;
-      return outcome ? emailOutcome(happened ?? day, outcome) : [];
-    }
+      return event.data.recipient === 'team' ? [] : emailOutcome(day, 'sent', campaignOf(event));
     default: {
       const outcome = emailOutcomeByType[event.type];
-      return outcome ? emailOutcome(day, outcome) : [];
+      return outcome ? emailOutcome(day, outcome, campaignOf(event)) : [];
     }
   }
 }
@@ -91,19 +86,19 @@ function captured(event: MetricEvent, day: string): Contribution[] {
   const data = capturedSchema.safeParse(event.data);
   if (!data.success) return [];
   const delta = () => withCounters({ [counter.leads]: 1 });
-  return inDimensions(day, delta, { source: data.data.source, campaign: data.data.touch?.campaign });
+  return inDimensions(day, delta, { source: data.data.source, utmCampaign: data.data.touch?.campaign });
 }
 
 function stageChanged(event: MetricEvent, day: string): Contribution[] {
   const parsed = stageChangedSchema.safeParse(event.data);
   if (!parsed.success) return [];
-  const { from, to, secondsInPrevious, dealValue, owner, source, leadCreatedAt } = parsed.data;
+  const { from, to, secondsInPrevious, dealValue, currency = UNKNOWN_CURRENCY, owner, source, leadCreatedAt } = parsed.data;
   const delta = () => {
     const aggregate = withCounters({ [counter.moves(from, to)]: 1, [counter.secondsIn(from)]: secondsInPrevious });
     if (to === 'won') {
       if (dealValue !== undefined) {
-        aggregate.counters[counter.deals] = 1;
-        aggregate.counters[counter.dealValue] = dealValue;
+        aggregate.counters[counter.deals(currency)] = 1;
+        aggregate.counters[counter.dealValue(currency)] = dealValue;
       }
       if (leadCreatedAt) aggregate.cycleSeconds.push(Math.max(0, Math.round((Date.parse(event.at) - Date.parse(leadCreatedAt)) / 1000)));
     }
@@ -112,8 +107,13 @@ function stageChanged(event: MetricEvent, day: string): Contribution[] {
   return inDimensions(day, delta, { source, owner: owner?.toLowerCase() });
 }
 
-function emailOutcome(day: string, outcome: EmailOutcome): Contribution[] {
-  return inDimensions(day, () => withCounters({ [counter.email(outcome)]: 1 }), {});
+function emailOutcome(day: string, outcome: EmailOutcome, campaignId: string | undefined): Contribution[] {
+  return inDimensions(day, () => withCounters({ [counter.email(outcome)]: 1 }), { campaign: campaignId });
+}
+
+/** The marketing campaign an email event is about (`data.campaignId` on sends, SES events and unsubscribes). */
+function campaignOf(event: MetricEvent): string | undefined {
+  return typeof event.data.campaignId === 'string' ? event.data.campaignId : undefined;
 }
 
 /** The same delta for the day's total and for each dimension value the event carries. */

@@ -7,13 +7,16 @@
  * | fold watermark  | METRICS                | WATERMARK            | position: last byDay sort key folded          |
  * | daily aggregate | METRICS#DAY#<DIMENSION>| <yyyy-mm-dd>#<value> | day, dimension, value, counters, cycleSeconds |
  *
- * One partition per dimension (TOTAL, SOURCE, CAMPAIGN, OWNER) keeps a query for a range to one
- * sort-key range per dimension: a year of totals is 366 small items, a page or two. The total
- * aggregate's value is `all`. Day is the event's own (`at`) UTC day, so late events land on theirs.
+ * One partition per dimension keeps a query for a range to one sort-key range per dimension: a
+ * year of totals is 366 small items, a page or two. The total aggregate's value is `all`. Day is
+ * the event's own (`at`) UTC day, so late events land on theirs. Dimensions: `source` and
+ * `utmCampaign` of captured leads (first touch), `owner` of stage moves, and `campaign`: the
+ * marketing campaign (`campaignId`) an email was sent for, on its send, its SES events and the
+ * unsubscribes it led to.
  */
 import type { ItemKey } from '../keys';
 
-export const dimensions = ['total', 'source', 'campaign', 'owner'] as const;
+export const dimensions = ['total', 'source', 'utmCampaign', 'owner', 'campaign'] as const;
 export type Dimension = (typeof dimensions)[number];
 
 export const TOTAL_VALUE = 'all';
@@ -47,6 +50,18 @@ export const metricKeyPatterns = {
   dailyAggregates: 'METRICS#DAY#*',
 } as const;
 
+/**
+ * The partition of each dimension. UTM campaigns keep `CAMPAIGN`, where they were stored before
+ * marketing campaigns existed, so aggregates already folded stay where they are read.
+ */
+const partitionNames: Record<Dimension, string> = {
+  total: 'TOTAL',
+  source: 'SOURCE',
+  utmCampaign: 'CAMPAIGN',
+  owner: 'OWNER',
+  campaign: 'MARKETINGCAMPAIGN',
+};
+
 export function aggregatePartition(dimension: Dimension): string {
-  return `METRICS#DAY#${dimension.toUpperCase()}`;
+  return `METRICS#DAY#${partitionNames[dimension]}`;
 }

@@ -1,6 +1,6 @@
 import { funnelStages } from '../stage-machine';
 import { stages, type Stage } from '../stages';
-import { count, counter, emailOutcomes, type Aggregate, type EmailOutcome } from './aggregate';
+import { count, counter, dealsByCurrency, emailOutcomes, type Aggregate, type EmailOutcome } from './aggregate';
 
 export type FunnelStage = (typeof funnelStages)[number];
 
@@ -33,7 +33,8 @@ export interface Kpis {
   lost: number;
   /** won / (won + lost) */
   winRate: number | null;
-  deals: { count: number; totalValue: number; averageValue: number | null };
+  /** Won deals with a value, per currency (ISO 4217; `XXX`: unknown): values are never added across currencies. */
+  deals: Record<string, DealKpis>;
   /** Capture to won, per deal won in the range. */
   salesCycleDays: { deals: number; mean: number | null; median: number | null };
   /** Mean time in a stage of the leads that left it in the range. */
@@ -41,7 +42,17 @@ export interface Kpis {
   email: EmailKpis;
 }
 
-/** Counts of prospect emails and what became of them; each rate is per email sent. */
+export interface DealKpis {
+  count: number;
+  value: number;
+  average: number;
+}
+
+/**
+ * Counts of prospect emails and what became of them; each rate is per email sent, in 0..1. SES
+ * events can outnumber the sends of a range (an open today of an email sent last month, two
+ * opens of one email), so each count is capped at the sends before it is divided.
+ */
 export type EmailKpis = Record<EmailOutcome, number> & {
   deliveryRate: number | null;
   openRate: number | null;
@@ -72,8 +83,6 @@ export function computeKpis(aggregate: Aggregate): Kpis {
   const qualified = moves.into.qualified;
   const won = moves.into.won;
   const lost = moves.into.lost;
-  const dealCount = count(aggregate, counter.deals);
-  const dealValue = count(aggregate, counter.dealValue);
   const cycles = aggregate.cycleSeconds.map((seconds) => seconds / SECONDS_PER_DAY);
 
   const funnel = funnelStages.map((stage): FunnelStageKpis => {
@@ -94,7 +103,7 @@ export function computeKpis(aggregate: Aggregate): Kpis {
     won,
     lost,
     winRate: ratio(won, won + lost),
-    deals: { count: dealCount, totalValue: dealValue, averageValue: ratio(dealValue, dealCount) },
+    deals: dealKpis(aggregate),
     salesCycleDays: { deals: cycles.length, mean: mean(cycles), median: median(cycles) },
     averageDaysInStage,
     email: emailKpis(aggregate),
@@ -128,7 +137,7 @@ function emailKpis(aggregate: Aggregate): EmailKpis {
     EmailOutcome,
     number
   >;
-  const perSent = (n: number) => ratio(n, counts.sent);
+  const perSent = (n: number) => ratio(Math.min(n, counts.sent), counts.sent);
   return {
     ...counts,
     deliveryRate: perSent(counts.delivered),
@@ -138,6 +147,15 @@ function emailKpis(aggregate: Aggregate): EmailKpis {
     complaintRate: perSent(counts.complained),
     unsubscribeRate: perSent(counts.unsubscribed),
   };
+}
+
+function dealKpis(aggregate: Aggregate): Record<string, DealKpis> {
+  const deals: Record<string, DealKpis> = {};
+  const byCurrency = [...dealsByCurrency(aggregate)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [currency, { count, value }] of byCurrency) {
+    if (count > 0) deals[currency] = { count, value, average: value / count };
+  }
+  return deals;
 }
 
 /**

@@ -1,7 +1,11 @@
 import { ValidationError, type ErrorDetail } from '../errors';
 import { addDays, daysInRange, isDay } from './days';
 
-export const groupBys = ['day', 'source', 'owner'] as const;
+/**
+ * `campaign`: marketing campaigns (the `campaignId` of their emails), with their email KPIs;
+ * `utm_campaign`: the UTM campaign leads were captured from.
+ */
+export const groupBys = ['day', 'source', 'owner', 'campaign', 'utm_campaign'] as const;
 export type GroupBy = (typeof groupBys)[number];
 
 /** A year and a leap day: a year-long query is always answered, from at most this many days of aggregates. */
@@ -15,7 +19,7 @@ export interface MetricsQuery {
 }
 
 /**
- * `?from=YYYY-MM-DD&to=YYYY-MM-DD&groupBy=day|source|owner`, both days inclusive (UTC). Without
+ * `?from=YYYY-MM-DD&to=YYYY-MM-DD&groupBy=day|source|owner|campaign|utm_campaign`, both days inclusive (UTC). Without
  * `to` the range ends today; without `from` it spans 30 days. A bad range is a 400 that says why.
  */
 export function parseMetricsQuery(query: Record<string, string | undefined>, today: string): MetricsQuery {

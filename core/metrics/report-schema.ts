@@ -34,15 +34,30 @@ const salesCycleSchema = z.object({
 
 const emailCounts = Object.fromEntries(emailOutcomes.map((outcome) => [outcome, count])) as Record<EmailOutcome, typeof count>;
 
-export const emailKpisSchema = z.object({
-  ...emailCounts,
-  deliveryRate: ratio,
-  openRate: ratio,
-  clickRate: ratio,
-  bounceRate: ratio,
-  complaintRate: ratio,
-  unsubscribeRate: ratio,
-});
+/** Per email sent, never above 1; null when nothing was sent. */
+const emailRate = z.number().min(0).max(1).nullable();
+
+export const emailKpisSchema = z
+  .object({
+    ...emailCounts,
+    deliveryRate: emailRate,
+    openRate: emailRate,
+    clickRate: emailRate,
+    bounceRate: emailRate,
+    complaintRate: emailRate,
+    unsubscribeRate: emailRate,
+  })
+  .meta({
+    description:
+      'Prospect emails sent and what SES reported of them (and unsubscribes); each rate is per email sent, each count capped at the sends.',
+  });
+
+export const dealsSchema = z
+  .record(z.string().regex(/^[A-Z]{3}$/), z.object({ count: count.min(1), value: z.number().min(0), average: z.number().min(0) }))
+  .meta({
+    description: 'Won deals with a value, per currency (ISO 4217; `XXX`: unknown): never added across currencies.',
+    examples: [{ EUR: { count: 2, value: 50000, average: 25000 }, USD: { count: 1, value: 12000, average: 12000 } }],
+  });
 
 export const kpisSchema = z.object({
   leads: count,
@@ -52,7 +67,7 @@ export const kpisSchema = z.object({
   won: count,
   lost: count,
   winRate: ratio.meta({ description: 'won / (won + lost)' }),
-  deals: z.object({ count, totalValue: z.number().min(0), averageValue: z.number().nullable() }),
+  deals: dealsSchema,
   salesCycleDays: salesCycleSchema.meta({ description: 'Capture to won, in days, per deal won in the range.' }),
   averageDaysInStage: z.record(z.enum(stages), z.number().nullable()),
   email: emailKpisSchema,
@@ -74,11 +89,15 @@ export const metricsReportSchema = z.object({
     .nullable()
     .meta({ description: 'The funnel stage with the lowest conversion, and what that points at.' }),
   leadsBySource: z.array(z.object({ source: z.string(), leads: count })),
-  leadsByCampaign: z.array(z.object({ campaign: z.string(), leads: count })),
+  leadsByCampaign: z
+    .array(z.object({ campaign: z.string(), leads: count }))
+    .meta({ description: 'Leads by the UTM campaign they were captured from (`groupBy=utm_campaign`).' }),
   owners: z.array(z.object({ owner: z.string(), won: count, lost: count, winRate: ratio, salesCycleDays: salesCycleSchema })),
-  groups: z
-    .array(z.object({ group: z.string(), kpis: kpisSchema }))
-    .meta({ description: 'One row per day of the range (days without events are zeros), or per source, or per owner.' }),
+  groups: z.array(z.object({ group: z.string(), kpis: kpisSchema })).meta({
+    description:
+      'One row per day of the range (days without events are zeros), or per source, owner, marketing campaign (`campaign`: ' +
+      'the campaign id of its emails, most sent first) or UTM campaign (`utm_campaign`).',
+  }),
 });
 
 /** `?from&to&groupBy`, as parseMetricsQuery reads it (both days inclusive). */

@@ -27,7 +27,10 @@ export interface MetricsReport {
   leadsBySource: Array<{ source: string; leads: number }>;
   leadsByCampaign: Array<{ campaign: string; leads: number }>;
   owners: OwnerKpis[];
-  /** One row per day of the range (days without events are zeros), or per source, or per owner. */
+  /**
+   * One row per day of the range (days without events are zeros), or per source, owner,
+   * marketing campaign (by emails sent) or UTM campaign (by leads).
+   */
   groups: Array<{ group: string; kpis: Kpis }>;
 }
 
@@ -39,6 +42,7 @@ export function metricsReport(query: MetricsQuery, aggregates: readonly StoredAg
 
   const bySource = sumByValue(of('source'));
   const byOwner = sumByValue(of('owner'));
+  const byUtmCampaign = sumByValue(of('utmCampaign'));
   const groups = {
     day: () => {
       const byDay = new Map(eachDay(query.from, query.to).map((day) => [day, emptyAggregate()]));
@@ -54,6 +58,14 @@ export function metricsReport(query: MetricsQuery, aggregates: readonly StoredAg
         .sort((a, b) => b.kpis.leads - a.kpis.leads || compare(a.group, b.group)),
     owner: () =>
       [...byOwner].map(([group, aggregate]) => ({ group, kpis: computeKpis(aggregate) })).sort((a, b) => compare(a.group, b.group)),
+    campaign: () =>
+      [...sumByValue(of('campaign'))]
+        .map(([group, aggregate]) => ({ group, kpis: computeKpis(aggregate) }))
+        .sort((a, b) => b.kpis.email.sent - a.kpis.email.sent || compare(a.group, b.group)),
+    utm_campaign: () =>
+      [...byUtmCampaign]
+        .map(([group, aggregate]) => ({ group, kpis: computeKpis(aggregate) }))
+        .sort((a, b) => b.kpis.leads - a.kpis.leads || compare(a.group, b.group)),
   };
 
   return {
@@ -64,7 +76,7 @@ export function metricsReport(query: MetricsQuery, aggregates: readonly StoredAg
     totals,
     weakestStage: weakestStage(totals.funnel),
     leadsBySource: leadCounts(bySource).map(([source, leads]) => ({ source, leads })),
-    leadsByCampaign: leadCounts(sumByValue(of('campaign'))).map(([campaign, leads]) => ({ campaign, leads })),
+    leadsByCampaign: leadCounts(byUtmCampaign).map(([campaign, leads]) => ({ campaign, leads })),
     owners: [...byOwner]
       .map(([owner, aggregate]) => {
         const kpis = computeKpis(aggregate);

@@ -2,7 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors';
 import { tableKeys } from '../../core/keys';
-import { counterNames, type Aggregate } from '../../core/metrics/aggregate';
+import { isCounterName, type Aggregate } from '../../core/metrics/aggregate';
 import { metricEventSchema, type MetricEvent } from '../../core/metrics/events';
 import type { AggregateDelta, FoldCommit } from '../../core/metrics/fold';
 import { dimensions, metricKeys, aggregatePartition, type Dimension } from '../../core/metrics/keys';
@@ -142,7 +142,7 @@ async function readDimension(dimension: Dimension, from: string, to: string): Pr
 
 function aggregateOf(item: Record<string, unknown>): Aggregate {
   const counters: Record<string, number> = {};
-  for (const [name, value] of Object.entries(item)) if (counterNames.has(name) && typeof value === 'number') counters[name] = value;
+  for (const [name, value] of Object.entries(item)) if (isCounterName(name) && typeof value === 'number') counters[name] = value;
   const cycleSeconds = Array.isArray(item.cycleSeconds)
     ? item.cycleSeconds.filter((value): value is number => typeof value === 'number')
     : [];

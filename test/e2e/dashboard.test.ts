@@ -1,7 +1,9 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdirSync } from 'node:fs';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { historyEntry } from '../../core/history';
 import { useBrowser } from './browser';
 import { addDays, dayOfTime } from '../../core/metrics/days';
 import {
@@ -11,6 +13,7 @@ import {
   apiUrl,
   captureLead,
   captureTouches,
+  documents,
   eventually,
   json,
   uniqueEmail,
@@ -78,8 +81,8 @@ async function foldAll(): Promise<void> {
   }
 }
 
-async function metrics() {
-  const query = new URLSearchParams({ from: FROM, to: TO, groupBy: 'day' }).toString();
+async function metrics(groupBy: 'day' | 'campaign' = 'day') {
+  const query = new URLSearchParams({ from: FROM, to: TO, groupBy }).toString();
   const response = await fetch(`${apiUrl()}/v1/metrics?${query}`, {
     headers: { authorization: `Bearer ${adminKey()}`, accept: 'application/json' },
   });
@@ -104,6 +107,7 @@ interface View {
   weakest: { stage: string; conversion: string; explanation: string } | null;
   sources: string[][];
   owners: string[][];
+  campaigns: string[][];
   trend: string;
   trendPoints: number[];
 }
@@ -135,6 +139,7 @@ async function displayed(page: Page): Promise<View> {
         : { stage: text('#weakest-stage'), conversion: text('#weakest-conversion'), explanation: text('#weakest-explanation') },
       sources: table('sources'),
       owners: table('owners'),
+      campaigns: table('campaigns'),
       trend: document.getElementById('trend').getAttribute('aria-label'),
       trendPoints: all('#trend polyline').map((line) => (line.getAttribute('points') ?? '').split(' ').length),
     };
@@ -143,8 +148,10 @@ async function displayed(page: Page): Promise<View> {
 
 /** What the page should show for a report, built from the API's JSON with the formats above. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the API's JSON, read as loosely as json() reads every answer (eslint.config.js)
-function expectedView(report: any) {
+function expectedView(report: any, byCampaign: any) {
   const t = report.totals;
+  const deals = t.deals as Record<string, { count: number; value: number; average: number }>;
+  const currencies = Object.keys(deals).sort((a, b) => deals[b]!.count - deals[a]!.count || (a < b ? -1 : 1));
   return {
     status: `Showing ${report.from} to ${report.to} (${report.days} days).`,
     state: 'loaded',
@@ -152,10 +159,17 @@ function expectedView(report: any) {
       leads: { value: show.count(t.leads), hint: 'captured in the range' },
       'qualification-rate': { value: show.percent(t.qualificationRate), hint: 'qualified per lead' },
       'win-rate': { value: show.percent(t.winRate), hint: `${t.won} won, ${t.lost} lost` },
-      'average-deal': {
-        value: show.money(t.deals.averageValue),
-        hint: `${t.deals.count} deals, ${show.money(t.deals.totalValue)} in total`,
-      },
+      // Per currency, the one with the most deals first: never one average across currencies.
+      'average-deal': currencies.length
+        ? {
+            value: `${show.money(deals[currencies[0]!]!.average)} ${currencies[0]!}`,
+            hint: currencies
+              .map(
+                (c) => `${c}: ${deals[c]!.count} deals, ${show.money(deals[c]!.value)} in total, ${show.money(deals[c]!.average)} average`,
+              )
+              .join('; '),
+          }
+        : { value: '—', hint: 'no deals with a value' },
       'median-cycle': { value: show.days(t.salesCycleDays.median), hint: `mean ${show.days(t.salesCycleDays.mean)}` },
       'open-rate': { value: show.percent(t.email.openRate), hint: `${show.count(t.email.sent)} emails sent` },
     },
@@ -185,6 +199,15 @@ function expectedView(report: any) {
           ],
         )
       : [['None in this range']],
+    campaigns: byCampaign.groups.length
+      ? byCampaign.groups.map((g: { group: string; kpis: { email: Record<string, number | null> } }) => [
+          g.group,
+          show.count(g.kpis.email.sent!),
+          ...['deliveryRate', 'openRate', 'clickRate', 'bounceRate', 'complaintRate', 'unsubscribeRate'].map((rate) =>
+            show.percent(g.kpis.email[rate] ?? null),
+          ),
+        ])
+      : [['None in this range']],
     trend: `Daily leads and won deals: ${sum(report.groups, 'leads')} leads and ${sum(report.groups, 'won')} won over ${report.groups.length} days`,
     trendPoints: [report.groups.length, report.groups.length],
   };
@@ -211,6 +234,20 @@ describe('metrics dashboard in headless Chromium', () => {
     await move(strong[0]!, { stage: 'closing' });
     await move(strong[0]!, { stage: 'won', dealValue: 12_500 });
     await move(strong[1]!, { stage: 'presentation' });
+    // A marketing campaign's emails as the senders and the SES event handler record them: 2 sent, both delivered, 1 opened.
+    const campaignId = `cmp_dashboard_${run}`;
+    const campaign = { campaignId, step: 1 };
+    const now = Date.now();
+    const entries = [
+      historyEntry(strong[0]!, 'email_sent', 'workflow', new Date(now - 5000), { recipient: 'prospect', marketing: true, ...campaign }),
+      historyEntry(strong[1]!, 'email_sent', 'workflow', new Date(now - 4000), { recipient: 'prospect', marketing: true, ...campaign }),
+      historyEntry(strong[0]!, 'email_delivered', 'ses', new Date(now - 3000), { messageId: 'm0', ...campaign }),
+      historyEntry(strong[1]!, 'email_delivered', 'ses', new Date(now - 2000), { messageId: 'm1', ...campaign }),
+      historyEntry(strong[0]!, 'email_opened', 'ses', new Date(now - 1000), { messageId: 'm0', ...campaign }),
+    ];
+    process.env.TABLE_NAME ??= inject('tableName');
+    const { historyItem } = await import('../../functions/shared/leads-repository');
+    for (const entry of entries) await documents().send(new PutCommand({ TableName: inject('tableName'), Item: historyItem(entry) }));
     await foldAll();
 
     const page = await browser.current.newPage({ viewport: { width: 1280, height: 900 } });
@@ -242,7 +279,7 @@ describe('metrics dashboard in headless Chromium', () => {
     let view: View | undefined;
     let expected: ReturnType<typeof expectedView> | undefined;
     for (let attempt = 1; attempt <= 8 && !view; attempt++) {
-      const before = expectedView(await metrics());
+      const before = expectedView(await metrics(), await metrics('campaign'));
       await page.fill('#from', FROM);
       await page.fill('#to', TO);
       await Promise.all([
@@ -251,7 +288,7 @@ describe('metrics dashboard in headless Chromium', () => {
       ]);
       await page.waitForSelector('body[data-state=loaded]');
       const shown = await displayed(page);
-      const after = expectedView(await metrics());
+      const after = expectedView(await metrics(), await metrics('campaign'));
       if (JSON.stringify(before) === JSON.stringify(after)) {
         view = shown;
         expected = after;
@@ -267,6 +304,9 @@ describe('metrics dashboard in headless Chromium', () => {
     expect(view!.funnel.map((row) => row.stage)).toEqual(['new', 'qualified', 'presentation', 'objection', 'closing', 'won']);
     expect(Number(view!.funnel.at(-1)!.count.replaceAll(',', ''))).toBeGreaterThanOrEqual(1);
     expect(view!.tiles['average-deal']!.value).not.toBe('—');
+    expect(view!.tiles['average-deal']!.hint).toMatch(/USD: \d+ deals/);
+    // The campaigns view: each campaign's rates per email sent.
+    expect(view!.campaigns).toContainEqual([campaignId, '2', '100%', '50%', '0%', '0%', '0%', '0%']);
     // The weakest stage: shown in the callout and as the one highlighted funnel row.
     expect(view!.weakest).not.toBeNull();
     expect(view!.funnel.filter((row) => row.weakest).map((row) => row.stage)).toEqual([view!.weakest!.stage]);
@@ -284,5 +324,5 @@ describe('metrics dashboard in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
     expect(outside).toEqual([]);
     await page.close();
-  }, 60_000);
+  }, 120_000);
 });

@@ -60,6 +60,12 @@ const entries: HistoryEntry[] = [
     eventAt: '2026-03-02T09:59:00.000Z',
     properties: { url: 'https://www.example.com/?who=ada.lovelace' },
   }),
+  historyEntry(lead.leadId, 'email_opened', 'ses', new Date('2026-03-02T10:00:01Z'), {
+    messageId: 'ses-message-1',
+    campaignId: 'cmp_spring',
+    step: 1,
+    userAgent: 'Ada Lovelace mail client',
+  }),
   historyEntry(lead.leadId, 'stage_changed', 'api-key:rep', new Date('2026-03-03T10:00:00Z'), {
     from: 'presentation',
     to: 'objection',
@@ -107,14 +113,16 @@ describe('planErasure', () => {
     // Folded up to (and including) the routing move.
     const plan = planErasure(partition, positionOf(entries[1]!));
     expect(plan.counts).toEqual({
-      historyDeleted: 3,
+      historyDeleted: 4,
       historyAnonymized: 3,
       emailClaims: 2,
       idempotencyRecords: 1,
       workflowWaits: 1,
       other: 0,
     });
-    expect(plan.puts.map((item) => item.type)).toEqual(['email_sent', 'engagement', 'stage_changed']);
+    expect(plan.puts.map((item) => item.type)).toEqual(['email_sent', 'email_opened', 'stage_changed']);
+    // An SES event keeps only its campaign: what the campaign's KPIs count.
+    expect(plan.puts[1]!.data).toEqual({ campaignId: 'cmp_spring', step: 1 });
     // An email keeps whom it went to and its template, not SES's MessageId.
     expect(plan.puts[0]!.data).toEqual({ recipient: 'prospect', template: 'prospect-check-in' });
     expect(plan.deletes).toContainEqual(keys.emailClaim(lead.leadId, 'def'));
@@ -139,8 +147,8 @@ describe('planErasure', () => {
   it('keeps every event that counts when the aggregator never ran, and deletes those that count nothing', () => {
     const plan = planErasure(partition, undefined);
     expect(plan.counts.historyAnonymized).toBe(5);
-    // score_changed counts towards no metric.
-    expect(plan.counts.historyDeleted).toBe(1);
+    // score_changed counts towards no metric, nor does an engagement entry (it scores; email outcomes come from SES).
+    expect(plan.counts.historyDeleted).toBe(2);
   });
 
   it('leaves none of the personal values in what it writes back', () => {

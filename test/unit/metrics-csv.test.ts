@@ -84,6 +84,38 @@ describe('metrics CSV', () => {
     expect(rows[1]![column('win_rate')]).toBe('');
   });
 
+  it('gives each currency its own deal columns, never one sum across currencies', () => {
+    const deals = new AggregateStore();
+    deals.fold(
+      [
+        moved('2026-03-02T10:00:00.000Z', 'closing', 'won', 60, { dealValue: 1000, currency: 'USD' }),
+        moved('2026-03-02T11:00:00.000Z', 'closing', 'won', 60, { dealValue: 3000, currency: 'USD' }),
+        moved('2026-03-03T10:00:00.000Z', 'closing', 'won', 60, { dealValue: 500, currency: 'EUR' }),
+      ],
+      '2026-04-01T00:00:00.000Z',
+    );
+    const rows = parseCsv(metricsCsv(metricsReport({ from: '2026-03-02', to: '2026-03-03', groupBy: 'day' }, deals.all())));
+    expect(rows[0]!.slice(-7)).toEqual([
+      'email_complaint_rate',
+      'deals_EUR',
+      'deal_value_total_EUR',
+      'deal_value_average_EUR',
+      'deals_USD',
+      'deal_value_total_USD',
+      'deal_value_average_USD',
+    ]);
+    expect(rows[0]).not.toContain('deal_value_total');
+    const column = (name: string) => rows[0]!.indexOf(name);
+    expect([rows[1]![column('deals')], rows[1]![column('deals_USD')], rows[1]![column('deal_value_total_USD')]]).toEqual([
+      '2',
+      '2',
+      '4000',
+    ]);
+    expect(rows[1]![column('deal_value_average_USD')]).toBe('2000');
+    expect([rows[1]![column('deals_EUR')], rows[1]![column('deal_value_average_EUR')]]).toEqual(['0', '']);
+    expect([rows[2]![column('deals_EUR')], rows[2]![column('deal_value_total_EUR')]]).toEqual(['1', '500']);
+  });
+
   it('reads back source names that need quoting', () => {
     const rows = parseCsv(metricsCsv(metricsReport({ from: '2026-03-01', to: '2026-03-03', groupBy: 'source' }, store.all())));
     expect(rows.map((row) => row[0])).toEqual(['source', 'google', 'news, "weekly"']);

@@ -27,7 +27,7 @@ export function moved(
   from: Stage,
   to: Stage,
   secondsInPrevious: number,
-  extra: { owner?: string; source?: string; dealValue?: number; leadCreatedAt?: string } = {},
+  extra: { owner?: string; source?: string; dealValue?: number; currency?: string; leadCreatedAt?: string } = {},
 ): MetricEvent {
   return event('stage_changed', at, { from, to, secondsInPrevious, source: 'web', leadCreatedAt: '2026-03-01T00:00:00.000Z', ...extra });
 }

@@ -11,12 +11,12 @@ import { AggregateStore, captured, event, moved } from './metrics-fixtures';
 const leadsOn = (store: AggregateStore, day: string) => metricsReport({ from: day, to: day, groupBy: 'day' }, store.all()).totals.leads;
 
 describe('what an event contributes', () => {
-  it('counts a capture for the day total, its source and its campaign', () => {
+  it('counts a capture for the day total, its source and its UTM campaign', () => {
     const contributions = contributionsOf(captured('2026-03-02T10:00:00.000Z', 'linkedin', 'spring'));
     expect(contributions.map((c) => c.key)).toEqual([
       { day: '2026-03-02', dimension: 'total', value: 'all' },
       { day: '2026-03-02', dimension: 'source', value: 'linkedin' },
-      { day: '2026-03-02', dimension: 'campaign', value: 'spring' },
+      { day: '2026-03-02', dimension: 'utmCampaign', value: 'spring' },
     ]);
     expect(contributions.every((c) => c.delta.counters[counter.leads] === 1)).toBe(true);
   });
@@ -26,6 +26,7 @@ describe('what an event contributes', () => {
       owner: 'Sam@Example.com',
       source: 'google',
       dealValue: 2500,
+      currency: 'EUR',
       leadCreatedAt: '2026-03-01T12:00:00.000Z',
     });
     const contributions = contributionsOf(won);
@@ -35,7 +36,7 @@ describe('what an event contributes', () => {
       ['owner', 'sam@example.com'],
     ]);
     expect(contributions[0]!.delta).toEqual({
-      counters: { moves_closing_won: 1, secondsIn_closing: 600, deals: 1, dealValue: 2500 },
+      counters: { moves_closing_won: 1, secondsIn_closing: 600, deals_EUR: 1, dealValue_EUR: 2500 },
       cycleSeconds: [4 * 86_400],
     });
   });

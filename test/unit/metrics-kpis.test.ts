@@ -8,11 +8,13 @@ const DAY = 86_400;
 
 /**
  * Five leads with known outcomes (hand-computed expectations below):
- * L1 linkedin/spring, sam: new -> qualified -> presentation -> closing -> won $1000, 4 days after capture
- * L2 linkedin/spring, alex: new -> qualified -> presentation -> objection -> closing -> won $3000, 6 days
+ * L1 linkedin/spring, sam: new -> qualified -> presentation -> closing -> won 1000 USD, 4 days after capture
+ * L2 linkedin/spring, alex: new -> qualified -> presentation -> objection -> closing -> won 3000 EUR, 6 days
  * L3 google, sam: new -> qualified -> presentation -> lost
  * L4 direct: new -> nurturing
- * L5 google (captured a day later), alex: new -> qualified -> presentation -> closing -> won $2000, 3 days
+ * L5 google (captured a day later), alex: new -> qualified -> presentation -> closing -> won 2000 USD, 3 days
+ * Emails: 4 to prospects (3 of them for campaign cmp_welcome), 4 delivered, 1 opened (cmp_welcome), 1 unsubscribe (cmp_welcome);
+ * an open and a click posted as engagement, which score but are no email outcome.
  */
 function scriptedFunnel() {
   const day2 = '2026-03-02T00:00:00.000Z';
@@ -20,6 +22,7 @@ function scriptedFunnel() {
   const sam = { owner: 'sam@example.com', leadCreatedAt: day2 };
   const alex = { owner: 'alex@example.com', leadCreatedAt: day2 };
   const alex5 = { owner: 'alex@example.com', leadCreatedAt: day3 };
+  const welcome = { marketing: true, campaignId: 'cmp_welcome', step: 1 };
   return [
     captured(day2, 'linkedin', 'spring'),
     captured(day2, 'linkedin', 'spring'),
@@ -30,13 +33,13 @@ function scriptedFunnel() {
     moved('2026-03-02T01:00:00.000Z', 'new', 'qualified', 3600, { ...sam, source: 'linkedin' }),
     moved('2026-03-03T01:00:00.000Z', 'qualified', 'presentation', DAY, { ...sam, source: 'linkedin' }),
     moved('2026-03-05T01:00:00.000Z', 'presentation', 'closing', 2 * DAY, { ...sam, source: 'linkedin' }),
-    moved('2026-03-06T00:00:00.000Z', 'closing', 'won', 82_800, { ...sam, source: 'linkedin', dealValue: 1000 }),
+    moved('2026-03-06T00:00:00.000Z', 'closing', 'won', 82_800, { ...sam, source: 'linkedin', dealValue: 1000, currency: 'USD' }),
     // L2
     moved('2026-03-02T02:00:00.000Z', 'new', 'qualified', 7200, { ...alex, source: 'linkedin' }),
     moved('2026-03-04T02:00:00.000Z', 'qualified', 'presentation', 2 * DAY, { ...alex, source: 'linkedin' }),
     moved('2026-03-05T02:00:00.000Z', 'presentation', 'objection', DAY, { ...alex, source: 'linkedin' }),
     moved('2026-03-06T02:00:00.000Z', 'objection', 'closing', DAY, { ...alex, source: 'linkedin' }),
-    moved('2026-03-08T00:00:00.000Z', 'closing', 'won', 165_600, { ...alex, source: 'linkedin', dealValue: 3000 }),
+    moved('2026-03-08T00:00:00.000Z', 'closing', 'won', 165_600, { ...alex, source: 'linkedin', dealValue: 3000, currency: 'EUR' }),
     // L3
     moved('2026-03-02T03:00:00.000Z', 'new', 'qualified', 10_800, { ...sam, source: 'google' }),
     moved('2026-03-03T03:00:00.000Z', 'qualified', 'presentation', DAY, { ...sam, source: 'google' }),
@@ -47,20 +50,22 @@ function scriptedFunnel() {
     moved('2026-03-03T05:00:00.000Z', 'new', 'qualified', 18_000, { ...alex5, source: 'google' }),
     moved('2026-03-04T05:00:00.000Z', 'qualified', 'presentation', DAY, { ...alex5, source: 'google' }),
     moved('2026-03-05T05:00:00.000Z', 'presentation', 'closing', DAY, { ...alex5, source: 'google' }),
-    moved('2026-03-06T00:00:00.000Z', 'closing', 'won', 68_400, { ...alex5, source: 'google', dealValue: 2000 }),
+    moved('2026-03-06T00:00:00.000Z', 'closing', 'won', 68_400, { ...alex5, source: 'google', dealValue: 2000, currency: 'USD' }),
     // Email: 4 prospect emails (and a team reminder that is not marketing email)
-    ...['a', 'b', 'c', 'd'].map(() => event('email_sent', day2, { template: 'welcome', recipient: 'prospect', stage: 'new' })),
+    ...['a', 'b', 'c', 'd'].map((id) =>
+      event('email_sent', day2, { template: 'welcome', recipient: 'prospect', stage: 'new', ...(id !== 'd' && welcome) }),
+    ),
     event('email_sent', day2, { template: 'owner-reminder', recipient: 'team', stage: 'qualified' }),
-    ...['a', 'b', 'c', 'd'].map(() => event('email_delivered', day2, {})),
-    event('email_opened', day2, {}),
+    ...['a', 'b', 'c', 'd'].map((id) => event('email_delivered', day2, { messageId: id, ...(id !== 'd' && welcome) })),
+    event('email_opened', day2, { messageId: 'a', ...welcome }),
     event('engagement', day2, { type: 'email_open', eventAt: day2 }),
     event('engagement', day2, { type: 'email_click', eventAt: day2 }),
     event('engagement', day2, { type: 'page_visit', eventAt: day2 }),
-    event('unsubscribed', day3, {}),
+    event('unsubscribed', day3, { via: 'one-click', ...welcome }),
   ];
 }
 
-function reportFor(from: string, to: string, groupBy: 'day' | 'source' | 'owner' = 'day') {
+function reportFor(from: string, to: string, groupBy: 'day' | 'source' | 'owner' | 'campaign' | 'utm_campaign' = 'day') {
   const store = new AggregateStore();
   store.fold(scriptedFunnel(), '2026-04-01T00:00:00.000Z');
   return metricsReport({ from, to, groupBy }, store.all());
@@ -105,7 +110,8 @@ describe('KPIs of a scripted funnel', () => {
     expect(totals.won).toBe(3);
     expect(totals.lost).toBe(1);
     expect(totals.winRate).toBe(0.75);
-    expect(totals.deals).toEqual({ count: 3, totalValue: 6000, averageValue: 2000 });
+    // Per currency, never summed across them.
+    expect(totals.deals).toEqual({ EUR: { count: 1, value: 3000, average: 3000 }, USD: { count: 2, value: 3000, average: 1500 } });
     // Cycles of 4, 6 and 3 days.
     expect(totals.salesCycleDays.deals).toBe(3);
     expect(totals.salesCycleDays.mean).toBeCloseTo(13 / 3, 10);
@@ -122,18 +128,18 @@ describe('KPIs of a scripted funnel', () => {
     expect(totals.averageDaysInStage.won).toBeNull();
   });
 
-  it('rates email engagement per prospect email sent', () => {
+  it('rates email engagement per prospect email sent, from SES events only', () => {
     expect(totals.email).toEqual({
       sent: 4,
       delivered: 4,
-      opened: 2,
-      clicked: 1,
+      opened: 1,
+      clicked: 0,
       bounced: 0,
       complained: 0,
       unsubscribed: 1,
       deliveryRate: 1,
-      openRate: 0.5,
-      clickRate: 0.25,
+      openRate: 0.25,
+      clickRate: 0,
       bounceRate: 0,
       complaintRate: 0,
       unsubscribeRate: 0.25,
@@ -177,10 +183,27 @@ describe('KPIs of a scripted funnel', () => {
       ['direct', 1, 0, 0],
     ]);
     const byOwner = reportFor('2026-03-01', '2026-03-10', 'owner');
-    expect(byOwner.groups.map((g) => [g.group, g.kpis.winRate, g.kpis.deals.totalValue])).toEqual([
-      ['alex@example.com', 1, 5000],
-      ['sam@example.com', 0.5, 1000],
+    expect(byOwner.groups.map((g) => [g.group, g.kpis.winRate, g.kpis.deals])).toEqual([
+      ['alex@example.com', 1, { EUR: { count: 1, value: 3000, average: 3000 }, USD: { count: 1, value: 2000, average: 2000 } }],
+      ['sam@example.com', 0.5, { USD: { count: 1, value: 1000, average: 1000 } }],
     ]);
+  });
+
+  it('groups by marketing campaign with its email KPIs, and by UTM campaign with its leads', () => {
+    const byCampaign = reportFor('2026-03-01', '2026-03-10', 'campaign');
+    expect(byCampaign.groups.map((g) => g.group)).toEqual(['cmp_welcome']);
+    expect(byCampaign.groups[0]!.kpis.email).toMatchObject({
+      sent: 3,
+      delivered: 3,
+      opened: 1,
+      unsubscribed: 1,
+      deliveryRate: 1,
+      openRate: 1 / 3,
+      unsubscribeRate: 1 / 3,
+    });
+    const byUtm = reportFor('2026-03-01', '2026-03-10', 'utm_campaign');
+    expect(byUtm.groups.map((g) => [g.group, g.kpis.leads])).toEqual([['spring', 2]]);
+    expect(byUtm.leadsByCampaign).toEqual([{ campaign: 'spring', leads: 2 }]);
   });
 
   it('only counts the days in the range', () => {
@@ -202,7 +225,7 @@ describe('an empty range', () => {
     expect(report.totals.leads).toBe(0);
     expect(report.totals.qualificationRate).toBeNull();
     expect(report.totals.winRate).toBeNull();
-    expect(report.totals.deals).toEqual({ count: 0, totalValue: 0, averageValue: null });
+    expect(report.totals.deals).toEqual({});
     expect(report.totals.salesCycleDays).toEqual({ deals: 0, mean: null, median: null });
     expect(report.totals.email.openRate).toBeNull();
     expect(report.totals.funnel.every((row) => row.conversion === null)).toBe(true);

@@ -53,7 +53,13 @@ describe('metrics query', () => {
   });
 
   it('says which groupings exist', () => {
-    const error = rejection({ groupBy: 'campaign' });
-    expect(error.details).toEqual([{ path: 'groupBy', message: 'must be one of day, source, owner (got "campaign")' }]);
+    const error = rejection({ groupBy: 'week' });
+    expect(error.details).toEqual([{ path: 'groupBy', message: 'must be one of day, source, owner, campaign, utm_campaign (got "week")' }]);
+  });
+
+  it('groups by marketing campaign or by UTM campaign', () => {
+    for (const groupBy of ['campaign', 'utm_campaign']) {
+      expect(parseMetricsQuery({ from: '2026-01-01', to: '2026-01-31', groupBy }, today).groupBy).toBe(groupBy);
+    }
   });
 });

@@ -31,8 +31,11 @@ beforeEach(() => {
     aggregateItem('total', '2026-03-05', 'all', {
       moves_closing_won: 2,
       moves_closing_lost: 2,
+      // Folded before deal values were kept per currency: reported under XXX (no currency), never as one.
       deals: 2,
       dealValue: 5000,
+      deals_EUR: 1,
+      dealValue_EUR: 800,
       cycleSeconds: [86_400, 3 * 86_400],
     }),
   ]);
@@ -72,7 +75,7 @@ describe('get-metrics', () => {
         won: 2,
         lost: 2,
         winRate: 0.5,
-        deals: { count: 2, totalValue: 5000, averageValue: 2500 },
+        deals: { EUR: { count: 1, value: 800, average: 800 }, XXX: { count: 2, value: 5000, average: 2500 } },
         salesCycleDays: { deals: 2, mean: 2, median: 2 },
       },
       weakestStage: { stage: 'closing', conversion: 0.5 },
@@ -95,6 +98,7 @@ describe('get-metrics', () => {
       ['METRICS#DAY#SOURCE', '2026-03-01#', '2026-03-07#\uffff'],
       ['METRICS#DAY#CAMPAIGN', '2026-03-01#', '2026-03-07#\uffff'],
       ['METRICS#DAY#OWNER', '2026-03-01#', '2026-03-07#\uffff'],
+      ['METRICS#DAY#MARKETINGCAMPAIGN', '2026-03-01#', '2026-03-07#\uffff'],
     ]);
   });
 
@@ -110,7 +114,7 @@ describe('get-metrics', () => {
     const result = await get({ from: '2025-03-08', to: '2026-03-07' }, {});
 
     expect(JSON.parse(result.body!).totals.leads).toBe(3);
-    expect(aggregateQueries()).toHaveLength(5);
+    expect(aggregateQueries()).toHaveLength(6);
     expect(aggregateQueries().filter((q) => q.ExclusiveStartKey)).toEqual([
       expect.objectContaining({ ExclusiveStartKey: { pk: 'METRICS#DAY#TOTAL', sk: '2025-06-01#all' } }),
     ]);
