@@ -129,6 +129,17 @@ const probes: Record<string, () => Promise<Response>> = {
       fallbacks: { firstName: 'there' },
     }),
   deleteEmailTemplate: () => admin('DELETE', pathOf(routeOf('deleteEmailTemplate'))),
+  // The links in emails, with a token nobody signed: refused (a page for a browser, the JSON error otherwise), nothing changed.
+  // test/integration/consent.test.ts follows real links.
+  showUnsubscribePage: () => fetch(`${apiUrl()}/v1/unsubscribe?token=forged`, { headers: { accept: 'text/html' } }),
+  unsubscribe: () =>
+    fetch(`${apiUrl()}/v1/unsubscribe?token=forged`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    }),
+  showConsentConfirmationPage: () => fetch(`${apiUrl()}/v1/consent/confirm?token=forged`),
+  confirmConsent: () => fetch(`${apiUrl()}/v1/consent/confirm?token=forged`, { method: 'POST', headers: { accept: 'text/html' } }),
   getHealth: () => fetch(`${apiUrl()}/health`),
   getOpenApiDocument: () => fetch(`${apiUrl()}/openapi.json`),
 };
