@@ -5,6 +5,7 @@ import { ApiDocs } from './constructs/api-docs';
 import { Capture } from './constructs/capture';
 import { lifecycleConfigSchema, type LifecycleConfig } from '../core/lifecycle';
 import { Email } from './constructs/email';
+import { EmailEvents } from './constructs/email-events';
 import { LeadflowHttpApi } from './constructs/http-api';
 import { Leads } from './constructs/leads';
 import { Lifecycle } from './constructs/lifecycle';
@@ -41,7 +42,8 @@ export class LeadflowStack extends Stack {
     new Scoring(this, 'Scoring', { api, storage, lifecycle });
     const email = new Email(this, 'Email', { senderEmail: props.senderEmail });
     const lifecycleConstruct = new Lifecycle(this, 'Lifecycle', { api, storage, email, secrets, config: lifecycle });
-    new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });
+    const privacy = new Privacy(this, 'Privacy', { api, storage, lifecycle: lifecycleConstruct, removalPolicy: props.removalPolicy });
+    new EmailEvents(this, 'EmailEvents', { storage, email, privacy });
     new Metrics(this, 'Metrics', { api, storage });
     // Last: it puts alarms on every function, state machine, queue and API created above.
     new Operations(this, 'Operations');
