@@ -4,14 +4,15 @@
  * A target that still fails after its retries has its event "dead-lettered": logged, and kept in
  * `deadLetters` for tests and the control plane (the deployed rule sends it to its SQS queue).
  *
- * Locally a target is invoked once and retried at most LOCAL_RETRIES times, a few milliseconds
- * apart: EventBridge retries for up to a day and Lambda retries an asynchronous invocation twice,
- * which would only keep a failing test waiting here.
+ * Locally a target is invoked once and retried at most LOCAL_RETRIES times, half a second more
+ * apart each time (enough for a cold start that timed out on a busy machine): EventBridge retries
+ * for up to a day and Lambda retries an asynchronous invocation twice, which would only keep a
+ * failing test waiting here.
  */
 import type { EventRuleSpec } from './assembly';
 import { parseFilterPatterns, matchesPattern, type Pattern } from './event-pattern';
 
-const LOCAL_RETRIES = 2;
+const LOCAL_RETRIES = 3;
 
 export interface DeadLetter {
   rule: string;
@@ -77,7 +78,7 @@ export class LocalEventBus {
         return true;
       } catch (error) {
         lastError = error;
-        if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+        if (attempt < attempts) await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
       }
     }
     const message = lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : String(lastError);

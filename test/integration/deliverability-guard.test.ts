@@ -88,9 +88,9 @@ describe('deliverability guard', () => {
       );
       messageIds.push(MessageId!);
     }
-    // Each send publishes Email Sent, then Email Delivered: once every delivery is on the lead, every send is counted.
+    // Each send publishes Email Sent, then Email Delivered: once both are applied for every message, every send is counted.
     await eventually(
-      'forty deliveries recorded',
+      'forty sends and deliveries applied',
       async () => {
         const { Items = [] } = await table.send(
           new QueryCommand({
@@ -100,7 +100,9 @@ describe('deliverability guard', () => {
             ConsistentRead: true,
           }),
         );
-        return Items.filter((item) => item.type === 'email_delivered').length >= 40 ? true : undefined;
+        const applied = (kind: string) =>
+          Items.filter((item) => String(item.sk).startsWith('EMAILEVENT#') && String(item.sk).endsWith(`#${kind}`));
+        return applied('sent').length >= 40 && applied('delivered').length >= 40 ? true : undefined;
       },
       120_000,
     );
