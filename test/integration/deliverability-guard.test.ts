@@ -20,6 +20,7 @@ const dataDir = scratchDataDir('guard');
 const lines: string[] = [];
 let cloud: LocalCloud;
 let table: DynamoDBDocumentClient;
+let started = false;
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 beforeAll(async () => {
@@ -32,11 +33,13 @@ beforeAll(async () => {
     log: (line) => lines.push(line),
     context: { deliverabilityGuard: { minimumSends: 20 } },
   });
+  started = true;
   table = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region: 'us-east-1', credentials }));
 }, 600_000);
 
 afterAll(async () => {
-  await cloud.stop();
+  // A cloud that failed to start stopped what it had started.
+  if (started) await cloud.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
