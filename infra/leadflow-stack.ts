@@ -8,6 +8,7 @@ import { Consent } from './constructs/consent';
 import { lifecycleConfigSchema, type LifecycleConfig } from '../core/lifecycle';
 import { Email } from './constructs/email';
 import { EmailTemplates } from './constructs/email-templates';
+import { EmailEvents } from './constructs/email-events';
 import { LeadflowHttpApi } from './constructs/http-api';
 import { Leads } from './constructs/leads';
 import { Lifecycle } from './constructs/lifecycle';
@@ -50,6 +51,7 @@ export class LeadflowStack extends Stack {
     for (const sender of lifecycleConstruct.marketingSenders) consent.bindMarketingSender(sender);
     const campaigns = new Campaigns(this, 'Campaigns', { api, storage, email, privacy });
     for (const sender of campaigns.senders) consent.bindMarketingSender(sender);
+    new EmailEvents(this, 'EmailEvents', { storage, email, privacy });
     new Metrics(this, 'Metrics', { api, storage });
     // Last: it puts alarms on every function, state machine, queue and API created above.
     new Operations(this, 'Operations');

@@ -372,6 +372,28 @@ export interface ScheduleSpec {
   targets: Array<{ functionLogicalId: string; input: unknown }>;
 }
 
+/** An EventBridge rule with an event pattern (on the default bus) and the functions it targets. */
+export interface EventRuleSpec {
+  logicalId: string;
+  /** The rule's `EventPattern`, as EventBridge matches it (local/event-pattern.ts). */
+  eventPattern: Record<string, unknown>;
+  targets: Array<{
+    functionLogicalId: string;
+    /** The target's RetryPolicy (EventBridge's default: 185). */
+    maxRetries: number;
+    /** The target's dead-letter queue's name, if it has one. */
+    deadLetterQueue: string | undefined;
+  }>;
+}
+
+/** An `AWS::SES::ConfigurationSetEventDestination` publishing to EventBridge. */
+export interface SesEventDestinationSpec {
+  logicalId: string;
+  configurationSetName: string;
+  /** SES's event types, lower case as in the template (`send`, `delivery`, `bounce`...). */
+  matchingEventTypes: string[];
+}
+
 /** An `AWS::SES::Template`, in the shape SES's CreateEmailTemplate wants. */
 export interface EmailTemplateSpec {
   TemplateName: string;
@@ -410,7 +432,9 @@ export interface Assembly {
   stateMachines: StateMachineSpec[];
   streamMappings: StreamMappingSpec[];
   schedules: ScheduleSpec[];
+  eventRules: EventRuleSpec[];
   emailTemplates: EmailTemplateSpec[];
+  sesEventDestinations: SesEventDestinationSpec[];
   secrets: SecretSpec[];
 }
 
@@ -438,7 +462,11 @@ export function parseTemplate(template: CfnTemplate, options: { stackName: strin
     stateMachines: resolver.logicalIdsOf('AWS::StepFunctions::StateMachine').map((id) => stateMachineSpec(resolver, id)),
     streamMappings: resolver.logicalIdsOf('AWS::Lambda::EventSourceMapping').map((id) => streamMappingSpec(resolver, id, functions)),
     schedules: resolver.logicalIdsOf('AWS::Events::Rule').flatMap((id) => scheduleSpec(resolver, id, functions)),
+    eventRules: resolver.logicalIdsOf('AWS::Events::Rule').flatMap((id) => eventRuleSpec(resolver, id, functions)),
     emailTemplates: resolver.logicalIdsOf('AWS::SES::Template').map((id) => emailTemplateSpec(resolver, id)),
+    sesEventDestinations: resolver
+      .logicalIdsOf('AWS::SES::ConfigurationSetEventDestination')
+      .flatMap((id) => sesEventDestinationSpec(resolver, id)),
     secrets: resolver.logicalIdsOf('AWS::SecretsManager::Secret').map((id) => secretSpec(resolver, id)),
   };
 }
@@ -507,6 +535,48 @@ function scheduleSpec(resolver: TemplateResolver, logicalId: string, functions: 
         functionLogicalId: functionOf(functions, target.Arn, `${where}.Targets[${index}].Arn`),
         input: target.Input === undefined ? scheduledEventFor(logicalId) : (JSON.parse(target.Input) as unknown),
       })),
+    },
+  ];
+}
+
+function eventRuleSpec(resolver: TemplateResolver, logicalId: string, functions: FunctionSpec[]): EventRuleSpec[] {
+  const where = `${logicalId}.Properties`;
+  const props = resolver.resolve(resolver.resource(logicalId).Properties, where) as {
+    EventPattern?: Record<string, unknown>;
+    EventBusName?: string;
+    State?: string;
+    Targets?: Array<{ Arn: string; RetryPolicy?: { MaximumRetryAttempts?: number }; DeadLetterConfig?: { Arn?: string } }>;
+  };
+  if (!props.EventPattern || props.State === 'DISABLED') return [];
+  if (props.EventBusName !== undefined && props.EventBusName !== 'default') {
+    throw new UnresolvableError(`${where}.EventBusName: only rules on the default bus run locally`);
+  }
+  return [
+    {
+      logicalId,
+      eventPattern: props.EventPattern,
+      targets: (props.Targets ?? []).map((target, index) => ({
+        functionLogicalId: functionOf(functions, target.Arn, `${where}.Targets[${index}].Arn`),
+        maxRetries: target.RetryPolicy?.MaximumRetryAttempts ?? 185,
+        deadLetterQueue: target.DeadLetterConfig?.Arn?.split(':').at(-1),
+      })),
+    },
+  ];
+}
+
+function sesEventDestinationSpec(resolver: TemplateResolver, logicalId: string): SesEventDestinationSpec[] {
+  const props = resolver.resolve(resolver.resource(logicalId).Properties, `${logicalId}.Properties`) as {
+    ConfigurationSetName: string;
+    EventDestination: { Enabled?: boolean; MatchingEventTypes?: string[]; EventBridgeDestination?: { EventBusArn?: string } };
+  };
+  const destination = props.EventDestination;
+  // Only EventBridge destinations are emulated (SNS, Firehose, CloudWatch are not part of the app).
+  if (destination.Enabled === false || !destination.EventBridgeDestination) return [];
+  return [
+    {
+      logicalId,
+      configurationSetName: props.ConfigurationSetName,
+      matchingEventTypes: (destination.MatchingEventTypes ?? []).map((type) => type.toLowerCase()),
     },
   ];
 }

@@ -12,6 +12,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { readAssembly, withLocalApiUrl, type HttpApiSpec, type TableSpec } from './assembly';
 import { checkJava, ensureTables, startDynamoDb } from './dynamodb';
 import { startControl } from './control';
+import { LocalEventBus } from './event-bus';
 import { DynamoFaults, SesFaults } from './faults';
 import { startHttpApi } from './http-api';
 import { functionConstructId, LocalFunction } from './lambda';
@@ -20,6 +21,7 @@ import { startSchedules } from './schedules';
 import { startSecretsManager } from './secrets-manager';
 import { seed } from './seed';
 import { createEmailTemplates, startSes } from './ses';
+import { LocalSesEvents } from './ses-events';
 import { startSite } from './site';
 import { LocalStepFunctions } from './step-functions';
 import { startStreamPoller } from './streams';
@@ -76,6 +78,8 @@ export interface LocalCloud {
   assemblyDir: string;
   /** The local SES mailbox: `storeUrl` answers JSON `{emails}`, `uiUrl` is its web page. */
   mailbox: { storeUrl: string; uiUrl: string };
+  /** SES v2 as the functions reach it (`AWS_ENDPOINT_URL_SESV2`): sends through it publish SES events. */
+  sesEndpoint: string;
   /** For `@aws-sdk/client-sfn` (`endpoint`). */
   sfnEndpoint: string;
   /** State machine ARNs by construct id (`LeadLifecycle`, `Rescore`). */
@@ -158,7 +162,17 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stops.push(() => ses.stop());
     await createEmailTemplates(ses.endpoint, assembly.emailTemplates);
     const sesFaults = new SesFaults();
-    const sesProxy = await sesFaults.startProxy(ses.endpoint);
+    // SES local publishes no events: the local cloud publishes them as the configuration set's event
+    // destinations say (local/ses-events.ts), onto a default bus that runs the template's event rules.
+    const eventBus = new LocalEventBus({
+      rules: assembly.eventRules,
+      invoke: (logicalId, event) => byLogicalId(logicalId).invoke(event),
+      log,
+    });
+    const sesEvents = new LocalSesEvents({ destinations: assembly.sesEventDestinations, publish: (event) => eventBus.put(event), log });
+    const sesProxy = await sesFaults.startProxy(ses.endpoint, (body, messageId) => {
+      sesEvents.recordSend(body, messageId);
+    });
     stops.push(() => sesProxy.close());
 
     const functions = new Map<string, LocalFunction>();
@@ -233,6 +247,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stops.push(async () => {
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
     });
+    // Stops run in reverse: the SES events under way reach their rule targets before the functions stop.
+    stops.push(async () => {
+      await sesEvents.settle();
+      await eventBus.stop();
+    });
     // Stops run in reverse: the executions leave the engine before the functions they call stop.
     stops.push(() => stepFunctions.stopExecutions());
     // Before the API serves: a move must find its restored execution waiting with its token.
@@ -286,6 +305,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stateMachines: assembly.stateMachines,
       triggerSchedule: (name) => schedules.trigger(name),
       sesFaults,
+      sesEvents,
+      eventBus,
+      mailboxStoreUrl: ses.storeUrl,
       dynamoFaults,
       functionNames: [...functions.values()].map((fn) => functionConstructId(fn.spec)),
       recycleFunctions: () => {
@@ -314,6 +336,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       adminKey,
       assemblyDir: assembly.dir,
       mailbox: { storeUrl: ses.storeUrl, uiUrl: ses.uiUrl },
+      sesEndpoint: sesProxy.url,
       sfnEndpoint: sfnServer.endpoint,
       stateMachines,
       controlUrl: control.url,

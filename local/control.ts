@@ -16,11 +16,20 @@
  *   GET  /stages                         each HTTP API's routes and stage throttle
  *   PUT  /stages/{apiLogicalId}/throttle {rateLimit, burstLimit}   as UpdateStage's DefaultRouteSettings would;
  *   DELETE the same: back to the template's
+ *   GET  /ses/messages                   the messages sent through SES local, with the SES events published for each
+ *   POST /ses/messages/{messageId}/events {type: open|click|bounce|complaint, bounceType?, link?}
+ *                                        publishes that SES event (as SES would) and answers once the rule targets ran
+ *   GET  /mailbox                        a page listing the messages, with buttons that mark them opened, clicked...
+ *   GET  /events/dead-letters            events the local bus's rule targets failed for good
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen, type RunningServer } from './listen';
 import { dynamoFaultModes, type DynamoFaults, type SesFaults } from './faults';
+import type { LocalEventBus } from './event-bus';
 import type { RunningHttpApi } from './http-api';
+import { mailboxPage } from './mailbox-page';
+import { readMailbox } from './ses';
+import { bounceTypes, markableEvents, UnknownMessageError, type LocalSesEvents, type MarkRequest } from './ses-events';
 import type { LocalStepFunctions } from './step-functions';
 
 export interface ControlPlane {
@@ -28,6 +37,10 @@ export interface ControlPlane {
   stateMachines: Array<{ name: string; arn: string }>;
   triggerSchedule(ruleLogicalId: string): Promise<unknown>;
   sesFaults: SesFaults;
+  sesEvents: LocalSesEvents;
+  eventBus: Pick<LocalEventBus, 'deadLetters'>;
+  /** SES local's store (the subjects on the mailbox page). */
+  mailboxStoreUrl: string;
   dynamoFaults: DynamoFaults;
   /** The construct ids of the functions (what a bounded fault's `functions` may name). */
   functionNames: string[];
@@ -97,6 +110,37 @@ async function handle(plane: ControlPlane, req: IncomingMessage, res: ServerResp
       res.writeHead(204).end();
       return;
     }
+  }
+  if (req.method === 'GET' && url.pathname === '/ses/messages') {
+    send(res, 200, { messages: plane.sesEvents.messages() });
+    return;
+  }
+  const [, marked] = /^\/ses\/messages\/([^/]+)\/events$/.exec(url.pathname) ?? [];
+  if (req.method === 'POST' && marked !== undefined) {
+    const request = markRequest(await readText(req));
+    if (typeof request === 'string') {
+      send(res, 400, { message: request });
+      return;
+    }
+    const messageId = decodeURIComponent(marked);
+    try {
+      send(res, 200, { messageId, ...(await plane.sesEvents.mark(messageId, request)) });
+    } catch (error) {
+      if (!(error instanceof UnknownMessageError)) throw error;
+      send(res, 404, { message: error.message });
+    }
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/mailbox') {
+    const stored = await readMailbox(plane.mailboxStoreUrl).catch(() => []);
+    const subjects = new Map(stored.map((email) => [email.messageId, email.subject]));
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(mailboxPage(plane.sesEvents.messages(), subjects));
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/events/dead-letters') {
+    send(res, 200, { deadLetters: plane.eventBus.deadLetters });
+    return;
   }
   if (req.method === 'POST' && url.pathname === '/functions/recycle') {
     send(res, 200, { recycled: plane.recycleFunctions() });
@@ -195,6 +239,29 @@ function boundedThrottleProblem(
   if (body.operations !== undefined && !strings(body.operations))
     return 'operations must be a non-empty list of DynamoDB operations (PutItem...)';
   return undefined;
+}
+
+/** The body of POST /ses/messages/{id}/events, or what is wrong with it (naming the field). */
+function markRequest(text: string): MarkRequest | string {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return 'send a JSON body {"type": "open" | "click" | "bounce" | "complaint", "bounceType"?, "link"?}';
+  }
+  const { type, bounceType, link: clicked } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const markable = markableEvents.find((candidate) => candidate === type);
+  if (!markable) return `type must be one of ${markableEvents.join(', ')}`;
+  const bounce = bounceTypes.find((candidate) => candidate === bounceType);
+  if (bounceType !== undefined && (markable !== 'bounce' || !bounce))
+    return `bounceType goes with type bounce and is one of ${bounceTypes.join(', ')}`;
+  if (clicked !== undefined && (markable !== 'click' || typeof clicked !== 'string' || !/^https?:\/\//.test(clicked))) {
+    return 'link goes with type click and is an http(s) URL';
+  }
+  const request: MarkRequest = { type: markable };
+  if (bounce) request.bounceType = bounce;
+  if (typeof clicked === 'string') request.link = clicked;
+  return request;
 }
 
 async function readText(req: IncomingMessage): Promise<string> {

@@ -42,16 +42,25 @@ export class SesFaults {
     return false;
   }
 
-  /** The proxy: forwards everything to `target`, except the sends a fault is armed for. */
-  async startProxy(target: string): Promise<RunningServer> {
+  /**
+   * The proxy: forwards everything to `target`, except the sends a fault is armed for. `onSent`
+   * hears of every send SES local accepted (the request body and SES's MessageId): the local
+   * cloud publishes its SES events from there (local/ses-events.ts).
+   */
+  async startProxy(target: string, onSent?: (body: string, messageId: string) => void): Promise<RunningServer> {
     const serve = async (req: IncomingMessage, res: ServerResponse) => {
       const body = await readBody(req);
-      if (req.method === 'POST' && req.url?.startsWith('/v2/email/outbound-emails') && this.shouldFail(recipientsOf(body))) {
+      const send = req.method === 'POST' && req.url?.startsWith('/v2/email/outbound-emails');
+      if (send && this.shouldFail(recipientsOf(body))) {
         res.writeHead(400, { 'content-type': 'application/json', 'x-amzn-errortype': 'MessageRejected' });
         res.end(JSON.stringify({ message: 'Email address rejected (fault injected by the local cloud)' }));
         return;
       }
-      pipe(target, req, body, res);
+      const reportSent = (answer: { status: number; body: Buffer }) => {
+        const messageId = sentMessageId(answer);
+        if (messageId) onSent?.(body.toString('utf8'), messageId);
+      };
+      pipe(target, req, body, res, send && onSent ? reportSent : undefined);
     };
     const server = createServer((req, res) => {
       void serve(req, res);
@@ -193,11 +202,40 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function pipe(target: string, req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+/** SES's MessageId in a successful SendEmail answer. */
+function sentMessageId(answer: { status: number; body: Buffer }): string | undefined {
+  if (answer.status !== 200) return undefined;
+  try {
+    return (JSON.parse(answer.body.toString('utf8')) as { MessageId?: string }).MessageId;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Forwards a request; `onAnswer` (when given) also gets the whole answer once it was passed on. */
+function pipe(
+  target: string,
+  req: IncomingMessage,
+  body: Buffer,
+  res: ServerResponse,
+  onAnswer?: (answer: { status: number; body: Buffer }) => void,
+): void {
   const url = new URL(req.url ?? '/', target);
   const upstream = forward(url, { method: req.method, headers: { ...req.headers, host: url.host } }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
-    answer.pipe(res);
+    if (!onAnswer) {
+      answer.pipe(res);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    answer.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      res.write(chunk);
+    });
+    answer.on('end', () => {
+      res.end();
+      onAnswer({ status: answer.statusCode ?? 502, body: Buffer.concat(chunks) });
+    });
   });
   upstream.on('error', (error) => {
     if (res.headersSent || res.destroyed) return;

@@ -37,6 +37,7 @@ leadflow local cloud is up
   Demo landing     ${cloud.siteUrl}
   Admin API key    ${cloud.adminKey}   (stored hashed; kept in ${path.join(shownDataDir, 'admin-key')})
   Mailbox          ${cloud.mailbox.uiUrl}   (every email the platform sends)
+  SES events       ${cloud.controlUrl}/mailbox   (mark emails opened, clicked, bounced, complained)
   Dashboard        ${cloud.apiUrl}/dashboard
   API reference    ${cloud.apiUrl}/docs   (Swagger UI on ${cloud.apiUrl}/openapi.json)
   Executions       ${cloud.controlUrl}/executions   (running workflows and their current state)

@@ -32,6 +32,7 @@ const BUSINESS_DIMENSIONS = { service: 'leadflow' };
  *
  * - every state machine's failed, timed-out and aborted executions;
  * - lifecycle executions parked for an operator (`WorkflowsParked`, a business metric);
+ * - campaigns paused by the deliverability guard (`CampaignsPausedByGuard`, a business metric);
  * - the depth of every SQS queue (each one in this stack is a dead-letter or on-failure queue);
  * - every function's errors and throttles;
  * - SES reputation: bounce and complaint rates;
@@ -72,6 +73,17 @@ export class Operations extends Construct {
       new Metric({
         namespace: BUSINESS_NAMESPACE,
         metricName: 'WorkflowsParked',
+        dimensionsMap: BUSINESS_DIMENSIONS,
+        period: PERIOD,
+        statistic: 'Sum',
+      }),
+    );
+    // The deliverability guard paused campaigns (functions/apply-email-events.ts): marketing mail stopped until a person resumes it.
+    this.alarm(
+      'Campaigns paused by the deliverability guard',
+      new Metric({
+        namespace: BUSINESS_NAMESPACE,
+        metricName: 'CampaignsPausedByGuard',
         dimensionsMap: BUSINESS_DIMENSIONS,
         period: PERIOD,
         statistic: 'Sum',

@@ -122,6 +122,17 @@ const expectedActions: Record<string, string[]> = {
   'Metrics/AggregateMetrics': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'Metrics/AggregationJobs': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'states:StartExecution'],
   'Metrics/GetMetrics': ['dynamodb:Query'],
+  'EmailEvents/ApplyEmailEvents': [
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'secretsmanager:GetSecretValue',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:SendMessage',
+  ],
 };
 
 /**
@@ -220,6 +231,13 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
   },
   'Metrics/AggregationJobs': { GetItem: ['JOB#*'], PutItem: ['JOB#*'], UpdateItem: ['JOB#*'] },
   'Metrics/GetMetrics': { Query: ['METRICS#DAY#*'] },
+  'EmailEvents/ApplyEmailEvents': {
+    GetItem: ['LEAD#*', 'RULES'],
+    PutItem: ['LEAD#*', 'SUPPRESSED#*'],
+    ConditionCheckItem: ['LEAD#*'],
+    UpdateItem: ['CAMPAIGN#*', 'CAMPAIGNS', 'DELIVERABILITY#*'],
+    Query: ['CAMPAIGNS', 'DELIVERABILITY#*'],
+  },
 };
 
 /** The only roles that may hold these actions at all (erasing a person; lifting an unsubscribe after new consent). */

@@ -67,6 +67,10 @@ export async function setup(project: TestProject): Promise<void> {
       // Campaign tests count emails, not the pace: the SES account rate of a real deployment is not the point here.
       campaignSendRate: 1000,
       lifecycle: { ...defaultLifecycle, followUps: { staleRemindEvery: 'P90D' }, recycleQualifiedAfter: 'P300D' },
+      // The suite bounces and complains on purpose (ses-events.test.ts): judged over its few hundred
+      // sends, that would pause every other file's active campaigns. The guard has its own cloud
+      // (deliverability-guard.test.ts); here it never reaches its minimum of sends.
+      deliverabilityGuard: { minimumSends: 1_000_000 },
     },
   });
   project.provide('dashboardOrigin', dashboardOrigin);
