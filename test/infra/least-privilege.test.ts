@@ -101,6 +101,33 @@ const expectedActions: Record<string, string[]> = {
   'Metrics/AggregateMetrics': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
   'Metrics/AggregationJobs': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'states:StartExecution'],
   'Metrics/GetMetrics': ['dynamodb:Query'],
+  'Campaigns/SendCampaignStep': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'secretsmanager:GetSecretValue',
+    'ses:SendEmail',
+  ],
+  'Campaigns/LaunchCampaignPage': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'states:StartExecution'],
+  'Campaigns/ManageCampaigns': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'secretsmanager:GetSecretValue',
+    'ses:SendEmail',
+    'states:StartExecution',
+  ],
+  'Campaigns/EnrollTriggeredLeads': [
+    ...streamRead,
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:SendMessage',
+    'states:StartExecution',
+  ],
 };
 
 /**
@@ -188,6 +215,21 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
   },
   'Metrics/AggregationJobs': { GetItem: ['JOB#*'], PutItem: ['JOB#*'], UpdateItem: ['JOB#*'] },
   'Metrics/GetMetrics': { Query: ['METRICS#DAY#*'] },
+  'Campaigns/SendCampaignStep': {
+    GetItem: ['CAMPAIGNS', 'LEAD#*', 'SUPPRESSED#*', 'TEMPLATES'],
+    Query: ['LEAD#*'],
+    PutItem: ['LEAD#*'],
+    UpdateItem: ['CAMPAIGN#*', 'LEAD#*', 'SENDRATE#*'],
+  },
+  'Campaigns/LaunchCampaignPage': { 'Query@byStage': ['STAGE#*'], GetItem: ['CAMPAIGNS'], UpdateItem: ['CAMPAIGN#*'] },
+  'Campaigns/ManageCampaigns': {
+    'Query@byStage': ['STAGE#*'],
+    GetItem: ['CAMPAIGNS', 'LEAD#*', 'SUPPRESSED#*', 'TEMPLATES'],
+    PutItem: ['CAMPAIGNS'],
+    UpdateItem: ['CAMPAIGNS'],
+    Query: ['CAMPAIGN#*', 'CAMPAIGNS'],
+  },
+  'Campaigns/EnrollTriggeredLeads': { Query: ['CAMPAIGNS'], UpdateItem: ['CAMPAIGN#*'] },
 };
 
 /** The only roles that may hold these actions at all (today: erasing a person). */
