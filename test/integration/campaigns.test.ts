@@ -100,7 +100,8 @@ describe('a launch', () => {
       segment: { stages: ['nurturing'], customField: { name: 'cohort', equals: cohort } },
       steps: [
         { templateId: first, delay: 'PT0S' },
-        { templateId: second, delay: 'P60D', condition: { type: 'opened_previous' } },
+        // 300 workflow days are 30 s here: time to record the open under a loaded machine.
+        { templateId: second, delay: 'P300D', condition: { type: 'opened_previous' } },
       ],
     });
 
