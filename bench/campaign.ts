@@ -159,7 +159,12 @@ try {
   if (created.status !== 201) throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
   const campaignId = String(created.body.campaignId);
   const launchStarted = performance.now();
-  const launched = await api('POST', `/v1/campaigns/${campaignId}/launch`);
+  // A launch is safe to retry (the enrollments are conditional): a 503 from a busy table is retried.
+  let launched = await api('POST', `/v1/campaigns/${campaignId}/launch`);
+  for (let retry = 0; launched.status === 503 && retry < 5; retry++) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    launched = await api('POST', `/v1/campaigns/${campaignId}/launch`);
+  }
   if (launched.status !== 202) throw new Error(`launch answered ${launched.status}: ${JSON.stringify(launched.body)}`);
   const launchAnswerSeconds = (performance.now() - launchStarted) / 1000;
   const expected = LEADS * STEPS;

@@ -38,6 +38,8 @@ export function campaignLaunchDefinition(scope: Construct, fns: { launchPage: IF
       'TransactionCanceledException',
       'ProvisionedThroughputExceededException',
       'ExecutionLimitExceeded',
+      // The SDK's own request timeout (functions/shared/table.ts): the table stalled, try the page again.
+      'TimeoutError',
     ],
     interval: Duration.seconds(2),
     maxAttempts: 6,

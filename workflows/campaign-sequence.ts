@@ -27,7 +27,13 @@ export function campaignSequenceDefinition(scope: Construct, fns: { sendStep: IF
   });
   // The account's send rate is used up (functions/shared/send-rate.ts), or SES throttled/failed: try again later.
   send.addRetry({
-    errors: ['SendRateExceededError', 'EmailSendFailedError', 'TransactionCanceledException', 'ProvisionedThroughputExceededException'],
+    errors: [
+      'SendRateExceededError',
+      'EmailSendFailedError',
+      'TransactionCanceledException',
+      'ProvisionedThroughputExceededException',
+      'TimeoutError',
+    ],
     interval: Duration.seconds(5),
     maxAttempts: 20,
     backoffRate: 1.5,

@@ -52,7 +52,7 @@ export class Campaigns extends Construct {
     (sendStep.fn.node.defaultChild as CfnResource).addPropertyOverride('ReservedConcurrentExecutions', sendStepConcurrency(sendRate));
     props.storage.grant(sendStep.fn, [
       // The campaign, the lead, its email claims (history queried for opens and clicks), the enrollment's step outcomes.
-      { actions: ['GetItem'], partitions: ['campaigns', 'lead', 'campaign', 'templates'] },
+      { actions: ['GetItem'], partitions: ['campaigns', 'lead', 'templates'] },
       { actions: ['Query'], partitions: ['lead'] },
       { actions: ['PutItem'], partitions: ['lead'] },
       { actions: ['UpdateItem'], partitions: ['lead'], onlyAttributes: emailClaimAttributes },
@@ -78,11 +78,9 @@ export class Campaigns extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 1024,
     });
-    const enrolls = [
-      { actions: ['GetItem'], partitions: ['campaigns', 'campaign'] },
-      { actions: ['UpdateItem'], partitions: ['campaign'] },
-    ] as const;
-    props.storage.grant(launchPage.fn, [{ queryIndex: 'byStage' }, ...enrolls]);
+    // An enrollment is an update of its item and the campaign's counters (CAMPAIGN#<id>).
+    const enrolls = { actions: ['UpdateItem'], partitions: ['campaign'] } as const;
+    props.storage.grant(launchPage.fn, [{ queryIndex: 'byStage' }, { actions: ['GetItem'], partitions: ['campaigns'] }, enrolls]);
     this.startsSequences(launchPage.fn);
 
     const launchLogs = new LogGroup(this, 'LaunchLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
@@ -138,7 +136,7 @@ export class Campaigns extends Construct {
       description: 'Enrolls leads into active campaigns whose trigger their new history entry matches, from the table stream',
       timeout: Duration.seconds(60),
     });
-    props.storage.grant(enrollTriggered.fn, [{ actions: ['Query'], partitions: ['campaigns'] }, ...enrolls]);
+    props.storage.grant(enrollTriggered.fn, [{ actions: ['Query'], partitions: ['campaigns'] }, enrolls]);
     this.startsSequences(enrollTriggered.fn);
     consumeTableStream(this, 'FailedEnrollments', {
       table: props.storage.table,

@@ -133,6 +133,33 @@ const expectedActions: Record<string, string[]> = {
     'sqs:GetQueueUrl',
     'sqs:SendMessage',
   ],
+  'Campaigns/SendCampaignStep': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'secretsmanager:GetSecretValue',
+    'ses:SendEmail',
+  ],
+  'Campaigns/LaunchCampaignPage': ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem', 'states:StartExecution'],
+  'Campaigns/ManageCampaigns': [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'secretsmanager:GetSecretValue',
+    'ses:SendEmail',
+    'states:StartExecution',
+  ],
+  'Campaigns/EnrollTriggeredLeads': [
+    ...streamRead,
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:SendMessage',
+    'states:StartExecution',
+  ],
 };
 
 /**
@@ -238,6 +265,21 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
     UpdateItem: ['CAMPAIGN#*', 'CAMPAIGNS', 'DELIVERABILITY#*'],
     Query: ['CAMPAIGNS', 'DELIVERABILITY#*'],
   },
+  'Campaigns/SendCampaignStep': {
+    GetItem: ['CAMPAIGNS', 'LEAD#*', 'SUPPRESSED#*', 'TEMPLATES'],
+    Query: ['LEAD#*'],
+    PutItem: ['LEAD#*'],
+    UpdateItem: ['CAMPAIGN#*', 'LEAD#*', 'SENDRATE#*'],
+  },
+  'Campaigns/LaunchCampaignPage': { 'Query@byStage': ['STAGE#*'], GetItem: ['CAMPAIGNS'], UpdateItem: ['CAMPAIGN#*'] },
+  'Campaigns/ManageCampaigns': {
+    'Query@byStage': ['STAGE#*'],
+    GetItem: ['CAMPAIGNS', 'LEAD#*', 'SUPPRESSED#*', 'TEMPLATES'],
+    PutItem: ['CAMPAIGNS'],
+    UpdateItem: ['CAMPAIGNS'],
+    Query: ['CAMPAIGN#*', 'CAMPAIGNS'],
+  },
+  'Campaigns/EnrollTriggeredLeads': { Query: ['CAMPAIGNS'], UpdateItem: ['CAMPAIGN#*'] },
 };
 
 /** The only roles that may hold these actions at all (erasing a person; lifting an unsubscribe after new consent). */

@@ -100,7 +100,8 @@ describe('a launch', () => {
       segment: { stages: ['nurturing'], customField: { name: 'cohort', equals: cohort } },
       steps: [
         { templateId: first, delay: 'PT0S' },
-        { templateId: second, delay: 'P60D', condition: { type: 'opened_previous' } },
+        // 300 workflow days are 30 s here: time to record the open under a loaded machine.
+        { templateId: second, delay: 'P300D', condition: { type: 'opened_previous' } },
       ],
     });
 
@@ -161,7 +162,7 @@ describe('a launch', () => {
     expect(view).toMatchObject({ campaignId, status: 'active', steps: [{ templateId: first }, { templateId: second }] });
     const listed = await json(admin('GET', '/v1/campaigns'));
     expect(listed.campaigns.map((campaign: { campaignId: string }) => campaign.campaignId)).toContain(campaignId);
-  });
+  }, 240_000);
 });
 
 /** The SES message id the lead's `email_sent` entry recorded for a captured message (the same id SES answered). */
@@ -207,7 +208,7 @@ describe('pause, resume and cancel', () => {
     await settle(1_000);
     expect(await mailsTo(cancelled.email, secondSubject)).toHaveLength(0);
     expect(await mailsTo(paused.email, secondSubject)).toHaveLength(1);
-  });
+  }, 240_000);
 });
 
 describe('triggered enrollment', () => {
@@ -233,7 +234,7 @@ describe('triggered enrollment', () => {
     expect(await mailsTo(reader.email, firstSubject)).toHaveLength(1);
     expect(await mailsTo(other.email, firstSubject)).toHaveLength(0);
     expect((await stats(campaignId)).targeted).toBe(1);
-  });
+  }, 120_000);
 });
 
 describe('test sends', () => {
