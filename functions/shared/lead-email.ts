@@ -77,7 +77,8 @@ export async function sendLeadEmail(email: LeadEmail): Promise<LeadEmailOutcome>
     templateId: email.templateId,
     templateName: email.templateName,
     data: email.data,
-    tags: { lead: leadId, ...email.tags },
+    // The SES events handler reads these back: mail to the team is not the lead's own engagement.
+    tags: { lead: leadId, ...(email.to !== 'prospect' && { recipient: 'team' }), ...email.tags },
     unsubscribe: email.unsubscribe,
   });
   if (outcome.status === 'suppressed') {
