@@ -171,13 +171,15 @@ export function segmentMatches(lead: Lead, segment: Segment): boolean {
 export const salesStages: readonly Stage[] = ['qualified', 'presentation', 'objection', 'closing', 'won'];
 
 /** Why a lead's sequence stops before a step (a `skipped_<reason>` counter), or undefined to go on. */
-export type StopReason = 'no_consent' | 'sales_stage' | 'left_segment';
+export type StopReason = 'unsubscribed' | 'no_consent' | 'sales_stage' | 'left_segment';
 
 /**
  * Checked before every step. A triggered enrollment (a lead that entered `lost`, a download) is
  * held to the segment too: an empty segment holds every lead.
  */
 export function whyStop(lead: Lead, campaign: Pick<NewCampaign, 'segment'>): StopReason | undefined {
+  // An unsubscribe also withdraws consent: named first, so the stats say why.
+  if (lead.unsubscribedAt) return 'unsubscribed';
   if (!lead.consent) return 'no_consent';
   if (salesStages.includes(lead.stage)) return 'sales_stage';
   if (!segmentMatches(lead, campaign.segment)) return 'left_segment';

@@ -127,6 +127,7 @@ describe('why a sequence stops', () => {
   });
   it('stops without consent, in a sales stage, or out of the segment', () => {
     expect(whyStop(lead({ consent: false }), campaign)).toBe('no_consent');
+    expect(whyStop(lead({ consent: false, unsubscribedAt: '2026-03-02T09:00:00.000Z' }), campaign)).toBe('unsubscribed');
     for (const stage of ['qualified', 'presentation', 'objection', 'closing', 'won'] as const) {
       expect(whyStop(lead({ stage }), campaign)).toBe('sales_stage');
     }
