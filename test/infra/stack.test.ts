@@ -105,10 +105,10 @@ describe('secrets', () => {
       .sort();
   }
 
-  it('generates the lead-id key and the form-secrets key, retained, never rotated', () => {
-    // The third is the Privacy construct's suppression salt (tested below).
-    template.resourceCountIs('AWS::SecretsManager::Secret', 3);
-    for (const id of ['SecretsLeadIdKey', 'SecretsFormSecretsKey']) {
+  it('generates the lead-id key, the form-secrets key and the link-signing key, retained, never rotated', () => {
+    // The fourth is the Privacy construct's suppression salt (tested below).
+    template.resourceCountIs('AWS::SecretsManager::Secret', 4);
+    for (const id of ['SecretsLeadIdKey', 'SecretsFormSecretsKey', 'SecretsLinkSigningKey']) {
       const [secret] = Object.entries(template.findResources('AWS::SecretsManager::Secret')).filter(([logicalId]) =>
         logicalId.startsWith(id),
       );
@@ -123,6 +123,13 @@ describe('secrets', () => {
   it('lets only the functions that need a key read it', () => {
     expect(readersOf('SecretsLeadIdKey')).toEqual(['CaptureCaptureLeadRole', 'LeadsFindLeadsRole', 'LifecycleProcessLeadChangesRole']);
     expect(readersOf('SecretsFormSecretsKey')).toEqual(['AdminManageFormsRole', 'CaptureCaptureLeadRole']);
+    // The links in emails: opened by the link routes, made by the marketing senders and the opt-in confirmation.
+    expect(readersOf('SecretsLinkSigningKey')).toEqual([
+      'ConsentConsentLinksRole',
+      'ConsentFollowConsentChangesRole',
+      'LifecycleSendFollowUpRole',
+      'LifecycleSendRetentionEmailRole',
+    ]);
   });
 });
 
@@ -148,6 +155,8 @@ describe('privacy', () => {
       .map(([id]) => id.replace(/DefaultPolicy.*$/, ''))
       .sort();
     expect(readers).toEqual([
+      'ConsentConsentLinksRole',
+      'ConsentFollowConsentChangesRole',
       'LifecycleFollowLeadChangesRole',
       'LifecycleSendFollowUpRole',
       'LifecycleSendRetentionEmailRole',
@@ -277,7 +286,8 @@ describe('lead lifecycle state machine', () => {
   });
 
   it('creates the SES templates and a configuration set that suppresses bounces and complaints', () => {
-    template.resourceCountIs('AWS::SES::Template', 8);
+    // The lifecycle's eight and the double opt-in confirmation.
+    template.resourceCountIs('AWS::SES::Template', 9);
     template.hasResourceProperties('AWS::SES::ConfigurationSet', {
       SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
     });
