@@ -109,5 +109,5 @@ describe('deliverability guard settings (CDK context deliverabilityGuard)', () =
     const { stack } = synth({ deliverabilityGuard: { minimumSends: 20, maxBounceRate: 0.02 } });
     expect(guardOf(Template.fromStack(stack))).toMatchObject({ minimumSends: 20, maxBounceRate: 0.02, windowSends: 1000 });
     expect(() => synth({ deliverabilityGuard: '{"maxComplaintRate": 5}' })).toThrow(/maxComplaintRate/);
-  });
+  }, 180_000); // two synths of the whole app
 });

@@ -101,7 +101,8 @@ describe('the subscription follows the context opsEmail', () => {
 describe('alarms', () => {
   it('on the failed, timed-out and aborted executions of every state machine', () => {
     const machines = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
-    expect(machines).toHaveLength(3);
+    // Lifecycle, rescore, aggregation, campaign launch and campaign sequence.
+    expect(machines).toHaveLength(5);
     for (const machine of machines) {
       for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
         expectOneAlarm(metric, 'AWS/States', { Name: 'StateMachineArn', Value: { Ref: machine } });

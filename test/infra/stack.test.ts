@@ -125,6 +125,8 @@ describe('secrets', () => {
     expect(readersOf('SecretsFormSecretsKey')).toEqual(['AdminManageFormsRole', 'CaptureCaptureLeadRole']);
     // The links in emails: opened by the link routes, made by the marketing senders and the opt-in confirmation.
     expect(readersOf('SecretsLinkSigningKey')).toEqual([
+      'CampaignsManageCampaignsRole',
+      'CampaignsSendCampaignStepRole',
       'ConsentConsentLinksRole',
       'ConsentFollowConsentChangesRole',
       'LifecycleSendFollowUpRole',
@@ -155,8 +157,12 @@ describe('privacy', () => {
       .map(([id]) => id.replace(/DefaultPolicy.*$/, ''))
       .sort();
     expect(readers).toEqual([
+      'CampaignsManageCampaignsRole',
+      'CampaignsSendCampaignStepRole',
       'ConsentConsentLinksRole',
       'ConsentFollowConsentChangesRole',
+      // Hard bounces and complaints put the address on the list.
+      'EmailEventsApplyEmailEventsRole',
       'LifecycleFollowLeadChangesRole',
       'LifecycleSendFollowUpRole',
       'LifecycleSendRetentionEmailRole',

@@ -93,6 +93,8 @@ describe('key patterns (the partitions grants name)', () => {
         'emailTemplate',
         'emailEvent',
         'deliverabilityCounts',
+        'enrollment',
+        'sendRateWindow',
       ].sort(),
     );
     expect(Object.keys(metricKeys).sort()).toEqual(['dailyAggregate', 'dailyAggregateRange', 'eventDayShard', 'watermark']);

@@ -12,6 +12,7 @@ const lead = {
   profile: { firstName: 'Ada' },
   customFields: {},
   consent: true,
+  consentRecords: [],
   stage: 'new',
   source: 'direct',
   attribution: {
