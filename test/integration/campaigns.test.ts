@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { keys } from '../../core/keys';
 import type { MarketingTemplate } from '../../core/marketing-templates';
 import { createEmailTemplates, readMailbox, type CapturedEmail } from '../../local/ses';
-import { admin, documents, eventually, json, keyed, postJson, qualifiedLead, uniqueEmail } from './helpers';
+import { admin, documents, eventually, json, nurturedLead, uniqueEmail } from './helpers';
 
 /**
  * Campaigns in the local cloud (a workflow day passes in 0.1 s). Templates are written as the
@@ -28,19 +28,6 @@ async function createTemplate(templateId: string, subject: string): Promise<void
   await createEmailTemplates(inject('mailboxUrl').replace(/\/store$/, ''), [
     { TemplateName: template.sesTemplateName, SubjectPart: template.subject, HtmlPart: template.html, TextPart: template.text },
   ]);
-}
-
-/** A lead the default rules nurture, in a cohort (a custom field) that isolates this file's segments. */
-async function nurturedLead(cohort: string, consent: boolean, tag: string): Promise<{ leadId: string; email: string }> {
-  const email = uniqueEmail(tag);
-  const { timeline: _timeline, message: _message, ...fields } = qualifiedLead(email, 'Nina');
-  const response = await postJson('default', { ...fields, cohort, consent: consent ? 'yes' : 'no' }, keyed());
-  expect(response.status).toBe(202);
-  const { leadId } = (await json(response)) as { leadId: string };
-  await waitFor(`${leadId} nurturing`, async () =>
-    (await json(admin('GET', `/v1/leads/${leadId}`))).stage === 'nurturing' ? true : undefined,
-  );
-  return { leadId, email };
 }
 
 async function mailsTo(email: string, subject: string): Promise<CapturedEmail[]> {

@@ -7,7 +7,7 @@ import { keys } from '../../core/keys';
 import { readAssembly } from '../../local/assembly';
 import { startLocalCloud, type LocalCloud } from '../../local/cloud';
 import { scratchDataDir } from '../../local/local-aws';
-import { eventually, qualifiedLead, uniqueEmail } from './helpers';
+import { eventually, uniqueEmail } from './helpers';
 
 /**
  * The deliverability guard end to end, in a local cloud of its own: the shared one never lets the
@@ -61,7 +61,8 @@ describe('deliverability guard', () => {
     const captured = await fetch(`${cloud.apiUrl}/v1/forms/default/submissions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${cloud.adminKey}` },
-      body: JSON.stringify(qualifiedLead(uniqueEmail('guard'), 'Gus')),
+      // Not sales-ready and without consent: the lifecycle sends it nothing, so the window holds only the forty sends below.
+      body: JSON.stringify({ email: uniqueEmail('guard'), firstName: 'Gus' }),
     });
     expect(captured.status).toBe(202);
     const { leadId } = (await captured.json()) as { leadId: string };

@@ -141,6 +141,24 @@ export function qualifiedLead(email: string, firstName: string): Record<string, 
   };
 }
 
+/**
+ * A lead the default rules nurture (no timeline, no message: not sales-ready), in a cohort (the
+ * custom field `cohort`) that isolates a test's campaign segments; it answers once the lead is nurturing.
+ */
+export async function nurturedLead(cohort: string, consent: boolean, tag: string): Promise<{ leadId: string; email: string }> {
+  const email = uniqueEmail(tag);
+  const { timeline: _timeline, message: _message, ...fields } = qualifiedLead(email, 'Nina');
+  const response = await postJson('default', { ...fields, cohort, consent: consent ? 'yes' : 'no' }, keyed());
+  if (response.status !== 202) throw new Error(`capture answered ${response.status}: ${await response.text()}`);
+  const { leadId } = (await json(response)) as { leadId: string };
+  await eventually(
+    `${leadId} nurturing`,
+    async () => ((await json(admin('GET', `/v1/leads/${leadId}`))).stage === 'nurturing' ? true : undefined),
+    60_000,
+  );
+  return { leadId, email };
+}
+
 /** An on-demand aggregation job as `GET /v1/metrics/aggregate/{jobId}` answers it. */
 export interface AggregationJobView {
   jobId: string;

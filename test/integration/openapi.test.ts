@@ -34,6 +34,7 @@ function pathOf(route: ApiRoute, parameters: Record<string, string> = {}): strin
     jobId: 'rescore-none',
     keyId: 'key_AAAAAAAAAAAAAAAAAAAAAAAA',
     templateId: `openapi-${run}`,
+    campaignId: 'cmp_openapi_none',
     ...parameters,
   };
   return route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]!));
@@ -140,6 +141,18 @@ const probes: Record<string, () => Promise<Response>> = {
     }),
   showConsentConfirmationPage: () => fetch(`${apiUrl()}/v1/consent/confirm?token=forged`),
   confirmConsent: () => fetch(`${apiUrl()}/v1/consent/confirm?token=forged`, { method: 'POST', headers: { accept: 'text/html' } }),
+  // A step naming a template that does not exist: a 400 naming it. The other campaign routes are probed on a campaign that does not exist: 404.
+  // test/integration/campaigns.test.ts drives real campaigns.
+  createCampaign: () =>
+    admin('POST', '/v1/campaigns', { name: 'OpenAPI probe', steps: [{ templateId: 'no-such-template', delay: 'P0D' }] }),
+  listCampaigns: () => admin('GET', '/v1/campaigns'),
+  getCampaign: () => admin('GET', pathOf(routeOf('getCampaign'))),
+  previewCampaign: () => admin('POST', pathOf(routeOf('previewCampaign'))),
+  testSendCampaign: () => admin('POST', pathOf(routeOf('testSendCampaign')), { leadId, to: 'probe@example.com' }),
+  launchCampaign: () => admin('POST', pathOf(routeOf('launchCampaign'))),
+  pauseCampaign: () => admin('POST', pathOf(routeOf('pauseCampaign'))),
+  resumeCampaign: () => admin('POST', pathOf(routeOf('resumeCampaign'))),
+  cancelCampaign: () => admin('POST', pathOf(routeOf('cancelCampaign'))),
   getHealth: () => fetch(`${apiUrl()}/health`),
   getOpenApiDocument: () => fetch(`${apiUrl()}/openapi.json`),
 };
