@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../core/keys';
-import { documents, tableEnv } from './table';
+import { documents, queryAll, tableEnv } from './table';
 
 /**
  * The statuses a campaign can be in. Senders check it before every step: `paused` holds pending
@@ -16,46 +16,38 @@ export type CampaignStatus = (typeof campaignStatuses)[number];
  * as it is. Returns the ids of the campaigns it paused.
  */
 export async function pauseActiveCampaigns(reason: string, now: Date): Promise<string[]> {
+  const active = await queryAll({
+    KeyConditionExpression: 'pk = :pk',
+    FilterExpression: '#status = :active',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':pk': keys.campaignsPartition, ':active': 'active' },
+    ProjectionExpression: 'pk, sk, campaignId',
+    ConsistentRead: true,
+  });
   const paused: string[] = [];
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: tableEnv.TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk',
-        FilterExpression: '#status = :active',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':pk': keys.campaignsPartition, ':active': 'active' },
-        ProjectionExpression: 'pk, sk, campaignId',
-        ConsistentRead: true,
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const campaignId = String(item.campaignId);
-      try {
-        await documents.send(
-          new UpdateCommand({
-            TableName: tableEnv.TABLE_NAME,
-            Key: keys.campaign(campaignId),
-            UpdateExpression: 'SET #status = :paused, pausedReason = :reason, pausedAt = :now, pausedBy = :guard',
-            ConditionExpression: '#status = :active',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':paused': 'paused',
-              ':active': 'active',
-              ':reason': reason,
-              ':now': now.toISOString(),
-              ':guard': 'deliverability-guard',
-            },
-          }),
-        );
-        paused.push(campaignId);
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+  for (const item of active) {
+    const campaignId = String(item.campaignId);
+    try {
+      await documents.send(
+        new UpdateCommand({
+          TableName: tableEnv.TABLE_NAME,
+          Key: keys.campaign(campaignId),
+          UpdateExpression: 'SET #status = :paused, pausedReason = :reason, pausedAt = :now, pausedBy = :guard',
+          ConditionExpression: '#status = :active',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':paused': 'paused',
+            ':active': 'active',
+            ':reason': reason,
+            ':now': now.toISOString(),
+            ':guard': 'deliverability-guard',
+          },
+        }),
+      );
+      paused.push(campaignId);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    cursor = page.LastEvaluatedKey;
-  } while (cursor);
+  }
   return paused;
 }

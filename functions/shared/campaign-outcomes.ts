@@ -1,8 +1,8 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createHash } from 'node:crypto';
 import type { PreviousStepOutcome } from '../../core/campaign';
 import { keys } from '../../core/keys';
-import { documents, tableEnv } from './table';
+import { documents, queryAll, tableEnv } from './table';
 
 /**
  * What became of an earlier step's email for a lead: whether it was sent (its claim settled `sent`,
@@ -18,29 +18,20 @@ export async function previousStepOutcome(leadId: string, onceKey: string): Prom
   const messageId =
     typeof claim?.messageId === 'string' && (claim.state === 'sent' || claim.state === undefined) ? claim.messageId : undefined;
   if (!messageId) return { sent: false, opened: false, clicked: false };
-  const found = new Set<string>();
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: tableEnv.TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :history)',
-        FilterExpression: '#type IN (:opened, :clicked) AND #data.messageId = :messageId',
-        ExpressionAttributeNames: { '#type': 'type', '#data': 'data' },
-        ExpressionAttributeValues: {
-          ':pk': keys.lead(leadId).pk,
-          ':history': keys.historyPrefix,
-          ':opened': 'email_opened',
-          ':clicked': 'email_clicked',
-          ':messageId': messageId,
-        },
-        ProjectionExpression: '#type',
-        ConsistentRead: true,
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    for (const item of page.Items ?? []) found.add(String(item.type));
-    cursor = page.LastEvaluatedKey;
-  } while (cursor);
+  const outcomes = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :history)',
+    FilterExpression: '#type IN (:opened, :clicked) AND #data.messageId = :messageId',
+    ExpressionAttributeNames: { '#type': 'type', '#data': 'data' },
+    ExpressionAttributeValues: {
+      ':pk': keys.lead(leadId).pk,
+      ':history': keys.historyPrefix,
+      ':opened': 'email_opened',
+      ':clicked': 'email_clicked',
+      ':messageId': messageId,
+    },
+    ProjectionExpression: '#type',
+    ConsistentRead: true,
+  });
+  const found = new Set(outcomes.map((item) => String(item.type)));
   return { sent: true, opened: found.has('email_opened'), clicked: found.has('email_clicked') };
 }

@@ -1,8 +1,7 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { campaignStatsShard, sumCampaignStats, type CampaignCounter, type CampaignStats } from '../../core/campaign-stats';
 import { keys } from '../../core/keys';
 import type { TransactItem } from './email-claims';
-import { documents, tableEnv } from './table';
+import { queryAll, tableEnv } from './table';
 
 /**
  * The update that adds one to a campaign counter, as an item of the transaction that records what
@@ -23,20 +22,10 @@ export function campaignCounterUpdate(campaignId: string, counter: CampaignCount
 
 /** A campaign's counters now: one Query over its stats shards, summed. */
 export async function readCampaignStats(campaignId: string): Promise<CampaignStats> {
-  const shards: Array<Record<string, unknown>> = [];
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: tableEnv.TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :stats)',
-        ExpressionAttributeValues: { ':pk': keys.campaignStats(campaignId, 0).pk, ':stats': keys.campaignStatsPrefix },
-        ConsistentRead: true,
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    shards.push(...(page.Items ?? []));
-    cursor = page.LastEvaluatedKey;
-  } while (cursor);
+  const shards = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :stats)',
+    ExpressionAttributeValues: { ':pk': keys.campaignStats(campaignId, 0).pk, ':stats': keys.campaignStatsPrefix },
+    ConsistentRead: true,
+  });
   return sumCampaignStats(shards);
 }

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomBytes } from 'node:crypto';
 import { durationSeconds } from '../../core/duration';
@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError } from '../../core/errors';
 import { keys } from '../../core/keys';
 import type { CampaignStatus } from './campaign-control';
 import { campaignCounterUpdate } from './campaign-stats';
-import { documents, tableEnv } from './table';
+import { documents, queryAll, tableEnv } from './table';
 
 /** A campaign as stored at keys.campaign(id): its definition and where it stands. */
 export type StoredCampaign = CampaignDefinition & {
@@ -52,21 +52,8 @@ export async function requireCampaign(campaignId: string): Promise<StoredCampaig
 
 /** Every campaign (one partition: a team has tens of them). */
 export async function listCampaigns(): Promise<StoredCampaign[]> {
-  const campaigns: StoredCampaign[] = [];
-  let cursor: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: tableEnv.TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.campaignsPartition },
-        ExclusiveStartKey: cursor,
-      }),
-    );
-    campaigns.push(...(page.Items ?? []).map(withoutKeys));
-    cursor = page.LastEvaluatedKey;
-  } while (cursor);
-  return campaigns;
+  const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.campaignsPartition } });
+  return items.map(withoutKeys);
 }
 
 export class CampaignStatusError extends ConflictError {

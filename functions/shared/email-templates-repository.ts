@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../../core/keys';
 import type { MarketingTemplate } from '../../core/marketing-templates';
-import { documents, tableEnv } from './table';
+import { documents, queryAll, tableEnv } from './table';
 
 /** How long a sender reuses a template it read: a campaign sends thousands of emails of one step. */
 export const TEMPLATE_CACHE_MS = 5_000;
@@ -43,24 +43,8 @@ export async function readStoredEmailTemplate(
 
 /** Every template that is not deleted, by id (one partition: a team has tens of templates). */
 export async function listEmailTemplates(): Promise<MarketingTemplate[]> {
-  const templates: MarketingTemplate[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: tableEnv.TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.emailTemplatesPartition },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const template = withoutKeys(item);
-      if (!template.deleted) templates.push(template);
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return templates;
+  const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.emailTemplatesPartition } });
+  return items.map(withoutKeys).filter((template) => !template.deleted);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { AggregateDelta, FoldCommit } from '../../core/metrics/fold';
 import { dimensions, metricKeys, aggregatePartition, type Dimension } from '../../core/metrics/keys';
 import type { NextPage } from '../../core/metrics/merge';
 import type { StoredAggregate } from '../../core/metrics/report';
-import { documents, tableEnv } from './table';
+import { documents, queryAll, tableEnv } from './table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -121,23 +121,11 @@ export async function readAggregates(from: string, to: string): Promise<StoredAg
 
 async function readDimension(dimension: Dimension, from: string, to: string): Promise<StoredAggregate[]> {
   const { low, high } = metricKeys.dailyAggregateRange(from, to);
-  const aggregates: StoredAggregate[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: tableEnv.TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high',
-        ExpressionAttributeValues: { ':pk': aggregatePartition(dimension), ':low': low, ':high': high },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      aggregates.push({ key: { day: String(item.day), dimension, value: String(item.value) }, aggregate: aggregateOf(item) });
-    }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return aggregates;
+  const items = await queryAll({
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high',
+    ExpressionAttributeValues: { ':pk': aggregatePartition(dimension), ':low': low, ':high': high },
+  });
+  return items.map((item) => ({ key: { day: String(item.day), dimension, value: String(item.value) }, aggregate: aggregateOf(item) }));
 }
 
 function aggregateOf(item: Record<string, unknown>): Aggregate {

@@ -1,10 +1,10 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { AuditRecord, ErasurePlan, StoredItem } from '../../core/erasure';
 import { keys } from '../../core/keys';
 import { leadSchema, type Lead } from '../../core/lead';
 import { LeadChangedError, withoutKeys } from './leads-repository';
-import { documents, tableEnv } from './table';
+import { documents, queryAll, tableEnv } from './table';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -13,21 +13,11 @@ const MAX_TRANSACTION_ITEMS = 100;
 
 /** Everything stored in a lead's partition (the lead, its history, claims, waits, references), every page. */
 export async function readLeadPartition(leadId: string): Promise<{ lead?: Lead; items: StoredItem[] }> {
-  const items: StoredItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: tableEnv.TABLE_NAME,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.lead(leadId).pk },
-        ExclusiveStartKey: startKey,
-        ConsistentRead: true,
-      }),
-    );
-    items.push(...((page.Items ?? []) as StoredItem[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  const items = (await queryAll({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': keys.lead(leadId).pk },
+    ConsistentRead: true,
+  })) as StoredItem[];
   const leadItem = items.find((item) => item.sk === keys.lead(leadId).sk);
   return { lead: leadItem ? leadSchema.parse(withoutKeys(leadItem)) : undefined, items };
 }

@@ -1,17 +1,12 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../infra/app';
+import { synthesize } from './synthesize';
 
 /** The campaign machines and the send step as deployed (the whole app, cdk-nag included, with a send rate of 50/s). */
 let template: Template;
 
 beforeAll(() => {
-  const { app, stack } = buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-campaigns-')), context: { campaignSendRate: 50 } });
-  app.synth();
-  template = Template.fromStack(stack);
+  template = Template.fromStack(synthesize({ campaignSendRate: 50 }).stack);
 });
 
 function definitionOf(machineId: RegExp): Record<string, unknown> {

@@ -1,13 +1,10 @@
 import type { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { emailClaimAttributes } from '../../core/email-claim';
-import { buildApp } from '../../infra/app';
 import { LeadflowFunction, projectRoot } from '../../infra/constructs/api-function';
 import { sentActions } from './sent-commands';
+import { synthesize } from './synthesize';
 
 /**
  * What each function's role may do, read from the synthesized template. The tables below are the
@@ -308,9 +305,7 @@ const entryOf = new Map<string, string>();
 const byRole = new Map<string, Statement[]>();
 
 beforeAll(() => {
-  const built = buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-iam-')) });
-  built.app.synth();
-  stack = built.stack;
+  stack = synthesize().stack;
   template = Template.fromStack(stack);
 
   for (const [id] of Object.entries(template.findResources('AWS::IAM::Role'))) byRole.set(id, []);

@@ -1,14 +1,13 @@
 import type { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lifecycleConfigSchema } from '../../core/lifecycle';
-import { buildApp } from '../../infra/app';
 import { LeadflowFunction } from '../../infra/constructs/api-function';
 import { lifecycleConfigDefine } from '../../infra/constructs/lifecycle-config';
 import { largeLifecycleConfig, playbookKeys } from '../fixtures/lifecycle-team';
+import { synthesize } from './synthesize';
 
 /**
  * The lifecycle configuration stays out of the functions' environment (Lambda takes 4 KB of
@@ -21,17 +20,16 @@ const team = largeLifecycleConfig('synth');
 const deployed = lifecycleConfigSchema.parse(team);
 const bundledValue = JSON.parse(lifecycleConfigDefine(deployed).LEADFLOW_DEPLOYED_LIFECYCLE_CONFIG!) as string;
 
-interface Synthesized {
+interface WithBundles {
   template: Template;
   /** Function path under the stack (`Lifecycle/RouteLead`) -> its bundled code and its asset key. */
   functions: Map<string, { code: string; assetKey: string; readsConfigItem: boolean }>;
 }
 
-function synthesize(context: Record<string, unknown>): Synthesized {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'leadflow-config-'));
-  const { app, stack } = buildApp({ outdir, context });
+/** These tests read the bundled code: the app is synthesized with its functions bundled. */
+function synthesizeWithBundles(context: Record<string, unknown>): WithBundles {
   // synth runs cdk-nag and the schema check of the context: either throws.
-  app.synth();
+  const { stack, outdir } = synthesize(context, { bundle: true });
   const template = Template.fromStack(stack);
   const functions = new Map<string, { code: string; assetKey: string; readsConfigItem: boolean }>();
   for (const construct of stack.node.findAll()) {
@@ -64,11 +62,12 @@ function getItemPartitions(template: Template, roleId: string): string[] {
     .flatMap((statement) => statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? []);
 }
 
-let large: Synthesized;
+let large: WithBundles;
 
+// Bundling every function takes a minute on 2 cores, more while the integration tests run beside it.
 beforeAll(() => {
-  large = synthesize({ lifecycle: team });
-});
+  large = synthesizeWithBundles({ lifecycle: team });
+}, 300_000);
 
 describe('a 10-owner lifecycle configuration', () => {
   it('is a team whose configuration alone is larger than a function environment may be', () => {
@@ -120,14 +119,12 @@ describe('a 10-owner lifecycle configuration', () => {
   });
 
   it('changes the bundles of the functions that read it when the context changes (a deploy ships the new default)', () => {
-    const other = synthesize({ lifecycle: { ...team, owners: team.owners.slice(0, 9) } });
+    const other = synthesizeWithBundles({ lifecycle: { ...team, owners: team.owners.slice(0, 9) } });
     expect(other.functions.get('Lifecycle/RouteLead')!.assetKey).not.toBe(large.functions.get('Lifecycle/RouteLead')!.assetKey);
     expect(other.functions.get('Lifecycle/ContinueLifecycle')!.assetKey).toBe(large.functions.get('Lifecycle/ContinueLifecycle')!.assetKey);
-  }, 240_000);
+  }, 300_000);
 
   it('refuses at synth a context that fails the schema, naming the field', () => {
-    expect(() =>
-      buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-config-')), context: { lifecycle: { ...team, owners: [] } } }),
-    ).toThrow(/owners/);
+    expect(() => synthesize({ lifecycle: { ...team, owners: [] } })).toThrow(/owners/);
   });
 });

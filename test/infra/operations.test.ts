@@ -1,11 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../infra/app';
 import { Operations } from '../../infra/constructs/operations';
+import { synthesize } from './synthesize';
 
 /**
  * Operations, read from the whole synthesized stack: every function, state machine, queue and API
@@ -19,9 +16,7 @@ let alarms: Array<Record<string, unknown>>;
 let topicId: string;
 
 beforeAll(() => {
-  const { app, stack } = buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-ops-')) });
-  app.synth();
-  template = Template.fromStack(stack);
+  template = Template.fromStack(synthesize().stack);
   alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm') as Resources).map((alarm) => alarm.Properties);
   const topics = Object.keys(template.findResources('AWS::SNS::Topic'));
   expect(topics).toHaveLength(1);

@@ -1,20 +1,15 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CfnResource, type Stack } from 'aws-cdk-lib';
 import { apiRoutes } from '../../api/routes';
-import { buildApp } from '../../infra/app';
+import { synthesize } from './synthesize';
 
 let stack: Stack;
 let template: Template;
 
 beforeAll(() => {
-  const built = buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-cdk-')) });
   // synth runs cdk-nag's AwsSolutions checks and throws on any unacknowledged finding.
-  built.app.synth();
-  stack = built.stack;
+  stack = synthesize().stack;
   template = Template.fromStack(stack);
 });
 
@@ -189,14 +184,12 @@ describe('functions', () => {
     for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
       expect(fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
     }
-    const debug = buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-cdk-')), context: { logLevel: 'debug' } });
+    const debug = synthesize({ logLevel: 'debug' });
     const levels = Object.values(Template.fromStack(debug.stack).findResources('AWS::Lambda::Function')).map(
       (fn) => fn.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL as string,
     );
     expect(new Set(levels)).toEqual(new Set(['DEBUG']));
-    expect(() => buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-cdk-')), context: { logLevel: 'loud' } })).toThrow(
-      /logLevel must be one of DEBUG, INFO, WARN, ERROR/,
-    );
+    expect(() => synthesize({ logLevel: 'loud' })).toThrow(/logLevel must be one of DEBUG, INFO, WARN, ERROR/);
   });
 });
 
@@ -447,13 +440,9 @@ describe('HTTP API', () => {
         { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
       ]),
     );
-    const configured = buildApp({
-      outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-cdk-')),
-      context: {
-        'aws:cdk:bundling-stacks': [],
-        apiThrottle: '{"rateLimit":20,"burstLimit":40}',
-        dashboardOrigins: 'https://dash.example.com,http://localhost:4000',
-      },
+    const configured = synthesize({
+      apiThrottle: '{"rateLimit":20,"burstLimit":40}',
+      dashboardOrigins: 'https://dash.example.com,http://localhost:4000',
     });
     const other = Template.fromStack(configured.stack);
     other.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
@@ -471,9 +460,7 @@ describe('HTTP API', () => {
       { dashboardOrigins: ['https://dash.example.com/path'] },
       { dashboardOrigins: ['*'] },
     ]) {
-      expect(() =>
-        buildApp({ outdir: mkdtempSync(path.join(tmpdir(), 'leadflow-cdk-')), context: { 'aws:cdk:bundling-stacks': [], ...bad } }),
-      ).toThrow(/context (apiThrottle|dashboardOrigins) is invalid/);
+      expect(() => synthesize(bad)).toThrow(/context (apiThrottle|dashboardOrigins) is invalid/);
     }
   });
 
