@@ -3,6 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { DefinitionBody, Errors, Fail, JitterType, JsonPath, Succeed, TaskInput, Timeout } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { LAMBDA_SERVICE_ERRORS, retryTransient } from './retries';
 
 export interface AggregationFunctions {
   /** Runs a job (`{ jobId }`) and records its end; records a failed job (`{ jobId, failure }`). */
@@ -35,13 +36,7 @@ export function aggregationDefinition(scope: Construct, fns: AggregationFunction
     backoffRate: 2,
     jitterStrategy: JitterType.FULL,
   });
-  aggregate.addRetry({
-    errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
-    interval: Duration.seconds(2),
-    maxAttempts: 4,
-    backoffRate: 2,
-    jitterStrategy: JitterType.FULL,
-  });
+  retryTransient(aggregate, LAMBDA_SERVICE_ERRORS, 4);
   const recordFailure = new LambdaInvoke(scope, 'RecordAggregationFailure', {
     lambdaFunction: fns.aggregator,
     payloadResponseOnly: true,

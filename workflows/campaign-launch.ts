@@ -1,17 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import {
-  Choice,
-  Condition,
-  DefinitionBody,
-  DistributedMap,
-  JitterType,
-  JsonPath,
-  StateMachineType,
-  Succeed,
-} from 'aws-cdk-lib/aws-stepfunctions';
+import { Choice, Condition, DefinitionBody, DistributedMap, JsonPath, StateMachineType, Succeed } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { LAMBDA_SERVICE_ERRORS, TABLE_BUSY_ERRORS, retryTransient } from './retries';
 
 /** Stage partitions read at once: bounds the launch's load on the index and on Step Functions starts. */
 export const LAUNCH_MAX_CONCURRENCY = 4;
@@ -29,23 +20,8 @@ export function campaignLaunchDefinition(scope: Construct, fns: { launchPage: IF
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
   });
-  page.addRetry({
-    errors: [
-      'Lambda.ServiceException',
-      'Lambda.AWSLambdaException',
-      'Lambda.SdkClientException',
-      'Lambda.TooManyRequestsException',
-      'TransactionCanceledException',
-      'ProvisionedThroughputExceededException',
-      'ExecutionLimitExceeded',
-      // The SDK's own request timeout (functions/shared/table.ts): the table stalled, try the page again.
-      'TimeoutError',
-    ],
-    interval: Duration.seconds(2),
-    maxAttempts: 6,
-    backoffRate: 2,
-    jitterStrategy: JitterType.FULL,
-  });
+  // ExecutionLimitExceeded: the account's open executions are at their quota; the page starts them again later.
+  retryTransient(page, [...LAMBDA_SERVICE_ERRORS, ...TABLE_BUSY_ERRORS, 'ExecutionLimitExceeded']);
   const more = new Choice(scope, 'MorePages')
     .when(Condition.booleanEquals('$.done', false), page)
     .otherwise(new Succeed(scope, 'PartitionDone'));

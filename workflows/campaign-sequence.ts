@@ -3,6 +3,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Choice, Condition, DefinitionBody, JitterType, Succeed, Wait, WaitTime } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { LAMBDA_SERVICE_ERRORS, TABLE_BUSY_ERRORS, retryTransient } from './retries';
 
 /**
  * One execution per lead and campaign entry (JSONPath ASL). The step function decides everything
@@ -18,22 +19,10 @@ export function campaignSequenceDefinition(scope: Construct, fns: { sendStep: IF
     payloadResponseOnly: true,
     retryOnServiceExceptions: false,
   });
-  send.addRetry({
-    errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'],
-    interval: Duration.seconds(2),
-    maxAttempts: 6,
-    backoffRate: 2,
-    jitterStrategy: JitterType.FULL,
-  });
+  retryTransient(send, LAMBDA_SERVICE_ERRORS);
   // The account's send rate is used up (functions/shared/send-rate.ts), or SES throttled/failed: try again later.
   send.addRetry({
-    errors: [
-      'SendRateExceededError',
-      'EmailSendFailedError',
-      'TransactionCanceledException',
-      'ProvisionedThroughputExceededException',
-      'TimeoutError',
-    ],
+    errors: ['SendRateExceededError', 'EmailSendFailedError', ...TABLE_BUSY_ERRORS],
     interval: Duration.seconds(5),
     maxAttempts: 20,
     backoffRate: 1.5,

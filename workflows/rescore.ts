@@ -6,7 +6,6 @@ import {
   DefinitionBody,
   Errors,
   Fail,
-  JitterType,
   JsonPath,
   Succeed,
   TaskInput,
@@ -15,6 +14,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import { LAMBDA_SERVICE_ERRORS, TABLE_BUSY_ERRORS, retryTransient } from './retries';
 
 export interface RescoreFunctions {
   /** Rescores a time-boxed page of leads, and closes a failed job (`{ jobId, failure }`). */
@@ -36,19 +36,7 @@ export function rescoreDefinition(scope: Construct, fns: RescoreFunctions): Defi
     // No `payload`: the whole state (jobId, and the cursor once there is one) is the page's input.
     // (`TaskInput.fromJsonPathAt('$')` rendered `"Parameters": "$"`, a literal string, not the state.)
   });
-  page.addRetry({
-    errors: [
-      'Lambda.ServiceException',
-      'Lambda.AWSLambdaException',
-      'Lambda.SdkClientException',
-      'Lambda.TooManyRequestsException',
-      'TransactionCanceledException',
-    ],
-    interval: Duration.seconds(2),
-    maxAttempts: 6,
-    backoffRate: 2,
-    jitterStrategy: JitterType.FULL,
-  });
+  retryTransient(page, [...LAMBDA_SERVICE_ERRORS, ...TABLE_BUSY_ERRORS]);
   // A failed page closes the job as failed, so its reader never waits on a dead job.
   const recordFailure = new LambdaInvoke(scope, 'RecordRescoreFailure', {
     lambdaFunction: fns.rescorePage,
