@@ -28,6 +28,7 @@ import { scratchDataDir } from '../local/local-aws';
 import { createEmailTemplates } from '../local/ses';
 import { itemAt } from './arrays';
 import { sampleProfile, seededRandom } from './generate';
+import { pool } from './run-pool';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
 const STEPS = 3;
@@ -57,15 +58,6 @@ function buildLead(i: number, run: string): Lead {
     },
   ).lead;
   return { ...lead, stage: 'nurturing', stageChangedAt: lead.createdAt };
-}
-
-async function pool(total: number, concurrency: number, job: (index: number) => Promise<void>): Promise<void> {
-  let nextIndex = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (nextIndex < total) await job(nextIndex++);
-    }),
-  );
 }
 
 const dataDir = scratchDataDir('bench');

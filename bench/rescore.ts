@@ -27,6 +27,7 @@ import { startLocalCloud } from '../local/cloud';
 import { scratchDataDir } from '../local/local-aws';
 import { itemAt } from './arrays';
 import { sampleDomains, sampleProfile, seededRandom } from './generate';
+import { pool } from './run-pool';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
 const CONCURRENCY = 16;
@@ -84,16 +85,6 @@ function buildLead(i: number, run: string): Lead {
   for (const event of events) lead = withEngagement(lead, event, defaultScoringRules, now);
   const stage = itemAt(stageMix, i % stageMix.length);
   return { ...lead, stage, stageChangedAt: lead.createdAt, version: 1 + events.length };
-}
-
-/** Runs `total` jobs with `concurrency` in flight. */
-async function pool(total: number, concurrency: number, job: (index: number) => Promise<void>): Promise<void> {
-  let nextIndex = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (nextIndex < total) await job(nextIndex++);
-    }),
-  );
 }
 
 const dataDir = scratchDataDir('bench');
