@@ -271,6 +271,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const poller = await startStreamPoller({
         endpoint: dynamo.endpoint,
         tableName: streamTable.name,
+        consumer: mapping.functionLogicalId,
         invoke: (event) => target.invoke(event),
         filterPatterns: mapping.filterPatterns,
         batchSize: mapping.batchSize,

@@ -10,6 +10,10 @@
  *   sequence number handled per shard, so records written while it was stopped are delivered
  *   (DynamoDB Local keeps stream records 24 hours, like AWS).
  * - Shards: discovered on every poll; a child shard is read once its parent is finished.
+ * - Reading: like Lambda's pollers, each GetRecords takes up to 1,000 records; the filter runs on
+ *   them, and what matches is delivered in batches of at most BatchSize, one after another. A
+ *   shard that had records is read again at once; an idle one after the poll interval. (Reading
+ *   only BatchSize records a poll, the consumer of a busy table fell minutes behind the writes.)
  * - Failures: a batch whose invocation throws is retried whole; a response with
  *   `batchItemFailures` retries from the failed record with the lowest sequence number. After
  *   `maxRetries` retries (-1: forever, the AWS default) the records are logged and skipped,
@@ -34,6 +38,8 @@ export interface StreamPollerOptions {
   /** DynamoDB Local's endpoint (its streams API is served on the same port). */
   endpoint: string;
   tableName: string;
+  /** Who consumes the stream (the function's name), for the log lines. */
+  consumer?: string;
   invoke: (event: DynamoDbStreamEvent) => Promise<unknown>;
   /** `FilterCriteria.Filters[].Pattern`; empty delivers every record. */
   filterPatterns: string[];
@@ -91,12 +97,17 @@ interface ShardState {
   pending?: PendingBatch;
 }
 
+/** What matched the filter in one page of a shard, still to deliver; `last` ends the page. */
 interface PendingBatch {
   records: DynamoDbStreamRecord[];
   last: string;
+  /** Failed attempts of the batch at the head of `records`. */
   attempts: number;
   retryAt: number;
 }
+
+/** Records per GetRecords: the API's own limit, which Lambda's pollers read up to. */
+const RECORDS_PER_READ = 1000;
 
 interface Checkpoint {
   streamArn: string;
@@ -112,7 +123,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   };
   const patterns = parseFilterPatterns(options.filterPatterns);
   const reportFailures = options.reportBatchItemFailures ?? true;
-  const label = `stream ${options.tableName}`;
+  const label = `stream ${options.tableName}${options.consumer ? ` -> ${options.consumer}` : ''}`;
   const dynamodb = new DynamoDBClient(config);
   const streams = new DynamoDBStreamsClient(config);
   const destroyClients = () => {
@@ -179,24 +190,27 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     }
   }
 
-  /** Reads one page from the shard and delivers it; false when there was nothing to do. */
-  async function step(shard: ShardState): Promise<boolean> {
+  /**
+   * Reads one page from the shard and delivers it. 'read': records were read or delivered (read
+   * again at once); 'waiting': a failed batch waits for its retry; 'idle': nothing new.
+   */
+  async function step(shard: ShardState): Promise<'read' | 'waiting' | 'idle'> {
     if (shard.pending) {
-      if (Date.now() >= shard.pending.retryAt) await deliver(shard, shard.pending);
-      return true;
+      if (Date.now() < shard.pending.retryAt) return 'waiting';
+      return (await deliver(shard, shard.pending)) ? 'read' : 'waiting';
     }
     shard.iterator ??= await iteratorFor(shard);
     if (!shard.iterator) {
       shard.finished = true;
-      return false;
+      return 'idle';
     }
     let page;
     try {
-      page = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: shard.skipping ? 1000 : options.batchSize }));
+      page = await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: RECORDS_PER_READ }));
     } catch (error) {
       if ((error as Error).name !== 'ExpiredIteratorException') throw error;
       delete shard.iterator;
-      return true;
+      return 'read';
     }
     const records = (page.Records ?? []).map((record) => toLambdaRecord(record, region, eventSourceArn));
     if (page.NextShardIterator) shard.iterator = page.NextShardIterator;
@@ -209,44 +223,58 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     if (!last) {
       if (shard.skipping) dirty = true;
       shard.skipping = false;
-      return false;
+      return 'idle';
     }
     const matching = shard.skipping ? [] : records.filter((record) => matchesAnyPattern(patterns, record));
     if (matching.length === 0) {
       advance(shard, last);
-      return true;
+      return 'read';
     }
     const pending: PendingBatch = { records: matching, last, attempts: 0, retryAt: 0 };
     shard.pending = pending;
-    await deliver(shard, pending);
-    return true;
+    return (await deliver(shard, pending)) ? 'read' : 'waiting';
   }
 
-  /** Sends `pending`, the shard's pending batch: then advances past it, or leaves it for a retry. */
-  async function deliver(shard: ShardState, pending: PendingBatch): Promise<void> {
-    let retryFrom: number;
-    try {
-      const response = await options.invoke({ Records: pending.records });
-      retryFrom = reportFailures ? firstFailure(response, pending.records) : -1;
-    } catch (error) {
-      options.log(`${label}: batch of ${pending.records.length} failed: ${(error as Error).name}`);
-      retryFrom = 0;
+  /**
+   * Sends the shard's pending records in batches of at most BatchSize, in order: then advances past
+   * the page (true), or leaves the rest (from the first failed record) for a retry (false).
+   */
+  async function deliver(shard: ShardState, pending: PendingBatch): Promise<boolean> {
+    while (pending.records.length > 0 && !stopped) {
+      const batch = pending.records.slice(0, options.batchSize);
+      let retryFrom: number;
+      try {
+        const response = await options.invoke({ Records: batch });
+        retryFrom = reportFailures ? firstFailure(response, batch) : -1;
+      } catch (error) {
+        options.log(`${label}: batch of ${batch.length} failed: ${(error as Error).name}`);
+        retryFrom = 0;
+      }
+      const handled = batch.slice(0, retryFrom < 0 ? batch.length : retryFrom);
+      const lastHandled = handled.at(-1);
+      if (lastHandled) advance(shard, lastHandled.dynamodb.SequenceNumber);
+      pending.records = pending.records.slice(handled.length);
+      if (retryFrom < 0) {
+        pending.attempts = 0;
+        continue;
+      }
+      pending.attempts += 1;
+      if (options.maxRetries >= 0 && pending.attempts > options.maxRetries) {
+        const dropped = pending.records.splice(0, batch.length - handled.length);
+        const ids = dropped.map((record) => record.dynamodb.SequenceNumber);
+        options.log(`${label}: giving up on ${dropped.length} record(s) after ${options.maxRetries} retries: ${ids.join(', ')}`);
+        const lastDropped = ids.at(-1);
+        if (lastDropped) advance(shard, lastDropped);
+        pending.attempts = 0;
+        continue;
+      }
+      pending.retryAt = Date.now() + options.pollIntervalMs;
+      return false;
     }
-    if (retryFrom < 0) {
-      delete shard.pending;
-      advance(shard, pending.last);
-      return;
-    }
-    pending.attempts += 1;
-    pending.records = pending.records.slice(retryFrom);
-    if (options.maxRetries >= 0 && pending.attempts > options.maxRetries) {
-      const ids = pending.records.map((record) => record.dynamodb.SequenceNumber).join(', ');
-      options.log(`${label}: giving up on ${pending.records.length} record(s) after ${options.maxRetries} retries: ${ids}`);
-      delete shard.pending;
-      advance(shard, pending.last);
-      return;
-    }
-    pending.retryAt = Date.now() + options.pollIntervalMs;
+    if (pending.records.length > 0) return false;
+    delete shard.pending;
+    advance(shard, pending.last);
+    return true;
   }
 
   function advance(shard: ShardState, sequenceNumber: string): void {
@@ -254,12 +282,14 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     dirty = true;
   }
 
-  /** One poll of every readable shard; true when some shard had records or a retry pending. */
-  async function pass(): Promise<boolean> {
+  /** One poll of every readable shard: 'read' when some shard had records, 'waiting' when only retries are pending. */
+  async function pass(): Promise<'read' | 'waiting' | 'idle'> {
     await discoverShards();
-    let busy = false;
+    let outcome: 'read' | 'waiting' | 'idle' = 'idle';
     for (const shard of shards.values()) {
-      if (!stopped && readable(shard) && (await step(shard))) busy = true;
+      if (stopped || !readable(shard)) continue;
+      const stepped = await step(shard);
+      if (stepped === 'read' || (stepped === 'waiting' && outcome === 'idle')) outcome = stepped;
     }
     // Not while a shard is still skipping: its position is not known yet.
     const skipping = [...shards.values()].some((shard) => shard.skipping);
@@ -267,7 +297,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       await writeCheckpoint(options.checkpointFile, streamArn, shards);
       dirty = false;
     }
-    return busy;
+    return outcome;
   }
 
   try {
@@ -286,23 +316,27 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
 
   // A named function, not an inline one: TypeScript would read `stopped` as still false there.
   async function pollUntilStopped(): Promise<void> {
+    let outcome: 'read' | 'waiting' | 'idle' = 'idle';
     while (!stopped) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.pollIntervalMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      // A shard that had records is read again at once, as Lambda's pollers do.
+      if (outcome !== 'read') {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, options.pollIntervalMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
       const waiting = waitingForNextPass;
       waitingForNextPass = [];
-      let busy = true;
       try {
-        busy = await pass();
+        outcome = await pass();
       } catch (error) {
+        outcome = 'waiting';
         options.log(`${label}: poll failed: ${(error as Error).message}`);
       }
-      if (busy) waitingForNextPass.push(...waiting);
+      if (outcome !== 'idle') waitingForNextPass.push(...waiting);
       else for (const resolve of waiting) resolve();
     }
   }

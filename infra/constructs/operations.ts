@@ -4,6 +4,7 @@ import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } fro
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { EventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -14,6 +15,8 @@ import { LeadflowFunction } from './api-function';
 
 /** Where a count alarm looks: five minutes, any occurrence. */
 const PERIOD = Duration.minutes(5);
+/** How far behind its stream a consumer may fall (a burst's backlog) before someone should look: 5 minutes. */
+const STREAM_BEHIND_MS = 5 * 60 * 1000;
 
 /**
  * SES reviews an account whose bounce rate reaches 5% or whose complaint rate reaches 0.1% (the
@@ -35,6 +38,7 @@ const BUSINESS_DIMENSIONS = { service: 'leadflow' };
  * - campaigns paused by the deliverability guard (`CampaignsPausedByGuard`, a business metric);
  * - the depth of every SQS queue (each one in this stack is a dead-letter or on-failure queue);
  * - every function's errors and throttles;
+ * - the iterator age of every table stream consumer (a record it keeps failing holds its shard);
  * - SES reputation: bounce and complaint rates;
  * - 5xx answers of every HTTP API.
  *
@@ -99,6 +103,19 @@ export class Operations extends Construct {
       const at = pathOf(fn);
       this.alarm(`${at} errors`, fn.fn.metricErrors({ period: PERIOD, statistic: 'Sum' }));
       this.alarm(`${at} throttles`, fn.fn.metricThrottles({ period: PERIOD, statistic: 'Sum' }));
+      if (fn.fn.node.findAll().some((c) => c instanceof EventSourceMapping)) {
+        this.alarm(
+          `${at} is more than 5 minutes behind the table stream`,
+          new Metric({
+            namespace: 'AWS/Lambda',
+            metricName: 'IteratorAge',
+            dimensionsMap: { FunctionName: fn.fn.functionName },
+            period: PERIOD,
+            statistic: 'Maximum',
+          }),
+          STREAM_BEHIND_MS,
+        );
+      }
     }
     const ses = (metricName: string) => new Metric({ namespace: 'AWS/SES', metricName, period: Duration.hours(1), statistic: 'Maximum' });
     this.alarm('SES bounce rate at the review level', ses('Reputation.BounceRate'), SES_BOUNCE_RATE_THRESHOLD);

@@ -17,10 +17,17 @@ export interface StreamConsumerProps {
 
 /**
  * Makes `props.fn` a consumer of the table stream: the event source (from the oldest record kept,
- * 25 at a time, retried 10 times, failing batches bisected, failures reported per record) and its
- * own failure queue `queueId` in `scope`, where records that still fail land (encrypted, SSL only,
- * kept 14 days; the operations alarms watch every queue's depth). Each consumer has its own queue
- * so that a record one consumer cannot handle never holds up another.
+ * 25 at a time, failing batches bisected, failures reported per record) and its own failure queue
+ * `queueId` in `scope` (encrypted, SSL only, kept 14 days). Each consumer has its own queue so that
+ * a record one consumer cannot handle never holds up another.
+ *
+ * A failed record is retried until it succeeds or the stream drops it (24 hours): what these
+ * consumers do (fold a submission into its lead, start or resume its workflow, follow consent,
+ * enroll into campaigns) must not be lost to an outage of the table. A bounded count of quick
+ * retries did lose it: ten retries pass in seconds, and a two-second throttle of the table dropped
+ * submissions that had been answered 202. A record that can never succeed holds its shard instead;
+ * the operations alarms on the consumer's iterator age (and on the queue's depth, for a record the
+ * stream dropped) say so within minutes.
  */
 export function consumeTableStream(scope: Construct, queueId: string, props: StreamConsumerProps): Queue {
   const failures = new Queue(scope, queueId, {
@@ -36,7 +43,7 @@ export function consumeTableStream(scope: Construct, queueId: string, props: Str
     new DynamoEventSource(props.table, {
       startingPosition: StartingPosition.TRIM_HORIZON,
       batchSize: 25,
-      retryAttempts: 10,
+      retryAttempts: -1,
       bisectBatchOnError: true,
       reportBatchItemFailures: true,
       onFailure: new SqsDlq(failures),

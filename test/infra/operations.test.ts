@@ -134,6 +134,18 @@ describe('alarms', () => {
     }
   });
 
+  it('on the iterator age of every table stream consumer past 5 minutes (a record it keeps failing holds its shard)', () => {
+    const consumers = Object.values(template.findResources('AWS::Lambda::EventSourceMapping') as Resources).map(
+      (mapping) => mapping.Properties.FunctionName as { Ref: string },
+    );
+    expect(consumers.length).toBeGreaterThanOrEqual(4);
+    for (const fn of consumers) expectOneAlarm('IteratorAge', 'AWS/Lambda', { Name: 'FunctionName', Value: fn }, 300_000);
+    // Retried until the stream drops the record, never dropped after a few quick retries.
+    for (const mapping of Object.values(template.findResources('AWS::Lambda::EventSourceMapping') as Resources)) {
+      expect(mapping.Properties.MaximumRetryAttempts).toBe(-1);
+    }
+  });
+
   it("on SES's bounce and complaint rates at the levels SES reviews an account", () => {
     for (const [metric, threshold] of [
       ['Reputation.BounceRate', 0.05],

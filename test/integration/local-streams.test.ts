@@ -161,6 +161,37 @@ describe('DynamoDB stream to function, against DynamoDB Local', () => {
     expect(logs.some((line) => line.includes('giving up on 1 record(s) after 2 retries'))).toBe(true);
   });
 
+  it('reads a backlog 1,000 records at a time and delivers what matches in batches of at most BatchSize, in order', async () => {
+    const checkpointFile = path.join(dir, `${tableName}-backlog.json`);
+    const batches: string[][] = [];
+    const invoke = ({ Records }: DynamoDbStreamEvent) => {
+      batches.push(Records.map((record) => (record.dynamodb.Keys?.pk as { S: string }).S));
+      return Promise.resolve();
+    };
+    // The position is taken, then a backlog builds while nobody reads: 1,200 writes, one in 12 a lead insert.
+    const first = await poller(invoke, { checkpointFile });
+    await first.stop();
+    const expected: string[] = [];
+    for (let i = 0; i < 1_200; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) => {
+          const n = i + j;
+          if (n % 12 === 0) expected.push(`backlog-${n}`);
+          return n % 12 === 0 ? put(`backlog-${n}`) : put(`backlog-${n}`, `EVENT#${n}`);
+        }),
+      );
+    }
+    const second = await poller(invoke, { checkpointFile });
+    await second.caughtUp();
+    await second.stop();
+
+    expect(batches.flat().sort()).toEqual(expected.sort());
+    expect(Math.max(...batches.map((batch) => batch.length))).toBeLessThanOrEqual(10);
+    // 100 matching records in batches of 10, from at most two reads: a reader that took only
+    // BatchSize records a read would have made an invocation for most of its 120 reads.
+    expect(batches.length).toBeLessThanOrEqual(12);
+  });
+
   it('resumes from its checkpoint, delivering what was written while it was stopped', async () => {
     const checkpointFile = path.join(dir, `${tableName}.json`);
     const delivered: string[] = [];
