@@ -25,7 +25,7 @@ import { LocalSesEvents } from './ses-events';
 import { startSite } from './site';
 import { LocalStepFunctions } from './step-functions';
 import { startStreamPoller } from './streams';
-import { synthesize } from './synth';
+import { synthesizeCached } from './synth';
 
 /** infra/app.ts STACK_NAME (importing it would load aws-cdk-lib into this process). */
 const STACK_NAME = 'Leadflow';
@@ -127,8 +127,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   try {
     // Java's start-up and the synthesis (a child process) overlap.
     const [synthesized, database] = await Promise.allSettled([
-      synthesize(path.join(dataDir, 'cdk.out'), options.context).then((dir) => {
-        log(`synthesized the CDK app in ${secondsSince(started)}`);
+      synthesizeCached(path.join(dataDir, 'cdk.out'), options.context).then(({ dir, cached }) => {
+        log(cached ? `took the CDK app synthesized before from the same sources` : `synthesized the CDK app in ${secondsSince(started)}`);
         return dir;
       }),
       startDynamoDb({

@@ -134,6 +134,8 @@ describe('the local cloud across a restart', () => {
     const restored = lines.find((line) => line.startsWith('restored '));
     console.log(`restart: ${restored}`);
     expect(restored).toMatch(/^restored \d+ workflow executions \(\d+ running, resumed\)/);
+    // The same sources and context: the restart takes the assembly built before instead of bundling again.
+    expect(lines).toContain('took the CDK app synthesized before from the same sources');
 
     // Every execution is RUNNING again, with its history from before the restart.
     for (const lead of leads) {
