@@ -285,7 +285,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     operationId: 'listCampaigns',
     summary: 'List campaigns',
     tag: 'Campaigns',
-    access: 'campaigns:write',
+    access: 'campaigns:read',
     responses: { 200: answer('Every campaign with its status.', z.object({ campaigns: z.array(campaignSummarySchema) })), ...keyErrors },
   },
   {
@@ -296,7 +296,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     description:
       'The definition, status and live counters: targeted, sent, delivered, opened, clicked, unsubscribed, bounced, complained, and skipped by reason.',
     tag: 'Campaigns',
-    access: 'campaigns:write',
+    access: 'campaigns:read',
     params: { path: campaignPathSchema },
     responses: { 200: answer('The campaign.', campaignViewSchema), ...keyErrors, 404: noSuchCampaign },
   },
@@ -847,7 +847,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     summary: 'List the email templates',
     description: 'Every marketing email template with its current version.',
     tag: 'Email templates',
-    access: 'campaigns:write',
+    access: 'campaigns:read',
     responses: { 200: answer('The templates.', marketingTemplateListSchema), ...keyErrors },
   },
   {
@@ -856,7 +856,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     operationId: 'getEmailTemplate',
     summary: 'Read an email template',
     tag: 'Email templates',
-    access: 'campaigns:write',
+    access: 'campaigns:read',
     params: { path: templatePathSchema },
     responses: {
       200: answer('The template at its current version.', marketingTemplateSchema),

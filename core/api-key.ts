@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as z from 'zod';
 import { ForbiddenError } from './errors';
 
-export const scopes = ['leads:read', 'leads:write', 'campaigns:write', 'metrics:read', 'admin'] as const;
+export const scopes = ['leads:read', 'leads:write', 'campaigns:read', 'campaigns:write', 'metrics:read', 'admin'] as const;
 export type Scope = (typeof scopes)[number];
 
 export const scopeSchema = z.enum(scopes).meta({ description: 'What a key may do; `admin` holds every scope.' });
@@ -110,9 +110,15 @@ export function isKeyActive(record: Pick<ApiKeyRecord, 'expiresAt' | 'revokedAt'
   return record.expiresAt === undefined || Date.parse(record.expiresAt) > now.getTime();
 }
 
+/**
+ * Scopes that hold another: a key that may change campaigns and templates may read them (keys
+ * issued with `campaigns:write` before `campaigns:read` existed keep reading them).
+ */
+const heldBy: Partial<Record<Scope, Scope[]>> = { 'campaigns:read': ['campaigns:write'] };
+
 /** `admin` holds every scope. */
 export function hasScope(granted: readonly string[], scope: Scope): boolean {
-  return granted.includes('admin') || granted.includes(scope);
+  return granted.includes('admin') || granted.includes(scope) || (heldBy[scope] ?? []).some((holder) => granted.includes(holder));
 }
 
 export function requireScope(record: Pick<ApiKeyRecord, 'scopes'>, scope: Scope): void {

@@ -91,9 +91,17 @@ describe('email templates through the API', () => {
     expect(Item).toBeUndefined();
   });
 
-  it('needs campaigns:write', async () => {
-    const issued = await json(admin('POST', '/v1/api-keys', { name: 'reader', scopes: ['leads:read'] }));
-    expect((await admin('PUT', `/v1/email-templates/${templateId()}`, template, issued.key)).status).toBe(403);
+  it('needs campaigns:write to change a template; campaigns:read reads them', async () => {
+    const id = templateId();
+    expect((await admin('PUT', `/v1/email-templates/${id}`, template)).status).toBe(201);
+    const leadsReader = await json(admin('POST', '/v1/api-keys', { name: 'reader', scopes: ['leads:read'] }));
+    expect((await admin('PUT', `/v1/email-templates/${templateId()}`, template, leadsReader.key)).status).toBe(403);
+    expect((await admin('GET', `/v1/email-templates/${id}`, undefined, leadsReader.key)).status).toBe(403);
+    const campaignsReader = await json(admin('POST', '/v1/api-keys', { name: 'marketing analyst', scopes: ['campaigns:read'] }));
+    expect((await admin('GET', `/v1/email-templates/${id}`, undefined, campaignsReader.key)).status).toBe(200);
+    expect((await admin('GET', '/v1/email-templates', undefined, campaignsReader.key)).status).toBe(200);
+    expect((await admin('PUT', `/v1/email-templates/${id}`, template, campaignsReader.key)).status).toBe(403);
+    expect((await admin('DELETE', `/v1/email-templates/${id}`, undefined, campaignsReader.key)).status).toBe(403);
   });
 
   it("a send of the deployed template renders the lead's values escaped in HTML, and the fallback where the lead has none", async () => {

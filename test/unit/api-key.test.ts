@@ -3,6 +3,7 @@ import {
   bearerToken,
   generateApiKey,
   generateKeyId,
+  hasScope,
   hashApiKey,
   isKeyActive,
   keyIdSchema,
@@ -41,6 +42,14 @@ describe('API keys', () => {
     expect(() => {
       requireScope({ ...reader, scopes: ['admin'] }, 'metrics:read');
     }).not.toThrow();
+  });
+
+  it('lets a key that may change campaigns read them, and a campaign reader change nothing', () => {
+    expect(hasScope(['campaigns:write'], 'campaigns:read')).toBe(true);
+    expect(hasScope(['campaigns:read'], 'campaigns:read')).toBe(true);
+    expect(hasScope(['campaigns:read'], 'campaigns:write')).toBe(false);
+    expect(hasScope(['leads:write'], 'leads:read')).toBe(false);
+    expect(hasScope(['metrics:read'], 'campaigns:read')).toBe(false);
   });
 });
 
