@@ -23,11 +23,14 @@ export const MAX_TEMPLATE_BODY_BYTES = 350 * 1024;
  * Marketing's email templates: list, read, create or change (PUT), delete. A change deploys a new
  * SES template for the new version first and stores the item only once SES took it, conditional
  * on the version read, so a concurrent edit loses with 409 and SES being down stores nothing.
+ * SES keeps the current version and the one before it (a sender may have read that one just
+ * now); older ones are deleted, so a template edited a thousand times holds two SES templates,
+ * not a thousand (an account may hold 20,000).
  */
 export const handler = httpHandler(
   async (request) => {
     if (request.method === 'GET' && request.pathParameters.templateId === undefined) {
-      return { status: 200, json: { templates: await listEmailTemplates() } };
+      return { status: 200, json: { templates: (await listEmailTemplates()).map(viewOf) } };
     }
     const templateId = templateIdOf(request);
     if (request.method === 'GET') return { status: 200, json: viewOf(await existing(templateId)) };
@@ -48,7 +51,11 @@ async function put(templateId: string, request: HttpRequest): Promise<HttpRespon
   const sesTemplateName = sesTemplateNameFor(sesTemplatesEnv.MARKETING_TEMPLATE_PREFIX, templateId, version, content);
   await createSesTemplate(sesTemplateName, sesTemplateContent(content));
   const template: MarketingTemplate = { templateId, version, sesTemplateName, ...content, updatedAt: new Date().toISOString() };
-  if (await writeEmailTemplate(template, expectedVersion)) return { status: live ? 200 : 201, json: template };
+  const stored: StoredEmailTemplate = { ...template, ...(live && { previousSesTemplateName: live.sesTemplateName }) };
+  if (await writeEmailTemplate(stored, expectedVersion)) {
+    if (live?.previousSesTemplateName) await deleteSesTemplate(live.previousSesTemplateName);
+    return { status: live ? 200 : 201, json: template };
+  }
 
   // Another edit stored this version first. The same content is this request's twin: answer it.
   const winner = await readStoredEmailTemplate(templateId);
@@ -70,6 +77,7 @@ async function remove(templateId: string): Promise<HttpResponse> {
   }
   // After the item: a sender that still reads the old item finds its SES template until here.
   await deleteSesTemplate(template.sesTemplateName);
+  if (template.previousSesTemplateName) await deleteSesTemplate(template.previousSesTemplateName);
   return { status: 200, json: { templateId, version: template.version, deleted: true } };
 }
 
@@ -90,6 +98,6 @@ function templateIdOf(request: HttpRequest): string {
 }
 
 function viewOf(template: StoredEmailTemplate): MarketingTemplate {
-  const { deleted: _deleted, ...view } = template;
+  const { deleted: _deleted, previousSesTemplateName: _previous, ...view } = template;
   return view;
 }

@@ -12,8 +12,10 @@ const cache = new Map<string, { template: MarketingTemplate | undefined; readAt:
 /**
  * A template's item. A deleted template keeps its item, marked `deleted`, so that versions only
  * ever grow: a template created again under the same id never reuses a version (or an SES name).
+ * `previousSesTemplateName` is the version before, whose SES template is kept for the senders
+ * that read it a moment ago; the one before that is deleted when a new version is stored.
  */
-export type StoredEmailTemplate = MarketingTemplate & { deleted?: boolean };
+export type StoredEmailTemplate = MarketingTemplate & { deleted?: boolean; previousSesTemplateName?: string };
 
 /** A marketing template's current version, or undefined when there is none (read at most every TEMPLATE_CACHE_MS). */
 export async function getEmailTemplate(templateId: string, now = Date.now()): Promise<MarketingTemplate | undefined> {
@@ -42,7 +44,7 @@ export async function readStoredEmailTemplate(
 }
 
 /** Every template that is not deleted, by id (one partition: a team has tens of templates). */
-export async function listEmailTemplates(): Promise<MarketingTemplate[]> {
+export async function listEmailTemplates(): Promise<StoredEmailTemplate[]> {
   const items = await queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.emailTemplatesPartition } });
   return items.map(withoutKeys).filter((template) => !template.deleted);
 }

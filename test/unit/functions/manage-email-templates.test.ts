@@ -102,6 +102,42 @@ describe('PUT /v1/email-templates/{templateId}', () => {
     expect(puts()[0]).toMatchObject({ ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': 3 } });
     // The old version's SES template stays for the emails in flight.
     expect(ses.commandCalls(DeleteEmailTemplateCommand)).toHaveLength(0);
+    expect(puts()[0]!.Item).toMatchObject({ previousSesTemplateName: 'leadflow-mkt-welcome-v3-aaaaaaaa' });
+    expect(answer.body).not.toHaveProperty('previousSesTemplateName');
+  });
+
+  it('keeps two versions in SES: storing version 5 deletes version 3, after the item is written', async () => {
+    stored({
+      templateId: 'welcome',
+      version: 4,
+      sesTemplateName: 'leadflow-mkt-welcome-v4-bbbbbbbb',
+      previousSesTemplateName: 'leadflow-mkt-welcome-v3-aaaaaaaa',
+      ...body,
+      updatedAt: '2026-03-01T00:00:00.000Z',
+    });
+    const order: string[] = [];
+    dynamo.on(PutCommand).callsFake(() => order.push('table'));
+    ses.on(DeleteEmailTemplateCommand).callsFake(({ TemplateName }: { TemplateName: string }) => order.push(`delete ${TemplateName}`));
+
+    const answer = await call('PUT', 'welcome', { ...body, subject: 'Fifth {{firstName}}' });
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).not.toHaveProperty('previousSesTemplateName');
+    expect(puts()[0]!.Item).toMatchObject({ version: 5, previousSesTemplateName: 'leadflow-mkt-welcome-v4-bbbbbbbb' });
+    expect(order).toEqual(['table', 'delete leadflow-mkt-welcome-v3-aaaaaaaa']);
+  });
+
+  it('a failed delete of an old version is logged, and the change still answers 200', async () => {
+    stored({
+      templateId: 'welcome',
+      version: 4,
+      sesTemplateName: 'leadflow-mkt-welcome-v4-bbbbbbbb',
+      previousSesTemplateName: 'leadflow-mkt-welcome-v3-aaaaaaaa',
+      ...body,
+      updatedAt: '2026-03-01T00:00:00.000Z',
+    });
+    ses.on(DeleteEmailTemplateCommand).rejects(Object.assign(new Error('slow down'), { name: 'TooManyRequestsException' }));
+    expect((await call('PUT', 'welcome', { ...body, subject: 'Fifth {{firstName}}' })).status).toBe(200);
   });
 
   it('the same template again is no new version and touches nothing', async () => {
@@ -227,10 +263,10 @@ describe('GET and DELETE', () => {
     updatedAt: '2026-03-01T00:00:00.000Z',
   };
 
-  it('lists the templates that are not deleted', async () => {
+  it('lists the templates that are not deleted, without their bookkeeping', async () => {
     dynamo.on(QueryCommand).resolves({
       Items: [
-        { ...KEY, ...current },
+        { ...KEY, ...current, previousSesTemplateName: 'leadflow-mkt-welcome-v1-00000000' },
         { pk: 'TEMPLATES', sk: 'TEMPLATE#old', ...current, templateId: 'old', deleted: true },
       ],
     });
@@ -245,12 +281,15 @@ describe('GET and DELETE', () => {
     expect((await call('GET', 'welcome')).status).toBe(404);
   });
 
-  it('deletes: a tombstone at the same version, then the SES template', async () => {
-    stored(current);
+  it('deletes: a tombstone at the same version, then the SES templates of both kept versions', async () => {
+    stored({ ...current, previousSesTemplateName: 'leadflow-mkt-welcome-v1-00000000' });
     const answer = await call('DELETE', 'welcome');
     expect(answer).toMatchObject({ status: 200, body: { templateId: 'welcome', version: 2, deleted: true } });
     expect(puts()[0]).toMatchObject({ Item: { deleted: true, version: 2 }, ExpressionAttributeValues: { ':expected': 2 } });
-    expect(ses.commandCalls(DeleteEmailTemplateCommand)[0]!.args[0].input.TemplateName).toBe(current.sesTemplateName);
+    expect(ses.commandCalls(DeleteEmailTemplateCommand).map((c) => c.args[0].input.TemplateName)).toEqual([
+      current.sesTemplateName,
+      'leadflow-mkt-welcome-v1-00000000',
+    ]);
     stored({ ...current, deleted: true });
     expect((await call('DELETE', 'welcome')).status).toBe(404);
   });
