@@ -1,13 +1,14 @@
 import * as z from 'zod';
 import { historyEntrySchema, type HistoryEntry } from './history';
 import { keys } from './keys';
-import { leadSchema, type Lead } from './lead';
+import { consentRecordSchema, leadSchema, pendingOptInSchema, type Lead } from './lead';
 import type { StoredItem } from './erasure';
 
 /**
  * Everything held about one person (GDPR art. 15 and 20), as one JSON document: the lead, its
- * whole history, its engagement events, the emails sent about it, and its consent with the
- * submissions it came with. Built from the lead's partition, which holds everything about them.
+ * whole history, its engagement events, the emails sent about it, and its consent records (what
+ * a controller must be able to show: when, which form, what text, how) and any withdrawal. Built
+ * from the lead's partition, which holds everything about them.
  */
 
 const historyLine = historyEntrySchema.omit({ leadId: true });
@@ -38,12 +39,19 @@ export const leadExportSchema = z.object({
       description: 'The emails sent (or withheld) about this lead, by template: their text is the template filled with the lead above.',
     }),
   consent: z.object({
-    granted: z.boolean(),
+    granted: z.boolean().meta({ description: 'Whether marketing email may go to this person now.' }),
     records: z
-      .array(
-        z.object({ at: z.string(), formId: z.string(), provider: z.string().optional(), submission: z.enum(['captured', 'resubmitted']) }),
-      )
-      .meta({ description: 'The form submissions the consent was given or confirmed with (the last one that carried it decides).' }),
+      .array(consentRecordSchema)
+      .meta({
+        description: 'Every consent recorded: when, through which form, to what text, and how (the form, or the double opt-in link).',
+      }),
+    withdrawnAt: z
+      .string()
+      .optional()
+      .meta({ description: 'When the person unsubscribed (or complained), if they did since their last consent.' }),
+    pendingOptIn: pendingOptInSchema
+      .optional()
+      .meta({ description: 'A double opt-in asked for and not confirmed yet: no consent until the link is followed.' }),
   }),
   workflow: z
     .object({ waitingIn: z.string(), since: z.string() })
@@ -76,8 +84,10 @@ export function leadExport(lead: Lead, items: readonly StoredItem[], suppressed:
     engagementEvents: history.filter((entry) => entry.type === 'engagement').map(engagementOf),
     emails: history.filter((entry) => entry.type === 'email_sent' || entry.type === 'email_suppressed').map(emailOf),
     consent: {
-      granted: lead.consent,
-      records: history.filter((entry) => entry.type === 'captured' || entry.type === 'resubmitted').map(consentRecordOf),
+      granted: lead.consent && !lead.unsubscribedAt,
+      records: lead.consentRecords,
+      ...(lead.unsubscribedAt && { withdrawnAt: lead.unsubscribedAt }),
+      ...(lead.pendingOptIn && { pendingOptIn: lead.pendingOptIn }),
     },
     workflow:
       wait && typeof wait.stage === 'string'
@@ -104,21 +114,5 @@ function emailOf(entry: HistoryEntry): LeadExport['emails'][number] {
     template: String(entry.data.template),
     recipient: String(entry.data.recipient),
     status: entry.type === 'email_suppressed' ? 'suppressed' : 'sent',
-  };
-}
-
-function consentRecordOf(entry: HistoryEntry): LeadExport['consent']['records'][number] {
-  const touch = z.object({ formId: z.string(), provider: z.string().optional() }).safeParse(entry.data.touch);
-  const formId = touch.success
-    ? touch.data.formId
-    : typeof entry.data.formId === 'string'
-      ? entry.data.formId
-      : entry.actor.replace(/^form:/, '');
-  const provider = touch.success ? touch.data.provider : undefined;
-  return {
-    at: entry.at,
-    formId,
-    ...(provider !== undefined && { provider }),
-    submission: entry.type === 'captured' ? 'captured' : 'resubmitted',
   };
 }

@@ -150,7 +150,11 @@ describe('GDPR: export and erasure', () => {
     expect(document.emails).toEqual(
       expect.arrayContaining([expect.objectContaining({ template: 'prospect-check-in', recipient: 'prospect', status: 'sent' })]),
     );
-    expect(document.consent).toEqual({ granted: true, records: [expect.objectContaining({ formId: 'default', submission: 'captured' })] });
+    // What consent was given to, and how: the form's consent text, ticked on the form.
+    expect(document.consent).toEqual({
+      granted: true,
+      records: [expect.objectContaining({ formId: 'default', method: 'form', text: expect.any(String), at: document.lead.createdAt })],
+    });
     // The stage move's key. (The public capture's key named its submission, whose data was dropped once folded into the lead.)
     expect(document.idempotencyRecords).toBe(1);
     expect(document.suppressed).toBe(false);

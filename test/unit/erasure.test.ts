@@ -230,7 +230,7 @@ describe('auditRecord', () => {
 });
 
 describe('leadExport', () => {
-  it('holds the lead, every history entry in order, engagement, emails and consent with its submissions', () => {
+  it('holds the lead, every history entry in order, engagement, emails and its consent records', () => {
     const document = leadExport(lead, partition, false, new Date('2026-03-05T00:00:00Z'));
     expect(document.lead).toEqual(lead);
     expect(document.history.map((entry) => entry.type)).toEqual(entries.map((entry) => entry.type));
@@ -243,8 +243,16 @@ describe('leadExport', () => {
       },
     ]);
     expect(document.emails).toEqual([{ at: entries[2]!.at, template: 'prospect-check-in', recipient: 'prospect', status: 'sent' }]);
-    expect(document.consent).toEqual({ granted: true, records: [{ at: lead.createdAt, formId: 'pricing', submission: 'captured' }] });
+    expect(document.consent).toEqual({ granted: true, records: lead.consentRecords });
+    expect(document.consent.records).toEqual([expect.objectContaining({ at: lead.createdAt, formId: 'pricing', method: 'form' })]);
     expect(document.workflow).toEqual({ waitingIn: 'objection', since: '2026-03-03T10:00:00.000Z' });
+    const withdrawn = leadExport(
+      { ...lead, unsubscribedAt: '2026-03-04T08:00:00.000Z' },
+      partition,
+      false,
+      new Date('2026-03-05T00:00:00Z'),
+    );
+    expect(withdrawn.consent).toEqual({ granted: false, records: lead.consentRecords, withdrawnAt: '2026-03-04T08:00:00.000Z' });
     expect(document.idempotencyRecords).toBe(1);
     expect(JSON.stringify(document)).not.toContain('token');
   });
