@@ -58,15 +58,22 @@ export async function setup(project: TestProject): Promise<void> {
     timeScale,
     log: (line) => log.write(`${line}\n`),
     // At 10 workflow days a second, the default stale reminder (every 14 days) would email every
-    // qualified lead's owner more than once a second for the whole run: thousands of background
-    // sends that slow the drills at the end. Every 90 days keeps the suite's emails to what it tests
-    // (and recycling after 300 keeps the scripted funnels' qualified leads where the scripts put them).
+    // idle lead's owner more than once a second for the whole run, and the nurture re-check (every
+    // 30 days) would fire for every nurturing lead every 3 s: the outage drill's own 1,000 leads
+    // made hundreds of timers a second that starved the fold it waits for. Every 300 days (30 s
+    // here) keeps the background to a trickle; the first follow-ups, which the tests check, keep
+    // their defaults (and recycling after 300 keeps the scripted funnels' qualified leads where the
+    // scripts put them).
     context: {
       dashboardOrigins: [dashboardOrigin],
       apiThrottle,
       // Campaign tests count emails, not the pace: the SES account rate of a real deployment is not the point here.
       campaignSendRate: 1000,
-      lifecycle: { ...defaultLifecycle, followUps: { staleRemindEvery: 'P90D' }, recycleQualifiedAfter: 'P300D' },
+      lifecycle: {
+        ...defaultLifecycle,
+        followUps: { staleRemindEvery: 'P300D', nurtureRecheckEvery: 'P300D' },
+        recycleQualifiedAfter: 'P300D',
+      },
       // The suite bounces and complains on purpose (ses-events.test.ts): judged over its few hundred
       // sends, that would pause every other file's active campaigns. The guard has its own cloud
       // (deliverability-guard.test.ts); here it never reaches its minimum of sends.
