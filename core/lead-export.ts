@@ -40,11 +40,9 @@ export const leadExportSchema = z.object({
     }),
   consent: z.object({
     granted: z.boolean().meta({ description: 'Whether marketing email may go to this person now.' }),
-    records: z
-      .array(consentRecordSchema)
-      .meta({
-        description: 'Every consent recorded: when, through which form, to what text, and how (the form, or the double opt-in link).',
-      }),
+    records: z.array(consentRecordSchema).meta({
+      description: 'Every consent recorded: when, through which form, to what text, and how (the form, or the double opt-in link).',
+    }),
     withdrawnAt: z
       .string()
       .optional()
