@@ -30,8 +30,20 @@ export function openSecret(keyMaterial: string, associatedData: string, sealed: 
   if (version !== SECRET_BOX_VERSION || iv === undefined || tag === undefined || ciphertext === undefined || rest.length > 0) {
     throw new Error(`not a sealed value of key version ${SECRET_BOX_VERSION}`);
   }
-  const decipher = createDecipheriv('aes-256-gcm', aesKey(keyMaterial), Buffer.from(iv, 'base64url'));
+  const decipher = createDecipheriv('aes-256-gcm', aesKey(keyMaterial), canonicalBytes(iv));
   decipher.setAAD(Buffer.from(associatedData, 'utf8'));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-  return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+  decipher.setAuthTag(canonicalBytes(tag));
+  return Buffer.concat([decipher.update(canonicalBytes(ciphertext)), decipher.final()]).toString('utf8');
+}
+
+/**
+ * The bytes of a base64url part, which must be written the one way sealSecret writes them. A
+ * decoder ignores the spare low bits of the last character and anything not in the alphabet, so
+ * a changed character could otherwise open as the same value: a link with one character altered
+ * must be refused, not quietly accepted.
+ */
+function canonicalBytes(part: string): Buffer {
+  const bytes = Buffer.from(part, 'base64url');
+  if (bytes.toString('base64url') !== part) throw new Error('not a sealed value: the encoding was altered');
+  return bytes;
 }

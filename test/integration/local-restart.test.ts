@@ -64,14 +64,19 @@ async function executions(current: LocalCloud): Promise<Running[]> {
   return ((await (await fetch(`${current.controlUrl}/executions`)).json()) as { executions: Running[] }).executions;
 }
 
-/** The lead's lifecycle execution once it is parked (its last event is a wait or a task waiting, not a Choice passing through). */
+/**
+ * The lead's lifecycle execution once it is parked: its last event is a Wait, or a callback task
+ * waiting for its token. Not a Choice passing through, nor a task still running (the thank-you
+ * email is in the mailbox a moment before its task ends).
+ */
 async function parked(current: LocalCloud, leadId: string): Promise<Running> {
   return eventually(`the workflow of ${leadId} waiting`, async () => {
     const execution = (await executions(current)).find((candidate) => candidate.name.includes(leadId));
     if (execution?.status !== 'RUNNING') return undefined;
-    const events = await history(current, execution.name);
-    const last = events.at(-1)?.type ?? '';
-    return ['WaitStateEntered', 'TaskStarted'].includes(last) ? execution : undefined;
+    const last = (await history(current, execution.name)).at(-1);
+    if (last?.type === 'WaitStateEntered') return execution;
+    const waitingForToken = last?.type === 'TaskStarted' && (last.taskStartedEventDetails?.resource ?? '').endsWith('.waitForTaskToken');
+    return waitingForToken ? execution : undefined;
   });
 }
 

@@ -22,4 +22,16 @@ describe('secret box (AES-256-GCM)', () => {
     expect(() => openSecret(key, 'form:a', [version, iv, tag, flipped].join('.'))).toThrow();
     expect(() => openSecret(key, 'form:a', sealed.replace(/^v1/, 'v2'))).toThrow(/key version/);
   });
+
+  it('refuses a last character changed only in the bits the decoding ignores', () => {
+    // 22 bytes: the last base64url character carries 4 bits of data and 2 spare ones.
+    const sealed = sealSecret(key, 'form:a', 'x'.repeat(22));
+    const [version, iv, tag, data] = sealed.split('.');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(data!.at(-1)!);
+    const sameBytes = `${data!.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(Buffer.from(sameBytes, 'base64url')).toEqual(Buffer.from(data!, 'base64url'));
+    expect(() => openSecret(key, 'form:a', [version, iv, tag, sameBytes].join('.'))).toThrow(/encoding was altered/);
+    expect(() => openSecret(key, 'form:a', `${sealed}!`)).toThrow();
+  });
 });
