@@ -70,17 +70,16 @@ async function submit(index: number, tally: Tally): Promise<void> {
   throw new Error(`submission ${index} was never accepted`);
 }
 
-async function leadsOfThisRun(): Promise<Array<Record<string, unknown>>> {
+/** Every item of the table that the filter keeps, every page (the drill's items are spread over the whole table). */
+async function scanAll(
+  FilterExpression: string,
+  ExpressionAttributeValues: Record<string, unknown>,
+): Promise<Array<Record<string, unknown>>> {
   const items: Array<Record<string, unknown>> = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page = await documents().send(
-      new ScanCommand({
-        TableName: inject('tableName'),
-        FilterExpression: 'sk = :lead AND begins_with(email, :prefix)',
-        ExpressionAttributeValues: { ':lead': 'LEAD', ':prefix': `outage-${run}-` },
-        ExclusiveStartKey: start,
-      }),
+      new ScanCommand({ TableName: inject('tableName'), FilterExpression, ExpressionAttributeValues, ExclusiveStartKey: start }),
     );
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
@@ -88,23 +87,15 @@ async function leadsOfThisRun(): Promise<Array<Record<string, unknown>>> {
   return items;
 }
 
+const leadsOfThisRun = () => scanAll('sk = :lead AND begins_with(email, :prefix)', { ':lead': 'LEAD', ':prefix': `outage-${run}-` });
+
 /** Submissions of this run's form that are stored but not folded into their lead yet. */
 async function unfoldedSubmissions(): Promise<number> {
-  let count = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await documents().send(
-      new ScanCommand({
-        TableName: inject('tableName'),
-        FilterExpression: 'sk = :submission AND formId = :form AND attribute_not_exists(appliedAt)',
-        ExpressionAttributeValues: { ':submission': 'SUBMISSION', ':form': formId },
-        ExclusiveStartKey: start,
-      }),
-    );
-    count += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return count;
+  const unfolded = await scanAll('sk = :submission AND formId = :form AND attribute_not_exists(appliedAt)', {
+    ':submission': 'SUBMISSION',
+    ':form': formId,
+  });
+  return unfolded.length;
 }
 
 /** Every lead of the run, once all are there; on timeout, says how far folding got. */

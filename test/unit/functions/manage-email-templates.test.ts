@@ -106,15 +106,18 @@ describe('PUT /v1/email-templates/{templateId}', () => {
     expect(answer.body).not.toHaveProperty('previousSesTemplateName');
   });
 
+  /** Version 4 stored, with version 3 still kept in SES. */
+  const version4 = {
+    templateId: 'welcome',
+    version: 4,
+    sesTemplateName: 'leadflow-mkt-welcome-v4-bbbbbbbb',
+    previousSesTemplateName: 'leadflow-mkt-welcome-v3-aaaaaaaa',
+    ...body,
+    updatedAt: '2026-03-01T00:00:00.000Z',
+  };
+
   it('keeps two versions in SES: storing version 5 deletes version 3, after the item is written', async () => {
-    stored({
-      templateId: 'welcome',
-      version: 4,
-      sesTemplateName: 'leadflow-mkt-welcome-v4-bbbbbbbb',
-      previousSesTemplateName: 'leadflow-mkt-welcome-v3-aaaaaaaa',
-      ...body,
-      updatedAt: '2026-03-01T00:00:00.000Z',
-    });
+    stored(version4);
     const order: string[] = [];
     dynamo.on(PutCommand).callsFake(() => order.push('table'));
     ses.on(DeleteEmailTemplateCommand).callsFake(({ TemplateName }: { TemplateName: string }) => order.push(`delete ${TemplateName}`));
@@ -128,14 +131,7 @@ describe('PUT /v1/email-templates/{templateId}', () => {
   });
 
   it('a failed delete of an old version is logged, and the change still answers 200', async () => {
-    stored({
-      templateId: 'welcome',
-      version: 4,
-      sesTemplateName: 'leadflow-mkt-welcome-v4-bbbbbbbb',
-      previousSesTemplateName: 'leadflow-mkt-welcome-v3-aaaaaaaa',
-      ...body,
-      updatedAt: '2026-03-01T00:00:00.000Z',
-    });
+    stored(version4);
     ses.on(DeleteEmailTemplateCommand).rejects(Object.assign(new Error('slow down'), { name: 'TooManyRequestsException' }));
     expect((await call('PUT', 'welcome', { ...body, subject: 'Fifth {{firstName}}' })).status).toBe(200);
   });
