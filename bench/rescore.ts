@@ -25,6 +25,7 @@ import { stages, type Stage } from '../core/stages';
 import { submissionSchema } from '../core/submission';
 import { startLocalCloud } from '../local/cloud';
 import { scratchDataDir } from '../local/local-aws';
+import { STAGE_SHARDS, keys } from '../core/keys';
 import { itemAt } from './arrays';
 import { sampleDomains, sampleProfile, seededRandom } from './generate';
 import { pool } from './run-pool';
@@ -181,7 +182,7 @@ try {
   // Check the outcome: every seeded lead now carries the new version (read back through the byStage index).
   const checkStarted = performance.now();
   let carrying = 0;
-  for (const stage of stages) {
+  for (const partition of stages.flatMap((stage) => Array.from({ length: STAGE_SHARDS }, (_, shard) => keys.stageShard(stage, shard)))) {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await documents.send(
@@ -189,7 +190,7 @@ try {
           TableName: cloud.tableName,
           IndexName: 'byStage',
           KeyConditionExpression: 'gsi1pk = :stage',
-          ExpressionAttributeValues: { ':stage': `STAGE#${stage}` },
+          ExpressionAttributeValues: { ':stage': partition },
           ExpressionAttributeNames: { '#score': 'score', '#version': 'rulesVersion' },
           ProjectionExpression: '#score.#version',
           ExclusiveStartKey: startKey,

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /**
  * A campaign's live counters. `targeted` counts enrollments; the email outcomes count messages
  * (each message at most once per outcome, however often SES reports it); `skipped_<reason>` counts
@@ -23,20 +21,13 @@ export const campaignCounters = [
 ] as const;
 export type CampaignCounter = (typeof campaignCounters)[number];
 
-/**
- * Counters are spread over this many items so that a launch sending hundreds of emails a second
- * does not write one item (one partition key's 1,000 writes/s) hot; a read sums the shards.
- */
-export const CAMPAIGN_STATS_SHARDS = 16;
-
-/** The shard a lead's counter updates go to: stable, so one lead's updates of one campaign land together. */
-export function campaignStatsShard(leadId: string): number {
-  return createHash('sha256').update(leadId).digest().readUInt16BE(0) % CAMPAIGN_STATS_SHARDS;
-}
-
 export type CampaignStats = Record<CampaignCounter, number>;
 
-/** The sum of the shards' counters (a shard holds only the counters it was ever added to). */
+/**
+ * The sum of a campaign's counter shards (one per `CAMPAIGN_SHARDS` partition, core/keys.ts: a
+ * launch counts its enrollments in as many partitions as it writes them); a shard holds only the
+ * counters it was ever added to.
+ */
 export function sumCampaignStats(shards: ReadonlyArray<Partial<Record<string, unknown>>>): CampaignStats {
   const stats = Object.fromEntries(campaignCounters.map((name) => [name, 0])) as CampaignStats;
   for (const shard of shards) {

@@ -4,7 +4,7 @@
  *
  * | item            | pk                          | sk                          | gsi1 (byStage)                       | gsi2 (byDay)                         |
  * |-----------------|-----------------------------|-----------------------------|--------------------------------------|--------------------------------------|
- * | lead            | LEAD#<leadId>               | LEAD                        | STAGE#<stage> / <createdAt>#<leadId> |                                      |
+ * | lead            | LEAD#<leadId>               | LEAD                        | STAGE#<stage>#<shard> / <createdAt>#<leadId> |                              |
  *
  * A lead with an owner is also on gsi3 (byOwner): `OWNER#<owner email>` / `<grade>#<createdAt>#<leadId>`
  * (a rep's leads, by grade); `-` stands for a lead not scored yet.
@@ -30,14 +30,25 @@
  * | lifecycle config| CONFIG#lifecycle            | CURRENT                     |                                      |                                      |
  * | config change   | CONFIG#lifecycle            | CHANGE#<version, 10 digits> |                                      |                                      |
  * | campaign        | CAMPAIGNS                   | CAMPAIGN#<campaignId>       |                                      |                                      |
- * | campaign stats  | CAMPAIGN#<campaignId>       | STATS#<shard>               |                                      |                                      |
- * | enrollment      | CAMPAIGN#<campaignId>       | ENROLLMENT#<leadId>         |                                      |                                      |
+ * | campaign stats  | CAMPAIGN#<campaignId>#<shard> | STATS                     |                                      |                                      |
+ * | enrollment      | CAMPAIGN#<campaignId>#<shard> | ENROLLMENT#<leadId>       |                                      |                                      |
  * | send-rate window | SENDRATE#<epoch second>    | SENDRATE                    |                                      |                                      |
  * | email template  | TEMPLATES                   | TEMPLATE#<templateId>       |                                      |                                      |
  * | SES event applied | LEAD#<leadId>             | EMAILEVENT#<messageId>#<kind> |                                    |                                      |
  * | deliverability counts | DELIVERABILITY#<hour> | SHARD#<shard>               |                                      |                                      |
  * | aggregation job | JOB#<jobId>                 | JOB                         |                                      |                                      |
  * | aggregation lock | JOB#metrics-aggregation    | LOCK                        |                                      |                                      |
+ *
+ * **No hot partitions.** DynamoDB serves at most 1,000 write units a second per partition, of the
+ * table and of each index alike, and a throttled index throttles the table's writes. So every key
+ * that a burst concentrates is write-sharded by a stable hash of the lead id (`shardOf`): a stage
+ * of the byStage index is `STAGE_SHARDS` partitions (every capture lands in `new`, every launch
+ * or rescore rewrites whole stages), a campaign's enrollments and counters are
+ * `CAMPAIGN_SHARDS` partitions (a launch enrolls its whole segment at once), an ingest day of the
+ * byDay index is `EVENT_SHARDS`. Readers scatter-gather over the shards, paged. What stays
+ * unsharded is bounded by something other than traffic: a rep's byOwner partition by the team's
+ * share of the qualified leads, the send-rate and deliverability items by the SES account's send
+ * rate, definitions and settings by people editing them.
  *
  * History entries double as the event stream: gsi2 projects them into day partitions of when they
  * were written (not of their `at`, so an entry written late still lands past the metrics
@@ -69,8 +80,25 @@ export const tableKeys = {
   byOwner: { indexName: 'byOwner', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
 } as const;
 
-/** Day partitions are split into this many shards. */
+/**
+ * Day partitions of the byDay index are split into this many shards: 8,000 history entries a
+ * second per ingest day (a lead writes about ten in its life, a few in its first minute).
+ */
 export const EVENT_SHARDS = 8;
+
+/**
+ * Each stage of the byStage index is split into this many partitions: 16,000 index writes a
+ * second per stage, 16 times the default capture throttle's 500 requests a second at about two
+ * index writes per new lead (stored, then scored and routed out of `new`).
+ */
+export const STAGE_SHARDS = 16;
+
+/**
+ * A campaign's enrollments and counters are split into this many partitions: 16,000 write units
+ * a second, where one enrollment costs five (its write, then a two-item transaction with the
+ * counter), so a launch may enroll about 3,000 leads a second before a shard throttles.
+ */
+export const CAMPAIGN_SHARDS = 16;
 
 export interface ItemKey {
   pk: string;
@@ -80,9 +108,11 @@ export interface ItemKey {
 export const keys = {
   lead: (leadId: string): ItemKey => ({ pk: `LEAD#${leadId}`, sk: 'LEAD' }),
   leadByStage: (stage: string, createdAt: string, leadId: string) => ({
-    gsi1pk: `STAGE#${stage}`,
+    gsi1pk: keys.stageShard(stage, shardOf(leadId, STAGE_SHARDS)),
     gsi1sk: `${createdAt}#${leadId}`,
   }),
+  /** One of a stage's `STAGE_SHARDS` partitions on the byStage index (what a reader queries). */
+  stageShard: (stage: string, shard: number): string => `STAGE#${stage}#${shard}`,
   /** Only leads with an owner are on byOwner (a sparse index). */
   leadByOwner: (ownerEmail: string, grade: string | undefined, createdAt: string, leadId: string) => ({
     gsi3pk: `OWNER#${ownerEmail.toLowerCase()}`,
@@ -95,7 +125,7 @@ export const keys = {
   }),
   /** `writtenAt`: when the entry is stored (its ingest time), not when it happened. */
   eventDay: (leadId: string, writtenAt: string, entryId: string) => ({
-    gsi2pk: `DAY#${writtenAt.slice(0, 10)}#${shardOf(leadId)}`,
+    gsi2pk: `DAY#${writtenAt.slice(0, 10)}#${shardOf(leadId, EVENT_SHARDS)}`,
     gsi2sk: `${writtenAt}#${entryId}`,
   }),
   form: (formId: string): ItemKey => ({ pk: `FORM#${formId}`, sk: 'FORM' }),
@@ -148,14 +178,19 @@ export const keys = {
    */
   campaignsPartition: 'CAMPAIGNS',
   campaign: (campaignId: string): ItemKey => ({ pk: 'CAMPAIGNS', sk: `CAMPAIGN#${campaignId}` }),
-  /** One shard of a campaign's live counters (core/campaign-stats.ts): sends spread over the shards, a read sums them. */
-  campaignStatsPrefix: 'STATS#',
-  campaignStats: (campaignId: string, shard: number): ItemKey => ({ pk: `CAMPAIGN#${campaignId}`, sk: `STATS#${shard}` }),
+  /**
+   * One shard of a campaign's live counters (core/campaign-stats.ts), in the partition of the
+   * enrollments it counts: counts spread over the shards, a read sums them.
+   */
+  campaignStats: (campaignId: string, shard: number): ItemKey => ({ pk: `CAMPAIGN#${campaignId}#${shard}`, sk: 'STATS' }),
   /**
    * A lead's entry into a campaign (which entry, when, what became of each step): written once, with
    * the campaign's `targeted` counter, so a repeated launch or a redelivered trigger enrolls nobody twice.
    */
-  enrollment: (campaignId: string, leadId: string): ItemKey => ({ pk: `CAMPAIGN#${campaignId}`, sk: `ENROLLMENT#${leadId}` }),
+  enrollment: (campaignId: string, leadId: string): ItemKey => ({
+    pk: `CAMPAIGN#${campaignId}#${shardOf(leadId, CAMPAIGN_SHARDS)}`,
+    sk: `ENROLLMENT#${leadId}`,
+  }),
   /** Campaign emails sent in one second (a token bucket for the SES account's send rate); expires by TTL. */
   sendRateWindow: (epochSecond: number): ItemKey => ({ pk: `SENDRATE#${epochSecond}`, sk: 'SENDRATE' }),
   /** Marketing's email templates (managed through the API, deployed to SES), all in one partition. */
@@ -224,7 +259,10 @@ export const indexKeyPatterns = {
   [tableKeys.byOwner.indexName]: 'OWNER#*',
 } as const;
 
-/** Stable shard of a lead's events, so one lead's events stay in one shard of a day. */
-export function shardOf(leadId: string): number {
-  return createHash('sha256').update(leadId).digest().readUInt8(0) % EVENT_SHARDS;
+/**
+ * A lead's stable shard among `shards` (a power of two up to 256, so that every shard is as
+ * likely): one lead's index entries, events and enrollments always land in the same shard.
+ */
+export function shardOf(leadId: string, shards: number): number {
+  return createHash('sha256').update(leadId).digest().readUInt8(0) % shards;
 }

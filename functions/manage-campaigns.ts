@@ -6,7 +6,7 @@ import { detailsFromIssues, NotFoundError, ValidationError } from '../core/error
 import { leadIdSchema, type Lead } from '../core/lead';
 import { marketingTemplateData } from '../core/marketing-templates';
 import { readCampaignStats } from './shared/campaign-stats';
-import { launchStages, previewSegment } from './shared/campaign-segment';
+import { launchPartitions, previewSegment } from './shared/campaign-segment';
 import { createCampaign, listCampaigns, requireCampaign, setCampaignStatus, type StoredCampaign } from './shared/campaigns-repository';
 import { getEmailTemplate } from './shared/email-templates-repository';
 import { httpHandler, type HttpRequest, type HttpResponse } from './shared/http';
@@ -89,7 +89,7 @@ async function launch(campaignId: string, body: Record<string, unknown>, now: Da
   if (!options.data.enrollSegment) return { status: 202, json: { launchId: 'triggers-only', targeted: 0, campaignId } };
   const { count } = await previewSegment(campaign.segment, 0);
   const launchId = `lch_${randomBytes(12).toString('base64url')}`;
-  const partitions = launchStages(campaign.segment).map((stage) => ({ campaignId, launchId, stage }));
+  const partitions = launchPartitions(campaign.segment).map((partition) => ({ campaignId, launchId, ...partition }));
   await sfn.send(
     new StartExecutionCommand({
       stateMachineArn: env.CAMPAIGN_LAUNCH_ARN,

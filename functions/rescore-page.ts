@@ -1,6 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { keys, tableKeys } from '../core/keys';
+import { STAGE_SHARDS, keys, tableKeys } from '../core/keys';
 import { leadSchema, type Lead } from '../core/lead';
 import type { ScoringRules } from '../core/scoring';
 import { stages } from '../core/stages';
@@ -19,9 +19,13 @@ const CONCURRENCY = 16;
 const SAFETY_MS = 15_000;
 
 interface Cursor {
-  stageIndex: number;
+  /** Which of `stagePartitions` the job is in. */
+  partition: number;
   startKey?: Record<string, unknown>;
 }
+
+/** Every partition of the byStage index, stage by stage, each stage's shards in turn. */
+const stagePartitions = stages.flatMap((stage) => Array.from({ length: STAGE_SHARDS }, (_, shard) => ({ stage, shard })));
 
 interface PageInput {
   jobId: string;
@@ -31,7 +35,7 @@ interface PageInput {
 }
 
 /**
- * Rescore step: works through the leads stage partition by stage partition (the byStage index,
+ * Rescore step: works through the leads partition by partition of the byStage index (each stage's shards,
  * queried, never scanned) until its time budget is spent, then hands the cursor back to the
  * state machine, which calls it again until `done`.
  */
@@ -43,10 +47,10 @@ export const handler = observed(async (input: PageInput, context: Context): Prom
     return { jobId: input.jobId, done: true };
   }
   const rules = await getActiveRules({ fresh: true });
-  let cursor: Cursor = input.cursor ?? { stageIndex: 0 };
+  let cursor: Cursor = input.cursor ?? { partition: 0 };
   while (context.getRemainingTimeInMillis() > SAFETY_MS) {
-    const stage = stages[cursor.stageIndex];
-    if (!stage) {
+    const partition = stagePartitions[cursor.partition];
+    if (!partition) {
       await recordProgress(input.jobId, { processed: 0, rescored: 0, finished: 'succeeded', at: new Date() });
       return { jobId: input.jobId, done: true };
     }
@@ -55,7 +59,7 @@ export const handler = observed(async (input: PageInput, context: Context): Prom
         TableName: tableEnv.TABLE_NAME,
         IndexName: tableKeys.byStage.indexName,
         KeyConditionExpression: `${tableKeys.byStage.partitionKey} = :stage`,
-        ExpressionAttributeValues: { ':stage': keys.leadByStage(stage, '', '').gsi1pk },
+        ExpressionAttributeValues: { ':stage': keys.stageShard(partition.stage, partition.shard) },
         Limit: PAGE_SIZE,
         ExclusiveStartKey: cursor.startKey,
       }),
@@ -67,10 +71,8 @@ export const handler = observed(async (input: PageInput, context: Context): Prom
       rescored += results.filter(Boolean).length;
     }
     if (rescored > 0) countMetric('LeadsRescored', rescored);
-    cursor = page.LastEvaluatedKey
-      ? { stageIndex: cursor.stageIndex, startKey: page.LastEvaluatedKey }
-      : { stageIndex: cursor.stageIndex + 1 };
-    await recordProgress(input.jobId, { processed: leads.length, rescored, currentStage: stage, at: new Date() });
+    cursor = page.LastEvaluatedKey ? { partition: cursor.partition, startKey: page.LastEvaluatedKey } : { partition: cursor.partition + 1 };
+    await recordProgress(input.jobId, { processed: leads.length, rescored, currentStage: partition.stage, at: new Date() });
   }
   return { jobId: input.jobId, done: false, cursor };
 });

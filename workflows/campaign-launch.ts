@@ -4,12 +4,12 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { LAMBDA_SERVICE_ERRORS, TABLE_BUSY_ERRORS, retryTransient } from './retries';
 
-/** Stage partitions read at once: bounds the launch's load on the index and on Step Functions starts. */
+/** byStage partitions (stage shards) read at once: bounds the launch's load on the index and on Step Functions starts. */
 export const LAUNCH_MAX_CONCURRENCY = 4;
 
 /**
- * One execution per launch (JSONPath ASL): a Distributed Map over the segment's stage partitions
- * (`$.partitions`, built by the launch route), each a child workflow that pages through its
+ * One execution per launch (JSONPath ASL): a Distributed Map over the segment's byStage partitions
+ * (`$.partitions`, each a stage's shard, built by the launch route), each a child workflow that pages through its
  * partition with the page function until `$.done`.
  *
  *   Partitions (Distributed Map, at most 4 at once) -> [ LaunchPage -> MorePages -> LaunchPage ... -> PartitionDone ] -> Launched

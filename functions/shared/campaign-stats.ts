@@ -1,7 +1,8 @@
-import { campaignStatsShard, sumCampaignStats, type CampaignCounter, type CampaignStats } from '../../core/campaign-stats';
-import { keys } from '../../core/keys';
+import { sumCampaignStats, type CampaignCounter, type CampaignStats } from '../../core/campaign-stats';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { CAMPAIGN_SHARDS, keys, shardOf } from '../../core/keys';
 import type { TransactItem } from './email-claims';
-import { queryAll, tableEnv } from './table';
+import { documents, tableEnv } from './table';
 
 /**
  * The update that adds one to a campaign counter, as an item of the transaction that records what
@@ -12,7 +13,7 @@ export function campaignCounterUpdate(campaignId: string, counter: CampaignCount
   return {
     Update: {
       TableName: tableEnv.TABLE_NAME,
-      Key: keys.campaignStats(campaignId, campaignStatsShard(leadId)),
+      Key: keys.campaignStats(campaignId, shardOf(leadId, CAMPAIGN_SHARDS)),
       UpdateExpression: 'ADD #counter :one',
       ExpressionAttributeNames: { '#counter': counter },
       ExpressionAttributeValues: { ':one': 1 },
@@ -20,12 +21,15 @@ export function campaignCounterUpdate(campaignId: string, counter: CampaignCount
   };
 }
 
-/** A campaign's counters now: one Query over its stats shards, summed. */
+/** A campaign's counters now: its shards read at once (consistent reads), summed. */
 export async function readCampaignStats(campaignId: string): Promise<CampaignStats> {
-  const shards = await queryAll({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :stats)',
-    ExpressionAttributeValues: { ':pk': keys.campaignStats(campaignId, 0).pk, ':stats': keys.campaignStatsPrefix },
-    ConsistentRead: true,
-  });
+  const shards = await Promise.all(
+    Array.from({ length: CAMPAIGN_SHARDS }, async (_, shard) => {
+      const { Item } = await documents.send(
+        new GetCommand({ TableName: tableEnv.TABLE_NAME, Key: keys.campaignStats(campaignId, shard), ConsistentRead: true }),
+      );
+      return Item ?? {};
+    }),
+  );
   return sumCampaignStats(shards);
 }

@@ -113,9 +113,10 @@ export class Campaigns extends Construct {
     });
     props.storage.grant(manage.fn, [
       { queryIndex: 'byStage' },
-      { actions: ['GetItem'], partitions: ['campaigns', 'templates', 'lead'] },
+      // The campaign's counter shards are read item by item (one partition each).
+      { actions: ['GetItem'], partitions: ['campaigns', 'campaign', 'templates', 'lead'] },
       { actions: ['PutItem', 'UpdateItem'], partitions: ['campaigns'] },
-      { actions: ['Query'], partitions: ['campaigns', 'campaign'] },
+      { actions: ['Query'], partitions: ['campaigns'] },
     ]);
     // Test sends: the steps rendered for a lead to one address (no claims, no history).
     this.bindCampaignSender(manage.fn);

@@ -1,8 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption, type WarmThroughput } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import * as z from 'zod';
 import { indexKeyPatterns, keyPatterns, tableKeys } from '../../core/keys';
 import { metricKeyPatterns } from '../../core/metrics/keys';
 
@@ -58,6 +59,29 @@ export interface StorageProps {
 }
 
 /**
+ * CDK context `tableWarmThroughput` (`{"readUnitsPerSecond", "writeUnitsPerSecond"}`): pre-warms
+ * the table and each of its indexes for a known peak. A new on-demand table serves 4,000 write and
+ * 12,000 read units a second at once and doubles its previous peak within 30 minutes; past that a
+ * sudden burst is throttled (capture answers 503 with Retry-After) until it has scaled.
+ */
+const warmThroughputSchema = z.strictObject({
+  readUnitsPerSecond: z.number().int().min(12_000).max(400_000).optional(),
+  writeUnitsPerSecond: z.number().int().min(4_000).max(400_000).optional(),
+});
+
+function warmThroughputOf(scope: Construct): WarmThroughput | undefined {
+  const raw: unknown = scope.node.tryGetContext('tableWarmThroughput');
+  if (raw === undefined) return undefined;
+  const parsed = warmThroughputSchema.safeParse(typeof raw === 'string' ? JSON.parse(raw) : raw);
+  if (!parsed.success) {
+    throw new Error(
+      `context tableWarmThroughput is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}
+
+/**
  * The one DynamoDB table (single-table design, key layout in core/keys.ts): on demand,
  * point-in-time recovery, KMS encryption, TTL for expiring records.
  */
@@ -66,6 +90,7 @@ export class Storage extends Construct {
 
   constructor(scope: Construct, id: string, props: StorageProps = {}) {
     super(scope, id);
+    const warmThroughput = warmThroughputOf(this);
     this.table = new Table(this, 'Table', {
       partitionKey: { name: tableKeys.partitionKey, type: AttributeType.STRING },
       sortKey: { name: tableKeys.sortKey, type: AttributeType.STRING },
@@ -76,6 +101,7 @@ export class Storage extends Construct {
       // New leads start their lifecycle workflow from the stream (durable, retried).
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      warmThroughput,
     });
     // One new index per deployment at most: CloudFormation creates a single GSI per table update.
     for (const index of indexes) {
@@ -83,6 +109,8 @@ export class Storage extends Construct {
         indexName: index.indexName,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        // An index throttled by a burst throttles the table's writes too: it is warmed with the table.
+        warmThroughput,
       });
     }
   }

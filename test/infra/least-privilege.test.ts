@@ -271,10 +271,10 @@ const expectedPartitions: Record<string, Record<string, string[]>> = {
   'Campaigns/LaunchCampaignPage': { 'Query@byStage': ['STAGE#*'], GetItem: ['CAMPAIGNS'], UpdateItem: ['CAMPAIGN#*'] },
   'Campaigns/ManageCampaigns': {
     'Query@byStage': ['STAGE#*'],
-    GetItem: ['CAMPAIGNS', 'LEAD#*', 'SUPPRESSED#*', 'TEMPLATES'],
+    GetItem: ['CAMPAIGN#*', 'CAMPAIGNS', 'LEAD#*', 'SUPPRESSED#*', 'TEMPLATES'],
     PutItem: ['CAMPAIGNS'],
     UpdateItem: ['CAMPAIGNS'],
-    Query: ['CAMPAIGN#*', 'CAMPAIGNS'],
+    Query: ['CAMPAIGNS'],
   },
   'Campaigns/EnrollTriggeredLeads': { Query: ['CAMPAIGNS'], UpdateItem: ['CAMPAIGN#*'] },
 };

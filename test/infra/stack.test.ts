@@ -64,6 +64,23 @@ describe('storage', () => {
     });
   });
 
+  it('is pre-warmed for a known peak, table and indexes alike, when the tableWarmThroughput context asks', () => {
+    expect(JSON.stringify(template.findResources('AWS::DynamoDB::Table'))).not.toContain('WarmThroughput');
+    const warmed = Template.fromStack(synthesize({ tableWarmThroughput: '{"writeUnitsPerSecond":20000}' }).stack);
+    const [table] = Object.values(warmed.findResources('AWS::DynamoDB::Table'));
+    expect(table!.Properties.WarmThroughput).toEqual({ WriteUnitsPerSecond: 20000 });
+    const indexes = table!.Properties.GlobalSecondaryIndexes as Array<{ WarmThroughput?: unknown }>;
+    expect(indexes.map((index) => index.WarmThroughput)).toEqual([
+      { WriteUnitsPerSecond: 20000 },
+      { WriteUnitsPerSecond: 20000 },
+      { WriteUnitsPerSecond: 20000 },
+    ]);
+    // Below what a new on-demand table already serves, or a typo: refused at synth.
+    for (const bad of [{ writeUnitsPerSecond: 1000 }, { writeUnits: 20000 }]) {
+      expect(() => synthesize({ tableWarmThroughput: bad })).toThrow(/context tableWarmThroughput is invalid/);
+    }
+  });
+
   it('grants no wildcard actions or resources on the table', () => {
     // dynamodb:ListStreams is the one DynamoDB action that only takes Resource "*".
     const tableStatements = statements().filter(

@@ -140,16 +140,23 @@ describe('GET /v1/leads', () => {
     const ids = new Set<string>();
     for (let i = 0; i < 3; i++) ids.add((await captureLead('default', { email: uniqueEmail('page'), company: 'Paged' })).leadId);
     const seen: string[] = [];
+    const positions = new Map<string, string>();
     let cursor: string | undefined;
     for (let pages = 0; pages < 200; pages++) {
       const page = await json(admin('GET', `/v1/leads?stage=new&limit=2${cursor ? `&cursor=${cursor}` : ''}`));
       expect(page.leads.length).toBeLessThanOrEqual(2);
       for (const lead of page.leads) expect(lead.stage).toBe('new');
-      seen.push(...page.leads.map((lead: { leadId: string }) => lead.leadId));
+      for (const lead of page.leads as Array<{ leadId: string; createdAt: string }>) {
+        seen.push(lead.leadId);
+        positions.set(lead.leadId, `${lead.createdAt}#${lead.leadId}`);
+      }
       cursor = page.nextCursor;
       if (!cursor) break;
     }
     expect(new Set(seen).size).toBe(seen.length);
+    // Newest first across the stage's shards: one order, as if the stage were one partition.
+    const order = seen.map((leadId) => positions.get(leadId)!);
+    expect(order).toEqual([...order].sort().reverse());
     for (const id of ids) {
       const lead = await json(admin('GET', `/v1/leads/${id}`));
       if (lead.stage === 'new') expect(seen).toContain(id);
@@ -162,6 +169,9 @@ describe('GET /v1/leads', () => {
     for (const query of [
       'cursor=bm9wZQ',
       'stage=new&cursor=' + Buffer.from('{"p":0,"k":{"pk":"x"}}').toString('base64url'),
+      // A position per shard, but not as many as the stage has shards.
+      'stage=new&cursor=' + Buffer.from('{"p":0,"s":[null,false]}').toString('base64url'),
+      'stage=new&cursor=' + Buffer.from(JSON.stringify({ p: 0, s: Array(16).fill('no-lead-id') })).toString('base64url'),
       'limit=0',
       'limit=101',
       'stage=nope',

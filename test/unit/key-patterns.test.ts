@@ -64,6 +64,7 @@ describe('key patterns (the partitions grants name)', () => {
       [
         'lead',
         'leadByStage',
+        'stageShard',
         'history',
         'eventDay',
         'form',
@@ -106,6 +107,7 @@ describe('key patterns (the partitions grants name)', () => {
 
   it('matches the index partitions each index is queried on', () => {
     expect(stringLike(indexKeyPatterns.byStage).test(keys.leadByStage('qualified', '', '').gsi1pk)).toBe(true);
+    expect(stringLike(indexKeyPatterns.byStage).test(keys.stageShard('qualified', 15))).toBe(true);
     expect(stringLike(indexKeyPatterns.byDay).test(keys.eventDay('lead-1', '2025-01-01T00:00:00.000Z', 'entry-1').gsi2pk)).toBe(true);
     expect(stringLike(indexKeyPatterns.byDay).test(metricKeys.eventDayShard('2025-01-01', 7))).toBe(true);
     expect(stringLike(indexKeyPatterns.byOwner).test(keys.leadByOwner('Rep@Example.com', 'A', '', '').gsi3pk)).toBe(true);

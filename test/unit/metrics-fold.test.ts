@@ -5,7 +5,7 @@ import { planCommits } from '../../core/metrics/fold';
 import { metricKeys } from '../../core/metrics/keys';
 import { mergeShards, type NextPage } from '../../core/metrics/merge';
 import { metricsReport } from '../../core/metrics/report';
-import { keys, shardOf } from '../../core/keys';
+import { EVENT_SHARDS, keys, shardOf } from '../../core/keys';
 import { AggregateStore, captured, event, moved } from './metrics-fixtures';
 
 const leadsOn = (store: AggregateStore, day: string) => metricsReport({ from: day, to: day, groupBy: 'day' }, store.all()).totals.leads;
@@ -154,7 +154,9 @@ describe('merging the shards of a day', () => {
 describe('metric keys', () => {
   it('name the byDay shard partition that core/keys.ts puts an event in', () => {
     const leadId = 'ld_AAAAAAAAAAAAAAAAAAAAAA';
-    expect(metricKeys.eventDayShard('2026-03-02', shardOf(leadId))).toBe(keys.eventDay(leadId, '2026-03-02T10:00:00.000Z', 'e1').gsi2pk);
+    expect(metricKeys.eventDayShard('2026-03-02', shardOf(leadId, EVENT_SHARDS))).toBe(
+      keys.eventDay(leadId, '2026-03-02T10:00:00.000Z', 'e1').gsi2pk,
+    );
   });
 
   it('keep one dimension per partition, sorted by day', () => {

@@ -61,7 +61,9 @@ const history = (type?: string) =>
 const storedLead = () => table.get(leadKey)!;
 const suppression = () => table.get({ pk: `SUPPRESSED#${suppressionHash(ADDRESS, SALT)}`, sk: 'SUPPRESSED' });
 const campaignCount = (counter: string) =>
-  table.where((item) => item.pk === 'CAMPAIGN#cmp_spring').reduce((sum, item) => sum + Number(item[counter] ?? 0), 0);
+  table
+    .where((item) => String(item.pk).startsWith('CAMPAIGN#cmp_spring#') && item.sk === 'STATS')
+    .reduce((sum, item) => sum + Number(item[counter] ?? 0), 0);
 const guardCount = (counter: string) =>
   table.where((item) => String(item.pk).startsWith('DELIVERABILITY#')).reduce((sum, item) => sum + Number(item[counter] ?? 0), 0);
 
