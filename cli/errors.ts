@@ -13,6 +13,14 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** The local cloud, run by `leadflow start`, ended badly: its exit code is the CLI's. */
+export class LocalCloudExit extends Error {
+  override name = 'LocalCloudExit';
+  constructor(readonly exitCode: number) {
+    super(`the local cloud exited with code ${exitCode}`);
+  }
+}
+
 /** The API (or the network to it) failed, or an operation it runs ended badly. */
 export class ApiError extends Error {
   readonly exitCode = EXIT_API_ERROR;

@@ -11,7 +11,7 @@ import { rescore } from './commands/rescore';
 import { start } from './commands/start';
 import { resolveConnection, type Connection } from './config';
 import { processContext, type CliContext } from './context';
-import { EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, UsageError } from './errors';
+import { EXIT_API_ERROR, EXIT_OK, EXIT_USAGE, LocalCloudExit, UsageError } from './errors';
 import { ApiClient } from './http';
 
 const groups: CommandGroup[] = [start, keys, forms, leads, move, campaigns, metrics, rescore, executions];
@@ -35,7 +35,8 @@ export async function main(argv: string[], overrides: Partial<CliContext> = {}):
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     context.stderr.write(`leadflow: ${message.split('\n')[0] ?? ''}\n`);
-    return error instanceof UsageError ? EXIT_USAGE : EXIT_API_ERROR;
+    if (error instanceof UsageError) return EXIT_USAGE;
+    return error instanceof LocalCloudExit ? error.exitCode : EXIT_API_ERROR;
   }
 }
 

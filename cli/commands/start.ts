@@ -1,5 +1,5 @@
 import type { CommandGroup } from '../command';
-import { ApiError } from '../errors';
+import { LocalCloudExit } from '../errors';
 
 export const start: CommandGroup = {
   name: 'start',
@@ -13,11 +13,12 @@ export const start: CommandGroup = {
       '  --port N   the API port (or LEADFLOW_PORT); default 3000',
       '  --fresh    start with empty data and a new admin key',
       'It prints its URLs, the admin key and the control plane URL (for leadflow executions) once up.',
+      "The exit code is the local cloud's.",
     ],
     passThrough: true,
     async run({ positionals, context }) {
       const code = await context.runLocalCloud(positionals);
-      if (code !== 0) throw new ApiError(`the local cloud exited with code ${code}`);
+      if (code !== 0) throw new LocalCloudExit(code);
     },
   },
 };

@@ -35,6 +35,7 @@ interface RunOptions {
   packageRoot?: string;
   homeDir?: string;
   started?: string[][];
+  localCloudExitCode?: number;
 }
 
 let idempotencyKeys = 0;
@@ -54,7 +55,7 @@ async function leadflow(argv: string[], options: RunOptions = {}) {
     newIdempotencyKey: () => `idem-${++idempotencyKeys}`,
     runLocalCloud: (args) => {
       options.started?.push(args);
-      return Promise.resolve(0);
+      return Promise.resolve(options.localCloudExitCode ?? 0);
     },
   });
   return { code, stdout, stderr };
@@ -602,11 +603,13 @@ describe('executions and start', () => {
     expect(stdout).toContain(`LeadLifecycle  ${LEAD_ID}  RUNNING  AwaitRepMove  2026-11-03T12:00:00.000Z  -`);
   });
 
-  it('runs the local cloud with the arguments given', async () => {
+  it('runs the local cloud with the arguments given, and exits with its exit code', async () => {
     const started: string[][] = [];
     const { code } = await leadflow(['start', '--port', '3999', '--fresh'], { started });
     expect(code).toBe(0);
     expect(started).toEqual([['--port', '3999', '--fresh']]);
+    const failed = await leadflow(['start', '--port', 'abc'], { localCloudExitCode: 3 });
+    expect(failed).toEqual({ code: 3, stdout: '', stderr: 'leadflow: the local cloud exited with code 3\n' });
   });
 });
 
