@@ -13,9 +13,9 @@ import { readAssembly, withLocalApiUrl, type HttpApiSpec, type TableSpec } from 
 import { checkJava, ensureTables, startDynamoDb } from './dynamodb';
 import { startControl } from './control';
 import { LocalEventBus } from './event-bus';
-import { DynamoFaults, SesFaults } from './faults';
+import { DynamoFaults, SesFaults, type DynamoDbExchange } from './faults';
 import { startHttpApi } from './http-api';
-import { functionConstructId, LocalFunction } from './lambda';
+import { functionConstructId, LocalFunction, type InvocationRecord } from './lambda';
 import { repoRoot } from './local-aws';
 import { startSchedules } from './schedules';
 import { startSecretsManager } from './secrets-manager';
@@ -63,6 +63,13 @@ export interface LocalCloudOptions {
   executionLifetimeSeconds?: number;
   /** CDK context added to cdk.json's for the synthesis (`dashboardOrigins`, `apiThrottle`...), as `cdk synth -c` would. */
   context?: Record<string, unknown>;
+  /** Hooks for measurements (bench/scale.ts): every function invocation, every DynamoDB request a function made. */
+  observe?: CloudObserver;
+}
+
+export interface CloudObserver {
+  onInvoke?: (invocation: InvocationRecord) => void;
+  onDynamoDbExchange?: (exchange: DynamoDbExchange) => void;
 }
 
 export interface LocalCloud {
@@ -203,7 +210,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     // Functions reach DynamoDB Local through a proxy that can throttle, refuse or stall on demand.
     const dynamoFaults = new DynamoFaults();
-    const dynamoProxy = await dynamoFaults.startProxy(dynamo.endpoint);
+    const dynamoProxy = await dynamoFaults.startProxy(dynamo.endpoint, options.observe?.onDynamoDbExchange);
     stops.push(async () => {
       dynamoFaults.set('off');
       await dynamoProxy.close();
@@ -240,7 +247,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         spec.logicalId,
         new LocalFunction(
           { ...spec, environment: withLocalApiUrl({ ...spec.environment, ...environment }, apiServer.url) },
-          { endpoints, log },
+          { endpoints, log, ...(options.observe?.onInvoke && { onInvoke: options.observe.onInvoke }) },
         ),
       );
     }

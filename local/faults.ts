@@ -93,6 +93,18 @@ export interface BoundedThrottleReport extends Required<BoundedThrottle> {
   byOperation: Record<string, number>;
 }
 
+/** One request a function made to DynamoDB and its answer, as a measurement hears of it (bench/scale.ts). */
+export interface DynamoDbExchange {
+  /** The calling function's construct id (`RouteLead`), '' when unknown. */
+  functionId: string;
+  /** `PutItem`, `Query`... (the X-Amz-Target's operation). */
+  operation: string;
+  /** The request's and the answer's JSON bodies, as sent. */
+  request: string;
+  status: number;
+  response: string;
+}
+
 export class DynamoFaults {
   private current: DynamoFaultMode = 'off';
   private readonly held: Array<() => void> = [];
@@ -135,7 +147,7 @@ export class DynamoFaults {
     const armed = this.armed;
     if (!armed || armed.remaining <= 0) return false;
     const fn = callerOf(req);
-    const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    const operation = operationOf(req);
     if (armed.functions.length > 0 && !armed.functions.includes(fn)) return false;
     if (armed.operations.length > 0 && !armed.operations.includes(operation)) return false;
     armed.remaining -= 1;
@@ -145,7 +157,8 @@ export class DynamoFaults {
     return true;
   }
 
-  async startProxy(target: string): Promise<RunningServer> {
+  /** The proxy; `onExchange` (when given) hears of every request that reached DynamoDB Local, with its answer. */
+  async startProxy(target: string, onExchange?: (exchange: DynamoDbExchange) => void): Promise<RunningServer> {
     const serve = async (req: IncomingMessage, res: ServerResponse) => {
       const body = await readBody(req);
       if (this.current === 'stall') {
@@ -168,7 +181,16 @@ export class DynamoFaults {
         req.socket.destroy();
         return;
       }
-      pipe(target, req, body, res);
+      const reportExchange = (answer: { status: number; body: Buffer }) => {
+        onExchange?.({
+          functionId: callerOf(req),
+          operation: operationOf(req),
+          request: body.toString('utf8'),
+          status: answer.status,
+          response: answer.body.toString('utf8'),
+        });
+      };
+      pipe(target, req, body, res, onExchange && reportExchange);
     };
     const server = createServer((req, res) => {
       void serve(req, res);
@@ -185,6 +207,11 @@ export class DynamoFaults {
 export function callerOf(req: Pick<IncomingMessage, 'headers'>): string {
   const agent = [req.headers['user-agent'], req.headers['x-amz-user-agent']].flat().join(' ');
   return /(?:^|\s)app\/([^\s-]+)/.exec(agent)?.[1] ?? '';
+}
+
+/** `PutItem` of `X-Amz-Target: DynamoDB_20120810.PutItem`. */
+function operationOf(req: Pick<IncomingMessage, 'headers'>): string {
+  return String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
 }
 
 function recipientsOf(body: Buffer): string[] {

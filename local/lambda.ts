@@ -31,10 +31,21 @@ const workerFile = new URL('./lambda-worker.mjs', import.meta.url);
 /** Nothing listens on port 9 (discard) on a development machine: connections are refused. */
 const UNEMULATED_ENDPOINT = 'http://127.0.0.1:9';
 
+/** One settled invocation, as a measurement hears of it (bench/scale.ts counts and times them). */
+export interface InvocationRecord {
+  /** The function's CDK construct id (`RouteLead`). */
+  functionId: string;
+  /** From the invocation's arrival to its answer, cold start included when it had one. */
+  durationMs: number;
+  failed: boolean;
+}
+
 export interface LocalFunctionOptions {
   /** Endpoints of the emulators by service, e.g. `{ DYNAMODB: url }` -> `AWS_ENDPOINT_URL_DYNAMODB`. */
   endpoints: Record<string, string>;
   log: (line: string) => void;
+  /** Hears of every invocation once it is settled. */
+  onInvoke?: (invocation: InvocationRecord) => void;
 }
 
 /**
@@ -90,7 +101,24 @@ export class LocalFunction {
 
   async invoke(event: unknown): Promise<unknown> {
     if (this.stopped) throw new LambdaError('Runtime.Stopped', 'the local cloud is stopping');
-    return this.sandbox().invoke(event);
+    const onInvoke = this.options.onInvoke;
+    if (!onInvoke) return this.sandbox().invoke(event);
+    const started = performance.now();
+    const report = (failed: boolean) => {
+      onInvoke({ functionId: functionConstructId(this.spec), durationMs: performance.now() - started, failed });
+    };
+    return this.sandbox()
+      .invoke(event)
+      .then(
+        (result) => {
+          report(false);
+          return result;
+        },
+        (error: unknown) => {
+          report(true);
+          throw error;
+        },
+      );
   }
 
   /**
