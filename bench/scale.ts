@@ -17,42 +17,25 @@
  * SES sends and the SES events put on the bus (the control plane), API requests as sent.
  * Prints figures; asserts nothing.
  */
-import { DynamoDBClient, ScanCommand, DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  type _Record as StreamRecord,
-  type Shard,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
-import { CAMPAIGN_SHARDS, EVENT_SHARDS, keys, STAGE_SHARDS, tableKeys } from '../core/keys';
+import { keys } from '../core/keys';
 import type { MarketingTemplate } from '../core/marketing-templates';
 import { readAssembly } from '../local/assembly';
 import { startLocalCloud } from '../local/cloud';
 import type { DynamoDbExchange } from '../local/faults';
-import type { InvocationRecord } from '../local/lambda';
-import { functionConstructId } from '../local/lambda';
-import { scratchDataDir } from '../local/local-aws';
-import { parseScheduleExpression } from '../local/schedules';
+import { functionConstructId, type InvocationRecord } from '../local/lambda';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, scratchDataDir } from '../local/local-aws';
 import { createEmailTemplates } from '../local/ses';
-import { indexWrites, itemBytes, keyOf, requestUnits, type Item } from './dynamodb-units';
+import type { Item } from './dynamodb-units';
 import { sampleProfile, seededRandom } from './generate';
 import { pool } from './run-pool';
-import {
-  estimateVolume,
-  HOURS_PER_MONTH,
-  PRICES,
-  QUOTAS,
-  type ApiStageLoad,
-  type FunctionLoad,
-  type LeadProfile,
-  type SharedPartition,
-} from './scale-model';
+import { dynamoDbLoad, executionCounts, functionLoads, lastSequence, monthlyFirings, streamRecords } from './scale-measure';
+import { estimateVolume, type ApiStageLoad, type LeadProfile } from './scale-model';
+import { printModel, printProfile } from './scale-report';
 
 const SAMPLE_LEADS = Number(process.env.BENCH_LEADS ?? 40);
 /** A workflow day in 5 s: follow-up timers (a day at least) outlast a move made once the workflow waits. */
@@ -61,8 +44,6 @@ const WINDOW_DAYS = 30;
 const VOLUMES = [10_000, 1_000_000, 10_000_000];
 const BURST_FACTOR = 20;
 const CONCURRENCY = 8;
-/** DynamoDB bills 100 bytes of overhead per item stored, and per index entry. */
-const ITEM_OVERHEAD_BYTES = 100;
 /** Lambda's own START, END and REPORT lines per invocation (estimated). */
 const PLATFORM_LOG_BYTES_PER_INVOCATION = 260;
 /** One HTTP API access log line (estimated). */
@@ -97,7 +78,7 @@ const cloud = await startLocalCloud({
     },
   },
 });
-const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+const local = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
 const dynamo = new DynamoDBClient({ ...local, endpoint: cloud.dynamoEndpoint });
 const documents = DynamoDBDocumentClient.from(dynamo);
 const sfn = new SFNClient({ ...local, endpoint: cloud.sfnEndpoint });
@@ -238,113 +219,6 @@ async function captureAll(emails: string[], fields: (i: number) => Record<string
   return emails.map((email) => leadIds.get(email) ?? '');
 }
 
-/**
- * Every record of the table's stream after the one numbered `after` (DynamoDB Local keeps them 24
- * hours). By sequence number, not by time: a record's time is rounded down to its minute.
- */
-async function streamRecords(after = -1n): Promise<StreamRecord[]> {
-  const streams = new DynamoDBStreamsClient({ ...local, endpoint: cloud.dynamoEndpoint });
-  const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: cloud.tableName }));
-  const streamArn = Table?.LatestStreamArn;
-  if (!streamArn) throw new Error('the table has no stream');
-  const shards: Shard[] = [];
-  let start: string | undefined;
-  do {
-    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId: start }));
-    shards.push(...(StreamDescription?.Shards ?? []));
-    start = StreamDescription?.LastEvaluatedShardId;
-  } while (start);
-  const records: StreamRecord[] = [];
-  for (const shard of shards) {
-    let iterator = (
-      await streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }))
-    ).ShardIterator;
-    while (iterator) {
-      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-      records.push(...(page.Records ?? []));
-      // An open shard answers empty pages forever: its end for now.
-      iterator = (page.Records ?? []).length > 0 ? page.NextShardIterator : undefined;
-    }
-  }
-  return records.filter((record) => sequenceOf(record) > after);
-}
-
-function sequenceOf(record: StreamRecord): bigint {
-  return BigInt(record.dynamodb?.SequenceNumber ?? '0');
-}
-
-/** Every history event of the executions started since `since`, by state machine construct id. */
-async function executionHistories(since: Date): Promise<Map<string, { executions: number; events: HistoryEvent[] }>> {
-  const byMachine = new Map<string, { executions: number; events: HistoryEvent[] }>();
-  for (const [machine, stateMachineArn] of Object.entries(cloud.stateMachines)) {
-    const entry = { executions: 0, events: [] as HistoryEvent[] };
-    let nextToken: string | undefined;
-    do {
-      const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, nextToken, maxResults: 1000 }));
-      for (const execution of page.executions ?? []) {
-        if ((execution.startDate?.getTime() ?? 0) < since.getTime()) continue;
-        entry.executions += 1;
-        let historyToken: string | undefined;
-        do {
-          const history = await sfn.send(
-            new GetExecutionHistoryCommand({ executionArn: execution.executionArn, maxResults: 1000, nextToken: historyToken }),
-          );
-          entry.events.push(...(history.events ?? []));
-          historyToken = history.nextToken;
-        } while (historyToken);
-      }
-      nextToken = page.nextToken;
-    } while (nextToken);
-    byMachine.set(machine, entry);
-  }
-  return byMachine;
-}
-
-/**
- * The partitions many leads write to, by family (a time window or a shard number folded), with how
- * many partitions share the family's load at a time; undefined for a partition of its own (a lead,
- * a submission, one client's rate window).
- */
-function partitionFamily(partition: string, owners: number): { family: string; spread: number } | undefined {
-  const [kind = '', ...rest] = partition.split('#');
-  if (['LEAD', 'SUBMISSION', 'IDEMPOTENCY', 'SUPPRESSED', 'APIKEY', 'JOB'].includes(kind)) return undefined;
-  switch (kind) {
-    case 'STAGE':
-      return { family: `STAGE#${rest[0] ?? ''}`, spread: rest.length > 1 ? STAGE_SHARDS : 1 };
-    case 'DAY':
-      return { family: 'DAY#<day>', spread: rest.length > 1 ? EVENT_SHARDS : 1 };
-    case 'CAMPAIGN':
-      return { family: 'CAMPAIGN#<campaign>', spread: rest.length > 1 ? CAMPAIGN_SHARDS : 1 };
-    case 'RATE':
-      // One client's window is its own partition; the form's window takes every post of the minute.
-      return rest.length > 2 ? undefined : { family: `RATE#${rest[0] ?? ''}#<minute>`, spread: 1 };
-    case 'SENDRATE':
-      return { family: 'SENDRATE#<second>', spread: 1 };
-    case 'DELIVERABILITY':
-      return { family: 'DELIVERABILITY#<hour>', spread: 1 };
-    case 'AUDIT':
-      return { family: 'AUDIT#<day>', spread: 1 };
-    case 'OWNER':
-      // The round robin spreads qualified leads over the reps.
-      return { family: 'OWNER#<rep>', spread: Math.max(1, owners) };
-    default:
-      return { family: partition, spread: 1 };
-  }
-}
-
-function monthlyFirings(expression: string): number {
-  const schedule = parseScheduleExpression(expression);
-  if (schedule.kind === 'rate') return (HOURS_PER_MONTH * 3_600_000) / schedule.periodMs;
-  let firings = 0;
-  const start = Date.UTC(2026, 0, 1);
-  for (let at = schedule.next(start); at < start + HOURS_PER_MONTH * 3_600_000; at = schedule.next(at)) firings += 1;
-  return firings;
-}
-
-const money = (value: number) => (value >= 100 ? `$${value.toFixed(0)}` : value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(3)}`);
-const figure = (value: number, digits = 2) => value.toLocaleString('en-US', { maximumFractionDigits: digits });
-const row = (cells: Array<string | number>) => `| ${cells.join(' | ')} |`;
-
 try {
   const cloudReady = performance.now();
   const run = Date.now().toString(36);
@@ -378,7 +252,7 @@ try {
   await liveLead(warmLeadId, 1);
   await sleep(2_000);
 
-  const streamBefore = (await streamRecords()).reduce((last, record) => (sequenceOf(record) > last ? sequenceOf(record) : last), -1n);
+  const streamBefore = lastSequence(await streamRecords(dynamo, cloud.dynamoEndpoint, cloud.tableName));
   measuring = true;
   const measureStart = new Date();
   const emails = Array.from({ length: SAMPLE_LEADS }, (_, i) => `scale-${run}-${i}@bench.example`);
@@ -415,77 +289,24 @@ try {
 
   // --- what the sample cost ---
   // Scheduled functions run on their schedule whatever the volume: counted per month, not per lead.
+  const idOf = new Map(assembly.functions.map((spec) => [spec.logicalId, functionConstructId(spec)]));
   const memoryOf = new Map(assembly.functions.map((spec) => [functionConstructId(spec), spec.memorySize]));
-  const logicalToId = new Map(assembly.functions.map((spec) => [spec.logicalId, functionConstructId(spec)]));
   const scheduledFirings = new Map<string, number>();
   for (const rule of assembly.schedules) {
     for (const target of rule.targets) {
-      const id = logicalToId.get(target.functionLogicalId) ?? target.functionLogicalId;
+      const id = idOf.get(target.functionLogicalId) ?? target.functionLogicalId;
       scheduledFirings.set(id, (scheduledFirings.get(id) ?? 0) + monthlyFirings(rule.scheduleExpression));
     }
   }
-  const records = await streamRecords(streamBefore);
-  const storedBytes = new Map<string, number>();
-  for (const record of records) {
-    const images = [record.dynamodb?.OldImage, record.dynamodb?.NewImage].filter((image) => image !== undefined) as Item[];
-    for (const image of images) {
-      const key = keyOf(image);
-      if (key) storedBytes.set(key, Math.max(storedBytes.get(key) ?? 0, itemBytes(image)));
-    }
-  }
-  const sizeOf = (key: string) => storedBytes.get(key) ?? 0;
-
-  const requestsByOperation = new Map<string, number>();
-  const partitionWrites = new Map<string, number>();
-  let writeUnits = 0;
-  let readUnits = 0;
-  for (const exchange of exchanges) {
-    requestsByOperation.set(exchange.operation, (requestsByOperation.get(exchange.operation) ?? 0) + 1);
-    const units = requestUnits(exchange.operation, exchange.request, exchange.response, sizeOf);
-    writeUnits += units.writeUnits;
-    readUnits += units.readUnits;
-    // A scheduled function writes its partitions once a run, not at the leads' rate: no burst there.
-    if (scheduledFirings.has(exchange.functionId)) continue;
-    for (const [partition, value] of units.writesByPartition) partitionWrites.set(partition, (partitionWrites.get(partition) ?? 0) + value);
-  }
-  const indexes = [tableKeys.byStage, tableKeys.byDay, tableKeys.byOwner];
-  let indexWriteUnits = 0;
-  for (const record of records) {
-    for (const write of indexWrites(record.dynamodb?.OldImage, record.dynamodb?.NewImage, indexes)) {
-      indexWriteUnits += write.units;
-      partitionWrites.set(write.partition, (partitionWrites.get(write.partition) ?? 0) + write.units);
-    }
-  }
-  const owners = new Set([...partitionWrites.keys()].filter((partition) => partition.startsWith('OWNER#'))).size;
-  const families = new Map<string, SharedPartition>();
-  for (const [partition, units] of partitionWrites) {
-    const family = partitionFamily(partition, owners);
-    if (!family) continue;
-    const entry = families.get(family.family) ?? { name: family.family, writeUnitsPerLead: 0, partitions: family.spread };
-    entry.writeUnitsPerLead += units / SAMPLE_LEADS;
-    families.set(family.family, entry);
-  }
-  const sharedPartitions = [...families.values()].sort((a, b) => b.writeUnitsPerLead / b.partitions - a.writeUnitsPerLead / a.partitions);
-
-  // What stays stored: the items the sample wrote that are still there, with their index copies.
-  const written = new Set(records.map((record) => keyOf(record.dynamodb?.Keys)));
-  let tableBytes = 0;
-  for (const item of await scanTable()) {
-    if (!written.has(keyOf(item))) continue;
-    const onIndexes = indexes.filter((index) => item[index.partitionKey] !== undefined).length;
-    tableBytes += (itemBytes(item) + ITEM_OVERHEAD_BYTES) * (1 + onIndexes);
-  }
-
-  const histories = await executionHistories(measureStart);
-  let transitions = 0;
-  let historyEvents = 0;
-  let executions = 0;
-  for (const { executions: count, events } of histories.values()) {
-    executions += count;
-    historyEvents += events.length;
-    transitions += events.filter((event) => event.type?.endsWith('StateEntered')).length;
-  }
-
+  const { functions, scheduled } = functionLoads(invocations, SAMPLE_LEADS, (id) => memoryOf.get(id) ?? 512, scheduledFirings);
+  const dynamodb = dynamoDbLoad({
+    exchanges,
+    records: await streamRecords(dynamo, cloud.dynamoEndpoint, cloud.tableName, streamBefore),
+    tableItems: await scanTable(),
+    scheduledFunctionIds: new Set(scheduledFirings.keys()),
+    leads: SAMPLE_LEADS,
+  });
+  const stepFunctions = await executionCounts(sfn, Object.values(cloud.stateMachines), measureStart);
   const messages = (
     (await (await fetch(`${cloud.controlUrl}/ses/messages`)).json()) as { messages: Array<{ timestamp: string; published: string[] }> }
   ).messages.filter((message) => Date.parse(message.timestamp) >= measureStart.getTime());
@@ -493,55 +314,42 @@ try {
   // Each HTTP API's stage throttle (the stack's own limit), with the requests the sample sent it.
   const stages = (
     (await (await fetch(`${cloud.controlUrl}/stages`)).json()) as {
-      stages: Array<{ apiLogicalId: string; routeKeys: string[]; throttle?: { rateLimit?: number } }>;
+      stages: Array<{ routeKeys: string[]; throttle?: { rateLimit?: number } }>;
     }
   ).stages;
-  const stageServing = (routeKey: string) => stages.find((stage) => stage.routeKeys.includes(routeKey));
   const apiStages: ApiStageLoad[] = [];
   for (const [name, routeKey, requests] of [
     ['Capture API', 'POST /v1/forms/{formId}/submissions', apiRequests.capture],
     ['Keyed API', 'POST /v1/leads/{leadId}/stage', apiRequests.keyed],
   ] as const) {
-    const rateLimit = stageServing(routeKey)?.throttle?.rateLimit;
+    const rateLimit = stages.find((stage) => stage.routeKeys.includes(routeKey))?.throttle?.rateLimit;
     if (rateLimit !== undefined) apiStages.push({ name, requestsPerLead: requests / SAMPLE_LEADS, rateLimit });
   }
-
-  const byFunction = new Map<string, { count: number; totalMs: number }>();
-  for (const invocation of invocations) {
-    const entry = byFunction.get(invocation.functionId) ?? { count: 0, totalMs: 0 };
-    entry.count += 1;
-    entry.totalMs += invocation.durationMs;
-    byFunction.set(invocation.functionId, entry);
-  }
-  const functions: FunctionLoad[] = [];
-  const scheduled: FunctionLoad[] = [];
-  for (const [functionId, { count, totalMs }] of [...byFunction].sort((a, b) => b[1].count - a[1].count)) {
-    const load = { functionId, meanDurationMs: totalMs / count, memoryMb: memoryOf.get(functionId) ?? 512 };
-    const firings = scheduledFirings.get(functionId);
-    if (firings === undefined) functions.push({ ...load, invocations: count / SAMPLE_LEADS });
-    else scheduled.push({ ...load, invocations: firings });
-  }
-  const perLeadInvocations = functions.reduce((sum, fn) => sum + fn.invocations, 0);
+  const apiRequestsPerLead = (apiRequests.capture + apiRequests.keyed) / SAMPLE_LEADS;
+  const invocationsPerLead = functions.reduce((sum, fn) => sum + fn.invocations, 0);
 
   const profile: LeadProfile = {
     functions,
     scheduled,
     dynamodb: {
-      writeUnitsPerLead: writeUnits / SAMPLE_LEADS,
-      indexWriteUnitsPerLead: indexWriteUnits / SAMPLE_LEADS,
-      readUnitsPerLead: readUnits / SAMPLE_LEADS,
-      storedBytesPerLead: tableBytes / SAMPLE_LEADS,
-      sharedPartitions,
+      writeUnitsPerLead: dynamodb.writeUnitsPerLead,
+      indexWriteUnitsPerLead: dynamodb.indexWriteUnitsPerLead,
+      readUnitsPerLead: dynamodb.readUnitsPerLead,
+      storedBytesPerLead: dynamodb.storedBytesPerLead,
+      sharedPartitions: dynamodb.sharedPartitions,
     },
-    stepFunctions: { transitionsPerLead: transitions / SAMPLE_LEADS, executionsPerLead: executions / SAMPLE_LEADS },
+    stepFunctions: {
+      transitionsPerLead: stepFunctions.transitions / SAMPLE_LEADS,
+      executionsPerLead: stepFunctions.executions / SAMPLE_LEADS,
+    },
     emailsPerLead: messages.length / SAMPLE_LEADS,
     eventBridge: { customEventsPerLead: 0, awsServiceEventsPerLead: sesEvents / SAMPLE_LEADS },
-    apiRequestsPerLead: (apiRequests.capture + apiRequests.keyed) / SAMPLE_LEADS,
+    apiRequestsPerLead,
     logBytesPerLead:
       functionLogBytes / SAMPLE_LEADS +
-      perLeadInvocations * PLATFORM_LOG_BYTES_PER_INVOCATION +
-      (historyEvents / SAMPLE_LEADS) * STATE_MACHINE_LOG_BYTES_PER_EVENT +
-      ((apiRequests.capture + apiRequests.keyed) / SAMPLE_LEADS) * ACCESS_LOG_BYTES_PER_REQUEST,
+      invocationsPerLead * PLATFORM_LOG_BYTES_PER_INVOCATION +
+      (stepFunctions.historyEvents / SAMPLE_LEADS) * STATE_MACHINE_LOG_BYTES_PER_EVENT +
+      apiRequestsPerLead * ACCESS_LOG_BYTES_PER_REQUEST,
     apiStages,
   };
 
@@ -551,130 +359,24 @@ try {
   )
     .map(([outcome, count]) => `${count} ${outcome}`)
     .join(', ');
+  const campaign = JSON.stringify(Object.fromEntries(Object.entries(stats).filter(([, value]) => value > 0)));
   console.log(
-    `scale benchmark: ${SAMPLE_LEADS} leads through the local cloud (${paths}; campaign ${JSON.stringify(
-      Object.fromEntries(Object.entries(stats).filter(([, value]) => value > 0)),
-    )}), their first ${WINDOW_DAYS} workflow days at ${TIME_SCALE}x (${measuredSeconds.toFixed(0)} s)`,
+    `scale benchmark: ${SAMPLE_LEADS} leads through the local cloud (${paths}; campaign ${campaign}), ` +
+      `their first ${WINDOW_DAYS} workflow days at ${TIME_SCALE}x (${measuredSeconds.toFixed(0)} s)`,
   );
   console.log(
-    `durations are wall times of the local workers on this ${os.cpus().length}-core machine, Node ${process.version}: an upper bound for AWS's billed duration`,
-  );
-  console.log('');
-  console.log('Measured per lead');
-  console.log('');
-  console.log(row(['function', 'invocations / lead', 'mean duration ms', 'memory MB']));
-  console.log(row(['---', '---:', '---:', '---:']));
-  for (const fn of functions) console.log(row([fn.functionId, figure(fn.invocations), figure(fn.meanDurationMs, 0), fn.memoryMb]));
-  for (const fn of scheduled) {
-    console.log(row([`${fn.functionId} (scheduled)`, `${figure(fn.invocations, 0)} / month`, figure(fn.meanDurationMs, 0), fn.memoryMb]));
-  }
-  console.log('');
-  const operations = [...requestsByOperation]
-    .sort((a, b) => b[1] - a[1])
-    .map(([operation, count]) => `${operation} ${figure(count / SAMPLE_LEADS, 1)}`)
-    .join(', ');
-  console.log(row(['measure', 'per lead']));
-  console.log(row(['---', '---:']));
-  console.log(row(['Lambda invocations', figure(perLeadInvocations, 1)]));
-  console.log(row(['DynamoDB requests', `${figure(exchanges.length / SAMPLE_LEADS, 1)} (${operations})`]));
-  console.log(row(['DynamoDB write request units, table (transactions x2)', figure(profile.dynamodb.writeUnitsPerLead, 1)]));
-  console.log(row(['DynamoDB write request units, indexes', figure(profile.dynamodb.indexWriteUnitsPerLead, 1)]));
-  console.log(row(['DynamoDB read request units', figure(profile.dynamodb.readUnitsPerLead, 1)]));
-  console.log(row(['DynamoDB bytes stored (items + index copies)', figure(profile.dynamodb.storedBytesPerLead, 0)]));
-  for (const partition of sharedPartitions.slice(0, 4)) {
-    console.log(
-      row([
-        `write units into shared partition ${partition.name}${partition.partitions > 1 ? ` (${partition.partitions} shards)` : ''}`,
-        figure(partition.writeUnitsPerLead, 2),
-      ]),
-    );
-  }
-  console.log(row(['Step Functions executions started', figure(profile.stepFunctions.executionsPerLead, 2)]));
-  console.log(row(['Step Functions state transitions', figure(profile.stepFunctions.transitionsPerLead, 1)]));
-  console.log(row(['SES emails sent', figure(profile.emailsPerLead, 2)]));
-  console.log(row(['EventBridge events (SES events on the default bus; no custom events)', figure(sesEvents / SAMPLE_LEADS, 2)]));
-  console.log(
-    row([
-      'API Gateway requests',
-      `${figure(profile.apiRequestsPerLead, 1)} (${apiStages.map((stage) => `${stage.name} ${figure(stage.requestsPerLead, 2)}`).join(', ')})`,
-    ]),
-  );
-  console.log(
-    row([
-      "CloudWatch Logs bytes (functions' lines measured; Lambda's, Step Functions' and access logs estimated)",
-      figure(profile.logBytesPerLead, 0),
-    ]),
+    `durations are wall times of the local workers on this ${os.cpus().length}-core machine, Node ${process.version}: ` +
+      `an upper bound for AWS's billed duration`,
   );
   console.log('');
-
-  const estimates = VOLUMES.map((volume) => estimateVolume(profile, volume, { burstFactor: BURST_FACTOR }));
-  console.log(
-    `Model: ${BURST_FACTOR}x burst hour; ${PRICES.region} on-demand prices as of ${PRICES.takenOn} (${PRICES.source}): Lambda $${PRICES.lambda.perMillionRequests}/1M requests + $${PRICES.lambda.perGbSecondArm}/GB-s arm64; DynamoDB $${PRICES.dynamodb.perMillionWriteUnits}/1M WRU, $${PRICES.dynamodb.perMillionReadUnits}/1M RRU, $${PRICES.dynamodb.perGbMonthStorage}/GB-month + PITR $${PRICES.dynamodb.perGbMonthPointInTimeRecovery}; Step Functions $${PRICES.stepFunctions.perThousandStandardTransitions}/1,000 transitions; SES $${PRICES.ses.perThousandEmails}/1,000 emails; EventBridge $${PRICES.eventBridge.perMillionCustomEvents}/1M custom events (AWS service events free); HTTP API $${PRICES.apiGateway.perMillionHttpApiRequests}/1M; Logs $${PRICES.cloudWatchLogs.perGbIngested}/GB; X-Ray $${PRICES.xRay.perMillionTracesRecorded}/1M traces. No free tier.`,
+  printProfile(profile, { dynamodb, sesEventsPerLead: sesEvents / SAMPLE_LEADS });
+  printModel(
+    profile,
+    VOLUMES.map((volume) => estimateVolume(profile, volume, { burstFactor: BURST_FACTOR })),
+    BURST_FACTOR,
   );
-  console.log('');
-  console.log(
-    row([
-      'leads / month',
-      'avg / burst leads/s',
-      'hottest partition WCU/s',
-      'Lambda concurrency',
-      'SES sends/s',
-      'Lambda',
-      'DynamoDB',
-      'Step Functions',
-      'SES',
-      'API GW',
-      'Logs + X-Ray',
-      'total / month',
-      'per 1,000 leads',
-      'first quota (need / limit)',
-    ]),
-  );
-  console.log(row(['---:', '---:', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']));
-  for (const estimate of estimates) {
-    const [first] = estimate.quotas;
-    console.log(
-      row([
-        figure(estimate.leadsPerMonth, 0),
-        `${figure(estimate.averageLeadsPerSecond, 3)} / ${figure(estimate.burstLeadsPerSecond, 2)}`,
-        `${figure(estimate.hottestPartition.writeUnitsPerSecond, 1)} (${estimate.hottestPartition.name})`,
-        figure(estimate.lambdaConcurrency, 1),
-        figure(estimate.sesSendsPerSecond, 2),
-        money(estimate.cost.lambda),
-        money(estimate.cost.dynamodb),
-        money(estimate.cost.stepFunctions),
-        money(estimate.cost.ses),
-        money(estimate.cost.apiGateway),
-        money(estimate.cost.logs + estimate.cost.xRay),
-        money(estimate.cost.total),
-        money(estimate.costPerThousandLeads),
-        first ? `${first.quota}: ${figure(first.need, 1)} / ${figure(first.limit, 0)} (${figure(first.ratio * 100, 0)} %)` : '-',
-      ]),
-    );
-  }
-  console.log('');
-  const largest = estimates.at(-1);
-  if (largest) {
-    console.log(`Quotas at ${figure(largest.leadsPerMonth, 0)} leads/month, burst hour, nearest first:`);
-    for (const quota of largest.quotas) {
-      console.log(
-        `  ${quota.quota.padEnd(60)} need ${figure(quota.need, 1).padStart(9)}  limit ${figure(quota.limit, 0).padStart(7)}  ${figure(quota.ratio * 100, 0).padStart(5)} %`,
-      );
-    }
-    const stage = sharedPartitions.find((partition) => partition.name === 'STAGE#new');
-    if (stage) {
-      const perShard = (shards: number) => figure((largest.burstLeadsPerSecond * stage.writeUnitsPerLead) / shards, 1);
-      console.log(
-        `  byStage STAGE#new takes ${figure(stage.writeUnitsPerLead, 2)} WCU per lead: ${perShard(1)} WCU/s in one partition, ${perShard(8)} in each of 8 shards, ${perShard(16)} in each of 16 (the layout declares ${stage.partitions})`,
-      );
-    }
-  }
-  console.log(
-    `quotas: Lambda ${QUOTAS.lambdaConcurrency} concurrent; partition ${QUOTAS.partitionWriteUnitsPerSecond} WCU/s; SES ${QUOTAS.sesSendsPerSecond}/s (production start, set per use case; sandbox 1/s); StartExecution ${QUOTAS.startExecutionsPerSecond}/s; transitions ${QUOTAS.stateTransitionsPerSecond}/s; HTTP API ${QUOTAS.apiRequestsPerSecond}/s; the stack's stage throttles ${apiStages.map((stage) => `${stage.name} ${stage.rateLimit}/s`).join(', ')}`,
-  );
-  console.log(
-    `wall ${((performance.now() - benchStarted) / 1000).toFixed(0)} s (local cloud start ${((cloudReady - benchStarted) / 1000).toFixed(0)} s)`,
-  );
+  const seconds = (from: number, to: number) => ((to - from) / 1000).toFixed(0);
+  console.log(`wall ${seconds(benchStarted, performance.now())} s (local cloud start ${seconds(benchStarted, cloudReady)} s)`);
 } finally {
   await cloud.stop();
   rmSync(dataDir, { recursive: true, force: true });
