@@ -17,6 +17,7 @@ import { DynamoFaults, SesFaults, type DynamoDbExchange } from './faults';
 import { startHttpApi } from './http-api';
 import { functionConstructId, LocalFunction, type InvocationRecord } from './lambda';
 import { repoRoot } from './local-aws';
+import { fastForwardClock, scaledClock, type LocalClock } from './clock';
 import { startSchedules } from './schedules';
 import { startSecretsManager } from './secrets-manager';
 import { seed } from './seed';
@@ -63,6 +64,11 @@ export interface LocalCloudOptions {
   executionLifetimeSeconds?: number;
   /** CDK context added to cdk.json's for the synthesis (`dashboardOrigins`, `apiThrottle`...), as `cdk synth -c` would. */
   context?: Record<string, unknown>;
+  /**
+   * Runs the cloud through a past period (local/clock.ts): functions, waits and SES events read a
+   * virtual time from `from`, `timeScale` times faster, until `until`, then real time. `npm run demo`.
+   */
+  fastForward?: { from: Date; until: Date };
   /** Hooks for measurements (bench/scale.ts): every function invocation, every DynamoDB request a function made. */
   observe?: CloudObserver;
 }
@@ -94,6 +100,8 @@ export interface LocalCloud {
   /** The control plane: executions, schedules, faults (local/control.ts). */
   controlUrl: string;
   timeScale: number;
+  /** Business time (local/clock.ts). A fast-forward clock stands at its `from` until `clock.start()`. */
+  clock: LocalClock;
   /** Invokes a function directly, by logical id or by a part of its construct path (`GetLead`, `Leads/GetLead`). */
   invoke(functionLogicalIdOrConstructPathPart: string, event: unknown): Promise<unknown>;
   stop(): Promise<void>;
@@ -163,6 +171,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     restartedClient = dynamo.client;
     const timeScale = options.timeScale ?? Number(process.env.LEADFLOW_TIME_SCALE ?? 1);
     if (!(timeScale > 0)) throw new Error(`the time scale must be a positive number, not ${timeScale}`);
+    const clock = options.fastForward ? fastForwardClock({ ...options.fastForward, scale: timeScale }) : scaledClock(timeScale);
 
     // SES local, reached by the functions through the fault-injecting proxy.
     const ses = await startSes({ port: 0, log });
@@ -176,7 +185,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       invoke: (logicalId, event) => byLogicalId(logicalId).invoke(event),
       log,
     });
-    const sesEvents = new LocalSesEvents({ destinations: assembly.sesEventDestinations, publish: (event) => eventBus.put(event), log });
+    const sesEvents = new LocalSesEvents({
+      destinations: assembly.sesEventDestinations,
+      publish: (event) => eventBus.put(event),
+      log,
+      now: () => clock.now(),
+    });
     const sesProxy = await sesFaults.startProxy(ses.endpoint, (body, messageId) => {
       sesEvents.recordSend(body, messageId);
     });
@@ -196,6 +210,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const lifetime = options.executionLifetimeSeconds ?? lifetimeFromEnvironment();
     const stepFunctions = new LocalStepFunctions({
       timeScale,
+      ...(clock.fastForward && { clock }),
       log,
       ...(lifetime !== undefined && { lifetimeSeconds: lifetime }),
       ...(!options.inMemory && { storeDir: executionsDir }),
@@ -247,7 +262,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         spec.logicalId,
         new LocalFunction(
           { ...spec, environment: withLocalApiUrl({ ...spec.environment, ...environment }, apiServer.url) },
-          { endpoints, log, ...(options.observe?.onInvoke && { onInvoke: options.observe.onInvoke }) },
+          {
+            endpoints,
+            log,
+            ...(options.observe?.onInvoke && { onInvoke: options.observe.onInvoke }),
+            ...(clock.fastForward && { fastForward: clock.fastForward }),
+          },
         ),
       );
     }
@@ -296,6 +316,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       log,
       // A scaled 15-minute rate would fire several times a second: every 5 s is soon enough locally.
       minPeriodMs: 5_000,
+      // Not while a fast-forward clock runs fast: a write lands some milliseconds after its function
+      // dates it, virtual hours at that speed, so a scheduled aggregation would pass events still in
+      // flight. The fast period is folded once it is over (an on-demand run, or the next firing).
+      held: () => clock.fastForward !== undefined && clock.now() < clock.fastForward.until,
       rules: assembly.schedules.map((rule) => ({
         name: rule.logicalId,
         scheduleExpression: rule.scheduleExpression,
@@ -349,6 +373,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stateMachines,
       controlUrl: control.url,
       timeScale,
+      clock,
       invoke: (name, event) => findFunction(functions, name).invoke(event),
       stop,
     };

@@ -7,7 +7,36 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { codeDir, handler: handlerSetting, functionName, functionArn, memorySize } = workerData;
+const { codeDir, handler: handlerSetting, functionName, functionArn, memorySize, fastForward } = workerData;
+
+// The host's deadlines are real time, whatever time the function reads.
+const realNow = Date.now;
+
+/**
+ * A fast-forward clock (local/clock.ts, whose virtualTimeAt this repeats): the function reads
+ * virtual time from Date, so what it stores is dated in the period the local cloud runs through.
+ */
+function fastForwardDate(clock) {
+  const fastRealMs = (clock.until - clock.from) / clock.scale;
+  const virtualNow = () => {
+    const realStart = clock.realStart[0];
+    if (Number.isNaN(realStart)) return clock.from;
+    const elapsed = realNow() - realStart;
+    return elapsed <= fastRealMs ? clock.from + elapsed * clock.scale : clock.until + (elapsed - fastRealMs);
+  };
+  const RealDate = Date;
+  class VirtualDate extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(virtualNow());
+      else super(...args);
+    }
+    static now() {
+      return virtualNow();
+    }
+  }
+  globalThis.Date = VirtualDate;
+}
+if (fastForward) fastForwardDate(fastForward);
 
 class InitError extends Error {
   constructor(errorType, message) {
@@ -55,7 +84,7 @@ parentPort.on('message', async ({ id, event, deadline }) => {
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadline - realNow()),
   };
   try {
     const fn = await handler;

@@ -3,6 +3,7 @@
  * environment the template gives it, plus what the Lambda runtime adds and the emulators'
  * endpoints. A worker is one execution environment that takes concurrent invocations.
  */
+import type { FastForward } from './clock';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -46,6 +47,8 @@ export interface LocalFunctionOptions {
   log: (line: string) => void;
   /** Hears of every invocation once it is settled. */
   onInvoke?: (invocation: InvocationRecord) => void;
+  /** A fast-forward clock (local/clock.ts): the function then reads virtual time from Date. */
+  fastForward?: FastForward;
 }
 
 /**
@@ -143,7 +146,7 @@ export class LocalFunction {
    */
   private sandbox(): Sandbox {
     if (!this.current) {
-      const sandbox = new Sandbox(this.spec, this.env, this.label, this.options.log, () => {
+      const sandbox = new Sandbox(this.spec, this.env, this.label, this.options.log, this.options.fastForward, () => {
         if (this.current === sandbox) this.current = undefined;
       });
       void sandbox.exited.then(() => {
@@ -173,6 +176,7 @@ class Sandbox {
     env: Record<string, string>,
     private readonly label: string,
     private readonly log: (line: string) => void,
+    fastForward: FastForward | undefined,
     private readonly onRetire: () => void,
   ) {
     this.worker = new Worker(workerFile, {
@@ -183,6 +187,8 @@ class Sandbox {
         functionName: spec.name,
         functionArn: spec.arn,
         memorySize: spec.memorySize,
+        // Its real start is shared memory: the worker sees the clock start whenever it does.
+        fastForward,
       },
       // A bare worker: no loader flags from this process (tsx, vitest), a heap capped at the function's memory.
       execArgv: [],

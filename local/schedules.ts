@@ -22,6 +22,8 @@ export interface SchedulesOptions {
   log: (line: string) => void;
   /** Floor of the real time between firings, so a high time scale does not spin (default 1000). */
   minPeriodMs?: number;
+  /** While this answers true, firings are skipped (a run by `trigger` still happens). */
+  held?: () => boolean;
 }
 
 export interface Schedules {
@@ -50,7 +52,7 @@ export function parseScheduleExpression(expression: string): Schedule {
   throw new Error(`invalid schedule expression ${expression}: expected rate(...) or cron(...)`);
 }
 
-export function startSchedules({ rules, timeScale, log, minPeriodMs = 1000 }: SchedulesOptions): Schedules {
+export function startSchedules({ rules, timeScale, log, minPeriodMs = 1000, held }: SchedulesOptions): Schedules {
   if (!(timeScale > 0) || !Number.isFinite(timeScale)) throw new RangeError(`timeScale must be a positive number, got ${timeScale}`);
   const origin = Date.now();
   const virtualNow = () => origin + (Date.now() - origin) * timeScale;
@@ -89,6 +91,7 @@ export function startSchedules({ rules, timeScale, log, minPeriodMs = 1000 }: Sc
   }
 
   function fire(name: string): void {
+    if (held?.()) return;
     if (states.get(name)?.running) {
       log(`schedule ${name}: previous run still going, skipped`);
       return;

@@ -67,6 +67,8 @@ export interface SesEventsOptions {
   /** Puts an event on the default bus; resolves when its rule targets have run. */
   publish: (event: unknown) => Promise<unknown>;
   log: (line: string) => void;
+  /** Business time (local/clock.ts): what the events are dated; default the real clock. */
+  now?: () => number;
 }
 
 /** How many sent messages are remembered for their events (the oldest are forgotten first). */
@@ -77,6 +79,10 @@ export class LocalSesEvents {
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly options: SesEventsOptions) {}
+
+  private now(): number {
+    return this.options.now ? this.options.now() : Date.now();
+  }
 
   /** The messages sent so far, newest first. */
   messages(): SentMessage[] {
@@ -107,7 +113,7 @@ export class LocalSesEvents {
     const configurationSet = request.ConfigurationSetName;
     const message: SentMessage = {
       messageId,
-      timestamp: new Date().toISOString(),
+      timestamp: new Date(this.now()).toISOString(),
       from,
       destination,
       configurationSet,
@@ -152,7 +158,7 @@ export class LocalSesEvents {
     );
     if (!enabled) return false;
     message.published.push(type);
-    await this.options.publish(sesEvent(message, type, new Date(), request));
+    await this.options.publish(sesEvent(message, type, new Date(this.now()), request));
     return true;
   }
 }

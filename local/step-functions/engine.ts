@@ -16,6 +16,7 @@ import {
 import { executionEnded, runtimeError } from './errors';
 import { LOCAL_ROLE_ARN, type Execution, type ExecutionOutcome, type Machine } from './executions';
 import { recordHistory } from './history';
+import type { LocalClock } from '../clock';
 import type { Checkpoint, JournalRecord } from './store';
 import type { TaskTargets } from './task-targets';
 import { TASK_TOKEN_PLACEHOLDER, withToken, type TaskTokens } from './task-tokens';
@@ -73,6 +74,8 @@ export type Journal = (record: JournalRecord) => void;
 
 export interface EngineOptions {
   timeScale: number;
+  /** Business time (local/clock.ts): waits and callback timeouts run on it; default real time scaled by `timeScale`. */
+  clock?: LocalClock;
   targets: TaskTargets;
   tokens: TaskTokens;
   log: (line: string) => void;
@@ -310,7 +313,7 @@ export class Engine {
     if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 1) {
       throw runtimeError(`TimeoutSecondsPath of state ${task.name} must select a positive integer`);
     }
-    return (seconds * 1000) / (task.waitForTaskToken ? this.options.timeScale : 1);
+    return task.waitForTaskToken ? this.businessMsFor(seconds * 1000) : seconds * 1000;
   }
 
   /**
@@ -360,12 +363,17 @@ export class Engine {
       if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
         throw runtimeError(`SecondsPath of state ${wait.name} must select a non-negative integer`);
       }
-      return (seconds * 1000) / this.options.timeScale;
+      return this.businessMsFor(seconds * 1000);
     }
     const timestamp = wait.timestamp ?? envelope.timestamp;
     const at = typeof timestamp === 'string' ? Date.parse(timestamp) : Number.NaN;
     if (Number.isNaN(at)) throw runtimeError(`TimestampPath of state ${wait.name} must select an RFC 3339 timestamp`);
-    return Math.max(0, at - Date.now()) / this.options.timeScale;
+    return this.options.clock ? this.options.clock.realMsUntil(at) : Math.max(0, at - Date.now()) / this.options.timeScale;
+  }
+
+  /** Real ms that `ms` of business time takes from now. */
+  private businessMsFor(ms: number): number {
+    return this.options.clock ? this.options.clock.realMsFor(ms) : ms / this.options.timeScale;
   }
 }
 

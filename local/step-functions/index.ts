@@ -13,6 +13,7 @@
  */
 import { SfnServiceError } from './errors';
 import { randomUUID } from 'node:crypto';
+import type { LocalClock } from '../clock';
 import { listen, type RunningServer } from '../listen';
 import { compileDefinition, Engine } from './engine';
 import {
@@ -41,6 +42,8 @@ export interface LocalStepFunctionsOptions {
   invokeFunction: (functionNameOrArn: string, payload: unknown) => Promise<unknown>;
   /** How many AWS seconds pass in one real second (1 = real time, 86400 = a day per second). */
   timeScale: number;
+  /** Business time for waits and callback timeouts (local/clock.ts), when it is not real time scaled by `timeScale`. */
+  clock?: LocalClock;
   log?: (line: string) => void;
   /**
    * Handlers for service integrations, keyed `dynamodb:putItem` (optimized) or
@@ -88,6 +91,7 @@ export class LocalStepFunctions implements SfnApi {
     const { store } = this;
     this.engine = new Engine({
       timeScale: options.timeScale,
+      ...(options.clock && { clock: options.clock }),
       targets: new TaskTargets({ invokeFunction: options.invokeFunction, sdkIntegrations: options.sdkIntegrations, log: this.log }),
       tokens: this.tokens,
       log: this.log,

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FunctionSpec } from '../../local/assembly';
+import { fastForwardClock } from '../../local/clock';
 import { LambdaError, LocalFunction } from '../../local/lambda';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'leadflow-lambda-'));
@@ -20,6 +21,8 @@ export async function handler(event, context) {
       return { event, requestId: context.awsRequestId, name: context.functionName, remaining: context.getRemainingTimeInMillis() };
     case 'env':
       return { table: process.env.TABLE_NAME, endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB, others: process.env.AWS_ENDPOINT_URL, name: process.env.AWS_LAMBDA_FUNCTION_NAME, region: process.env.AWS_REGION };
+    case 'clock':
+      return { now: Date.now(), date: new Date().toISOString(), parsed: new Date('2020-01-01T00:00:00Z').toISOString(), remaining: context.getRemainingTimeInMillis() };
     case 'throw':
       throw new TypeError('bad input');
     case 'hang':
@@ -125,5 +128,28 @@ describe('LocalFunction', () => {
     await withFunction({ handler: 'index.missing' }, async (fn) => {
       await expect(fn.invoke({})).rejects.toMatchObject({ errorType: 'Runtime.HandlerNotFound' });
     });
+  });
+
+  it('reads a fast-forward clock from Date: still at its start until started, then running at its scale', async () => {
+    const from = Date.parse('2026-11-01T00:00:00Z');
+    const clock = fastForwardClock({ from: new Date(from), until: new Date(from + 30 * 86_400_000), scale: 43_200 });
+    const fn = new LocalFunction(spec(), { endpoints: {}, log: () => {}, fastForward: clock.fastForward });
+    try {
+      const before = (await fn.invoke({ action: 'clock' })) as { now: number; date: string; parsed: string; remaining: number };
+      expect(before.now).toBe(from);
+      expect(before.date).toBe('2026-11-01T00:00:00.000Z');
+      // Dates the code names are left alone, and the deadline is real time (5 s, not 5 s of business time).
+      expect(before.parsed).toBe('2020-01-01T00:00:00.000Z');
+      expect(before.remaining).toBeGreaterThan(1_000);
+      expect(before.remaining).toBeLessThanOrEqual(5_000);
+      clock.start();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const after = (await fn.invoke({ action: 'clock' })) as { now: number };
+      // 100 ms at 43,200x is 72 minutes; the worker and the host read the same time.
+      expect(after.now - from).toBeGreaterThan(60 * 60_000);
+      expect(Math.abs(after.now - clock.now())).toBeLessThan(20 * 43_200);
+    } finally {
+      await fn.stop();
+    }
   });
 });
