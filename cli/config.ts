@@ -40,13 +40,13 @@ export function resolveConnection(flags: ConnectionFlags, context: CliContext): 
     env.LEADFLOW_CONFIG ?? path.join(context.homeDir, '.leadflow', 'config.json'),
   );
   const url = trimSlash(flags.url ?? env.LEADFLOW_URL ?? profile.url ?? DEFAULT_URL);
-  const controlUrl = flags.controlUrl ?? env.LEADFLOW_CONTROL_URL ?? profile.controlUrl;
+  const controlUrl = flags.controlUrl ?? env.LEADFLOW_CONTROL_URL ?? profile.controlUrl ?? localFile(url, context, 'control-url');
   const given: Array<[string | undefined, Connection['keySource']]> = [
     [flags.key, 'flag'],
     [env.LEADFLOW_API_KEY, 'environment'],
     [profile.key, 'profile'],
   ];
-  const [key, keySource] = given.find(([value]) => value !== undefined) ?? [localAdminKey(url, context), 'local admin key'];
+  const [key, keySource] = given.find(([value]) => value !== undefined) ?? [localFile(url, context, 'admin-key'), 'local admin key'];
   return {
     url,
     key,
@@ -95,11 +95,12 @@ function readConfig(file: string): { defaultProfile?: string; profiles: Record<s
 }
 
 /**
- * The local cloud's admin key: `npm start` keeps it in `<repo>/.leadflow/admin-key`, whatever its
- * port, so any API on this machine's loopback address may be that local cloud. Nothing is read for
- * a remote API: a local key has no business there.
+ * What a running local cloud leaves in `<repo>/.leadflow/`: its admin key (`admin-key`, kept across
+ * restarts) and its control plane's URL (`control-url`, while it runs). Whatever the API's port,
+ * any API on this machine's loopback address may be that local cloud; nothing is read for a remote
+ * API: a local key has no business there.
  */
-function localAdminKey(url: string, context: CliContext): string | undefined {
+function localFile(url: string, context: CliContext, name: 'admin-key' | 'control-url'): string | undefined {
   let host: string;
   try {
     host = new URL(url).hostname;
@@ -107,9 +108,9 @@ function localAdminKey(url: string, context: CliContext): string | undefined {
     throw new UsageError(`not a URL: ${url}`);
   }
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) return undefined;
-  const file = path.join(context.packageRoot, '.leadflow', 'admin-key');
-  const key = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-  return key === '' ? undefined : key;
+  const file = path.join(context.packageRoot, '.leadflow', name);
+  const value = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  return value === '' ? undefined : value;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -4,6 +4,7 @@
  *   --port N    the API's port (or LEADFLOW_PORT); default 3000
  * LEADFLOW_TIME_SCALE: workflow seconds per real second; default 1440 (a day passes in a minute).
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalCloud } from './cloud';
@@ -29,6 +30,10 @@ try {
   console.error(`the local cloud did not start: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 }
+
+// Where the CLI finds the control plane while this cloud runs (its port is chosen at start).
+const controlUrlFile = path.join(dataDir, 'control-url');
+writeFileSync(controlUrlFile, `${cloud.controlUrl}\n`);
 
 const shownDataDir = path.relative(process.cwd(), dataDir) || '.';
 console.log(`
@@ -60,6 +65,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) process.exit(1); // a second Ctrl-C: do not wait
     stopping = true;
     console.log('\nstopping the local cloud...');
+    rmSync(controlUrlFile, { force: true });
     void cloud.stop().then(() => process.exit(0));
   });
 }

@@ -63,7 +63,7 @@ const execution = { executionName: JsonPath.executionName, executionStartedAt: J
  *
  *   Route -> StageDecision -> AwaitRepMove (task token, timeout) -> StageDecision ...
  *                                 timeout -> FollowUp -> StageDecision
- *   won      -> SendThankYou -> Wait -> SendCheckIn -> Wait -> SendSurvey -> Wait -> SendUpsell -> Done
+ *   won      -> SendThankYou -> Wait -> SendCheckIn -> Wait -> SendSurvey -> Wait -> SendUpsell (the end)
  *   lost     -> WaitToRenurture -> Renurture -> StageDecision
  *   continue -> ContinueAsNew (a successor execution takes the lead over) -> Done
  *   route    -> Route (a lead still `new` after an operator's retry of a failed Route)
@@ -129,7 +129,7 @@ export function leadLifecycleDefinition(scope: Construct, fns: LeadLifecycleFunc
   awaitRepMove.addCatch(followUp, { errors: [Errors.TIMEOUT], resultPath: '$.timeout' });
   parkOnFailure(awaitRepMove, 'AwaitRepMove');
 
-  const retention = retentionChain(scope, fns, parkOnFailure, done);
+  const retention = retentionChain(scope, fns, parkOnFailure);
 
   const renurture = new Wait(scope, 'WaitToRenurture', { time: WaitTime.timestampPath('$.step.renurtureAt') }).next(
     parkOnFailure(step('Renurture', fns.renurtureLead, {}), 'Renurture').next(decision),
@@ -167,7 +167,6 @@ function retentionChain(
   scope: Construct,
   fns: LeadLifecycleFunctions,
   parkOnFailure: (task: LambdaInvoke, stateName: string) => LambdaInvoke,
-  done: Succeed,
 ): IChainable {
   const emails: Array<{ state: string; email: RetentionEmail; waitUntil?: string }> = [
     { state: 'SendThankYou', email: 'thank-you' },
@@ -175,7 +174,8 @@ function retentionChain(
     { state: 'SendSurvey', email: 'satisfaction-survey', waitUntil: '$.step.retention.surveyAt' },
     { state: 'SendUpsell', email: 'upsell-referral', waitUntil: '$.step.retention.upsellAt' },
   ];
-  let next: IChainable = done;
+  // The last email ends the execution itself: a Succeed after it would be one more billed transition per win.
+  let next: IChainable | undefined;
   for (const { state, email, waitUntil } of [...emails].reverse()) {
     const send = parkOnFailure(
       invoke(scope, state, {
@@ -187,8 +187,9 @@ function retentionChain(
       state,
     );
     const chain: INextable & IChainable = send;
-    send.next(next);
+    if (next) send.next(next);
     next = waitUntil ? new Wait(scope, `WaitBefore${state}`, { time: WaitTime.timestampPath(waitUntil) }).next(chain) : chain;
   }
+  if (!next) throw new Error('the retention chain has no email');
   return next;
 }

@@ -19,13 +19,14 @@ export const executions: CommandGroup = {
     summary: "The local cloud's workflow executions, newest first, and the state each running one is in.",
     details: [
       "This is the local cloud's control plane, not the API: it listens on a port of its own, chosen at start,",
-      'which the banner of leadflow start shows ("Executions  http://127.0.0.1:PORT/executions").',
+      'which the banner of leadflow start shows ("Executions  http://127.0.0.1:PORT/executions") and which a',
+      'running local cloud keeps in .leadflow/control-url (read when the API is on this machine).',
     ],
     options: {
       'control-url': {
         type: 'string',
         value: 'URL',
-        description: "the control plane's URL (else LEADFLOW_CONTROL_URL, the profile's controlUrl)",
+        description: "the control plane's URL (else LEADFLOW_CONTROL_URL, the profile's controlUrl, the running local cloud's)",
       },
       status: { type: 'string', value: 'STATUS', description: 'RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED' },
       limit: { type: 'string', value: 'N', description: 'at most this many (default 50)' },
@@ -35,7 +36,7 @@ export const executions: CommandGroup = {
       const { controlUrl } = invocation.connection();
       if (controlUrl === undefined) {
         throw new UsageError(
-          "executions needs the control plane's URL: --control-url, LEADFLOW_CONTROL_URL or a profile's controlUrl (leadflow start prints it)",
+          "executions needs the control plane's URL: --control-url, LEADFLOW_CONTROL_URL or a profile's controlUrl (leadflow start prints it; a running local cloud is found by itself)",
         );
       }
       const control = new ApiClient({ url: controlUrl, key: undefined, keySource: 'none', controlUrl }, invocation.context);

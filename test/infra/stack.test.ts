@@ -284,7 +284,9 @@ describe('lead lifecycle state machine', () => {
     expect(States.SendThankYou!.Next).toBe('WaitBeforeSendCheckIn');
     expect(States.WaitBeforeSendCheckIn).toMatchObject({ TimestampPath: '$.step.retention.checkInAt', Next: 'SendCheckIn' });
     expect(States.WaitToRenurture).toMatchObject({ TimestampPath: '$.step.renurtureAt', Next: 'Renurture' });
-    expect(States.SendUpsell!.Next).toBe('Done');
+    // The last email ends the execution: no Succeed state (one transition fewer per win).
+    expect(States.SendUpsell).toMatchObject({ End: true });
+    expect(States.SendUpsell!.Next).toBeUndefined();
   });
 
   it('starts executions from the table stream, lead items and new submissions only, with a failure queue', () => {

@@ -603,6 +603,18 @@ describe('executions and start', () => {
     expect(stdout).toContain(`LeadLifecycle  ${LEAD_ID}  RUNNING  AwaitRepMove  2026-11-03T12:00:00.000Z  -`);
   });
 
+  it("finds a running local cloud's control plane by itself, and asks for the URL when there is none", async () => {
+    stub.on('GET /executions', { json: { executions: [] } });
+    const packageRoot = path.join(scratch, 'control-package');
+    mkdirSync(path.join(packageRoot, '.leadflow'), { recursive: true });
+    const missing = await leadflow(['executions'], { packageRoot });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^leadflow: executions needs the control plane's URL/);
+    writeFileSync(path.join(packageRoot, '.leadflow', 'control-url'), `${stub.url}\n`);
+    expect((await leadflow(['executions'], { packageRoot })).code).toBe(0);
+    expect(stub.requests.map((request) => request.path)).toEqual(['/executions']);
+  });
+
   it('runs the local cloud with the arguments given, and exits with its exit code', async () => {
     const started: string[][] = [];
     const { code } = await leadflow(['start', '--port', '3999', '--fresh'], { started });
