@@ -17,6 +17,8 @@ import { DynamoFaults, SesFaults, type DynamoDbExchange } from './faults';
 import { startHttpApi } from './http-api';
 import { functionConstructId, LocalFunction, type InvocationRecord } from './lambda';
 import { repoRoot } from './local-aws';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { migrateToShardedKeys } from '../scripts/shard-migration';
 import { fastForwardClock, scaledClock, type LocalClock } from './clock';
 import { startSchedules } from './schedules';
 import { startSecretsManager } from './secrets-manager';
@@ -167,6 +169,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (assembly.tables.length !== 1 || !table) throw new Error(`expected one table in ${STACK_NAME}, found ${assembly.tables.length}`);
     checkDisjointRoutes(assembly.httpApis);
     await ensureTables(dynamo.client, assembly.tables, log);
+    // A data directory kept from before write sharding is brought to the sharded layout (a no-op after).
+    const migrated = await migrateToShardedKeys(DynamoDBDocumentClient.from(dynamo.client), table.name);
+    if (migrated.leads + migrated.enrollments + migrated.counters > 0) log(`migrated to sharded keys: ${JSON.stringify(migrated)}`);
     tables = assembly.tables;
     restartedClient = dynamo.client;
     const timeScale = options.timeScale ?? Number(process.env.LEADFLOW_TIME_SCALE ?? 1);
