@@ -54,6 +54,46 @@ async function untilStage(current: LocalCloud, leadId: string, stage: string): P
   });
 }
 
+/** A lead that routes to nurturing (no timeline, no need stated) with marketing consent, in a cohort of its own. */
+async function captureNurtured(current: LocalCloud, firstName: string): Promise<{ leadId: string; email: string }> {
+  const email = uniqueEmail(firstName.toLowerCase());
+  const { timeline: _timeline, message: _message, ...fields } = qualifiedLead(email, firstName);
+  const response = await api(current, 'POST', '/v1/forms/default/submissions', { ...fields, cohort: email, consent: 'yes' });
+  expect(response.status).toBe(202);
+  const { leadId } = (await response.json()) as { leadId: string };
+  await untilStage(current, leadId, 'nurturing');
+  return { leadId, email };
+}
+
+/** Two templates and a two-step campaign for that one lead, launched; answers once step 1 is in the mailbox. */
+async function campaignInFlight(current: LocalCloud, email: string): Promise<string> {
+  for (const step of [1, 2]) {
+    const template = {
+      subject: `Restart step ${step} {{firstName}}`,
+      html: '<p>Hi</p><a href="{{unsubscribeUrl}}">Unsubscribe</a>',
+      text: 'Hi {{unsubscribeUrl}}',
+    };
+    expect((await api(current, 'PUT', `/v1/email-templates/restart-${step}`, template)).status).toBe(201);
+  }
+  const created = await api(current, 'POST', '/v1/campaigns', {
+    name: 'Across a restart',
+    segment: { stages: ['nurturing'], customField: { name: 'cohort', equals: email } },
+    steps: [
+      { templateId: 'restart-1', delay: 'PT0S' },
+      { templateId: 'restart-2', delay: 'PT18H' },
+    ],
+  });
+  expect(created.status).toBe(201);
+  const { campaignId } = (await created.json()) as { campaignId: string };
+  expect((await api(current, 'POST', `/v1/campaigns/${campaignId}/launch`)).status).toBe(202);
+  await eventually('step 1 of the campaign', async () =>
+    (await readMailbox(current.mailbox.storeUrl)).some((mail) => mail.to.includes(email) && mail.subject.startsWith('Restart step 1'))
+      ? true
+      : undefined,
+  );
+  return campaignId;
+}
+
 interface Running {
   name: string;
   status: string;
@@ -119,6 +159,10 @@ describe('the local cloud across a restart', () => {
       (await readMailbox(first.mailbox.storeUrl)).some((mail) => mail.to.includes(won.email)) ? true : undefined,
     );
 
+    // A campaign sequence in flight: step 1 sent, step 2 due 18 workflow hours later (45 s), while the cloud is down.
+    const nurtured = await captureNurtured(first, 'Nora');
+    const campaignId = await campaignInFlight(first, nurtured.email);
+
     const leads = [inQualified, inPresentation, won, lost];
     const before = new Map<string, { execution: Running; events: HistoryEvent[] }>();
     for (const lead of leads) {
@@ -172,6 +216,19 @@ describe('the local cloud across a restart', () => {
       const resumed = events.slice(waitingEvents).some((event) => event.type === 'TaskSucceeded');
       return resumed ? true : undefined;
     });
+    // The campaign's step 2, due while the cloud was down, goes out at once after the restart; step 1 is not sent again.
+    await eventually('step 2 of the campaign', async () => {
+      const mails = (await readMailbox(second.mailbox.storeUrl)).filter((mail) => mail.to.includes(nurtured.email));
+      return mails.some((mail) => mail.subject.startsWith('Restart step 2')) ? mails : undefined;
+    });
+    const campaignMails = (await readMailbox(second.mailbox.storeUrl))
+      .filter((mail) => mail.to.includes(nurtured.email) && mail.subject.startsWith('Restart step'))
+      .map((mail) => mail.subject.slice(0, 'Restart step 1'.length))
+      .sort();
+    expect(campaignMails).toEqual(['Restart step 1', 'Restart step 2']);
+    const stats = ((await (await api(second, 'GET', `/v1/campaigns/${campaignId}`)).json()) as { stats: Record<string, number> }).stats;
+    expect(stats).toMatchObject({ targeted: 1, sent: 2 });
+
     // The won and lost leads keep waiting for their next scheduled step.
     const running = await executions(second);
     for (const lead of [won, lost]) {
