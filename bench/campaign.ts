@@ -15,7 +15,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { rmSync } from 'node:fs';
 import { sequenceExecutionName } from '../core/campaign';
 import { planCapture } from '../core/capture';
 import { keys } from '../core/keys';
@@ -23,8 +22,7 @@ import { leadIdFor, type Lead } from '../core/lead';
 import type { MarketingTemplate } from '../core/marketing-templates';
 import { defaultScoringRules } from '../core/scoring';
 import { submissionSchema } from '../core/submission';
-import { startLocalCloud } from '../local/cloud';
-import { scratchDataDir } from '../local/local-aws';
+import { startBenchCloud } from './bench-cloud';
 import { createEmailTemplates } from '../local/ses';
 import { itemAt } from './arrays';
 import { sampleProfile, seededRandom } from './generate';
@@ -60,16 +58,9 @@ function buildLead(i: number, run: string): Lead {
   return { ...lead, stage: 'nurturing', stageChangedAt: lead.createdAt };
 }
 
-const dataDir = scratchDataDir('bench');
-const cloud = await startLocalCloud({
-  dataDir,
-  inMemory: true,
-  apiPort: 0,
-  sitePort: 0,
-  dynamoPort: 0,
+const cloud = await startBenchCloud({
   eventSources: false,
   context: { campaignSendRate: 1_000_000 },
-  log: () => {},
 });
 const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...local, endpoint: cloud.dynamoEndpoint }), {
@@ -217,5 +208,4 @@ try {
   );
 } finally {
   await cloud.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }

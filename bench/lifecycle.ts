@@ -8,25 +8,16 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { rmSync } from 'node:fs';
 import { keys } from '../core/keys';
-import { startLocalCloud } from '../local/cloud';
-import { scratchDataDir } from '../local/local-aws';
+import { startBenchCloud } from './bench-cloud';
 
 const PRICE_PER_1000_TRANSITIONS = 0.025;
 const BUDGET = 20;
 // Half a second per workflow day: follow-up timers (1-3 days) outlast each move; the 90-day upsell comes after 45 s.
 const TIME_SCALE = 172_800;
 
-const dataDir = scratchDataDir('bench');
-const cloud = await startLocalCloud({
-  dataDir,
-  inMemory: true,
-  apiPort: 0,
-  sitePort: 0,
-  dynamoPort: 0,
+const cloud = await startBenchCloud({
   timeScale: TIME_SCALE,
-  log: () => {},
 });
 const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ ...local, endpoint: cloud.dynamoEndpoint }));
@@ -119,5 +110,4 @@ try {
   );
 } finally {
   await cloud.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }

@@ -17,14 +17,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { rmSync } from 'node:fs';
 import { planCapture, withEngagement } from '../core/capture';
 import { leadIdFor, type Lead } from '../core/lead';
 import { defaultScoringRules, engagementEventTypes, parseScoringRules, scoreLead, type EngagementEvent } from '../core/scoring';
 import { stages, type Stage } from '../core/stages';
 import { submissionSchema } from '../core/submission';
-import { startLocalCloud } from '../local/cloud';
-import { scratchDataDir } from '../local/local-aws';
+import { startBenchCloud } from './bench-cloud';
 import { STAGE_SHARDS, keys } from '../core/keys';
 import { itemAt } from './arrays';
 import { sampleDomains, sampleProfile, seededRandom } from './generate';
@@ -60,6 +58,11 @@ const now = new Date();
 const DAY = 86_400_000;
 
 /** A lead as a capture stores it (planCapture), with 1-6 engagement events over the last 60 days. */
+const benchOwners = [
+  { name: 'Sam Rivera', email: 'sam.rivera@example.com' },
+  { name: 'Alex Chen', email: 'alex.chen@example.com' },
+];
+
 function buildLead(i: number, run: string): Lead {
   const createdAt = new Date(now.getTime() - (30 + next() * 30) * DAY);
   const submission = submissionSchema.parse({
@@ -85,18 +88,14 @@ function buildLead(i: number, run: string): Lead {
   });
   for (const event of events) lead = withEngagement(lead, event, defaultScoringRules, now);
   const stage = itemAt(stageMix, i % stageMix.length);
-  return { ...lead, stage, stageChangedAt: lead.createdAt, version: 1 + events.length };
+  // Every path into the sales stages gives the lead its owner in the same write, so a stored
+  // qualified lead has one (without, the rescore would hand each an owner slot, one at a time).
+  const owner = ['new', 'nurturing', 'disqualified'].includes(stage) ? {} : { owner: pick(benchOwners) };
+  return { ...lead, stage, ...owner, stageChangedAt: lead.createdAt, version: 1 + events.length };
 }
 
-const dataDir = scratchDataDir('bench');
-const cloud = await startLocalCloud({
-  dataDir,
-  inMemory: true,
-  apiPort: 0,
-  sitePort: 0,
-  dynamoPort: 0,
+const cloud = await startBenchCloud({
   eventSources: KEEP_STREAM,
-  log: () => {},
 });
 const local = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 const dynamo = new DynamoDBClient({ ...local, endpoint: cloud.dynamoEndpoint });
@@ -257,5 +256,4 @@ try {
   if (sink === Number.MIN_SAFE_INTEGER) console.log(sink);
 } finally {
   await cloud.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }

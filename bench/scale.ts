@@ -20,15 +20,14 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { rmSync } from 'node:fs';
 import os from 'node:os';
 import { keys } from '../core/keys';
 import type { MarketingTemplate } from '../core/marketing-templates';
 import { readAssembly } from '../local/assembly';
-import { startLocalCloud } from '../local/cloud';
+import { startBenchCloud } from './bench-cloud';
 import type { DynamoDbExchange } from '../local/faults';
 import { functionConstructId, type InvocationRecord } from '../local/lambda';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, scratchDataDir } from '../local/local-aws';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws';
 import { createEmailTemplates } from '../local/ses';
 import type { Item } from './dynamodb-units';
 import { sampleProfile, seededRandom } from './generate';
@@ -57,13 +56,7 @@ const invocations: InvocationRecord[] = [];
 const exchanges: DynamoDbExchange[] = [];
 let functionLogBytes = 0;
 
-const dataDir = scratchDataDir('bench');
-const cloud = await startLocalCloud({
-  dataDir,
-  inMemory: true,
-  apiPort: 0,
-  sitePort: 0,
-  dynamoPort: 0,
+const cloud = await startBenchCloud({
   timeScale: TIME_SCALE,
   // A function's output line is `[<construct path>] <line>`: what its log group would ingest.
   log: (line) => {
@@ -379,5 +372,4 @@ try {
   console.log(`wall ${seconds(benchStarted, performance.now())} s (local cloud start ${seconds(benchStarted, cloudReady)} s)`);
 } finally {
   await cloud.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 }

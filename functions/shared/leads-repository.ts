@@ -193,6 +193,58 @@ export async function saveLead(lead: Lead, entries: HistoryEntry[], idempotency?
   }
 }
 
+/** Leads one transaction may hold with their history entries: DynamoDB takes 100 items a transaction. */
+const ITEMS_PER_TRANSACTION = 100;
+
+/**
+ * Stores many changed leads (each with its history entries) in as few transactions as fit, each
+ * lead on the same version condition as saveLead. A transaction is all or nothing: when one of its
+ * leads changed meanwhile (or another transaction held one), none of its leads is written and all
+ * of them are answered as not stored, for the caller to store one by one (each on its own condition,
+ * as before). For bulk changes that give no lead an owner (a rescore): the others go through saveLead.
+ */
+export async function saveLeadsTogether(changes: ReadonlyArray<{ lead: Lead; entries: HistoryEntry[] }>): Promise<Lead[]> {
+  const batches: Array<Array<{ lead: Lead; entries: HistoryEntry[] }>> = [];
+  let items = ITEMS_PER_TRANSACTION;
+  for (const change of changes) {
+    if (change.lead.version <= 1) throw new Error('saveLeadsTogether stores changes of existing leads');
+    const size = 1 + change.entries.length;
+    if (items + size > ITEMS_PER_TRANSACTION) {
+      batches.push([]);
+      items = 0;
+    }
+    batches.at(-1)?.push(change);
+    items += size;
+  }
+  // The transactions touch different leads: they run at once.
+  const unstored = await Promise.all(
+    batches.map(async (batch) => {
+      try {
+        await documents.send(
+          new TransactWriteCommand({
+            TransactItems: batch.flatMap(({ lead, entries }) => [
+              {
+                Put: {
+                  TableName: tableEnv.TABLE_NAME,
+                  Item: leadItem(lead),
+                  ConditionExpression: 'version = :previous',
+                  ExpressionAttributeValues: { ':previous': lead.version - 1 },
+                },
+              },
+              ...entries.map((entry) => ({ Put: { TableName: tableEnv.TABLE_NAME, Item: historyItem(entry) } })),
+            ]),
+          }),
+        );
+        return [];
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        return batch.map(({ lead }) => lead);
+      }
+    }),
+  );
+  return unstored.flat();
+}
+
 /** The submission was folded into its lead already (a redelivered stream record). */
 export class SubmissionAppliedError extends Error {
   constructor(options?: ErrorOptions) {
