@@ -1,11 +1,8 @@
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue as StreamAttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { newConsentRecord, newOptInRequest } from '../core/consent';
-import { leadSchema, type Lead } from '../core/lead';
 import { leadEmailData, sendLeadEmail } from './shared/lead-email';
-import { withoutKeys } from './shared/leads-repository';
 import { confirmUrl } from './shared/links';
+import { leadImages } from './shared/lead-images';
 import { correlate, logger, observed } from './shared/observability';
 import { liftUnsubscribe } from './shared/suppression-list';
 
@@ -30,9 +27,10 @@ export const handler = observed(async (event: DynamoDBStreamEvent): Promise<Dyna
 });
 
 async function followConsent(record: DynamoDBRecord): Promise<void> {
-  const current = leadFrom(record.dynamodb?.NewImage);
+  const images = leadImages(record);
+  const current = images?.after;
   if (!current) return;
-  const previous = leadFrom(record.dynamodb?.OldImage);
+  const previous = images.before;
   correlate({ leadId: current.leadId });
   const request = newOptInRequest(previous, current);
   if (request) {
@@ -53,9 +51,4 @@ async function followConsent(record: DynamoDBRecord): Promise<void> {
     const lifted = await liftUnsubscribe(current.email, current.leadId);
     logger.info('consent given again after an unsubscribe', { formId: consent.formId, suppressionLifted: lifted });
   }
-}
-
-function leadFrom(image: Record<string, StreamAttributeValue> | undefined): Lead | undefined {
-  if (!image) return undefined;
-  return leadSchema.parse(withoutKeys(unmarshall(image as Record<string, AttributeValue>)));
 }

@@ -1,14 +1,12 @@
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { AttributeValue as StreamAttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { handoffMove, resumeStage, scoreChanged, scoreSummary, ownerToTell } from '../core/handoff';
-import { leadSchema, type Lead } from '../core/lead';
+import type { Lead } from '../core/lead';
 import { planStep, playbookFor } from '../core/lifecycle';
 import { moveLead } from '../core/transitions';
 import { countMetric } from './shared/business-metrics';
 import { changeLead } from './shared/lead-changes';
 import { leadEmailData, sendLeadEmailOnce } from './shared/lead-email';
-import { withoutKeys } from './shared/leads-repository';
+import { leadImages } from './shared/lead-images';
 import { loadLifecycleConfig } from './shared/lifecycle-config';
 import { correlate, logger, observed } from './shared/observability';
 import { getActiveRules } from './shared/rules-repository';
@@ -36,9 +34,10 @@ export const handler = observed(async (event: DynamoDBStreamEvent): Promise<Dyna
 });
 
 async function followRecord(record: DynamoDBRecord): Promise<void> {
-  const after = leadFrom(record.dynamodb?.NewImage);
+  const images = leadImages(record);
+  const after = images?.after;
   if (!after) return;
-  const before = leadFrom(record.dynamodb?.OldImage);
+  const before = images.before;
   correlate({ leadId: after.leadId });
   await resumeAfterMove(before, after);
   await tellNewOwner(before, after);
@@ -88,9 +87,4 @@ async function handOffToSales(before: Lead | undefined, after: Lead): Promise<vo
     countMetric('LeadsHandedOff');
     logger.info('nurtured lead handed to sales', { rulesVersion: rules.version });
   }
-}
-
-function leadFrom(image: Record<string, StreamAttributeValue> | undefined): Lead | undefined {
-  if (!image) return undefined;
-  return leadSchema.parse(withoutKeys(unmarshall(image as Record<string, AttributeValue>)));
 }

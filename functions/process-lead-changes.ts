@@ -1,15 +1,16 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue as StreamAttributeValue, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod';
 import { planCapture, touchEntries, type CaptureExtras } from '../core/capture';
-import { leadIdFor, leadSchema, type Lead } from '../core/lead';
+import { leadIdFor, type Lead } from '../core/lead';
 import { executionArnOf, lifecycleExecutionName } from '../core/lifecycle';
 import { normalizeEmail, type Submission } from '../core/submission';
 import { countMetric } from './shared/business-metrics';
 import { foldSubmission } from './shared/fold-submission';
-import { SubmissionAppliedError, appendHistory, saveLeadApplying, withoutKeys } from './shared/leads-repository';
+import { SubmissionAppliedError, appendHistory, saveLeadApplying } from './shared/leads-repository';
+import { leadImages } from './shared/lead-images';
 import { correlate, logger, observed } from './shared/observability';
 import { getActiveRules } from './shared/rules-repository';
 import { secretEnv, secretValue } from './shared/secrets';
@@ -45,10 +46,11 @@ async function processRecord(record: DynamoDBRecord): Promise<void> {
     await applySubmission(record);
     return;
   }
-  const current = leadFrom(record.dynamodb?.NewImage);
+  const images = leadImages(record);
+  const current = images?.after;
   if (!current) return;
   // Conditional: a redelivered record must not rewrite (and so re-index) an entry already written.
-  for (const entry of touchEntries(leadFrom(record.dynamodb?.OldImage), current)) await appendHistory(entry, { onlyOnce: true });
+  for (const entry of touchEntries(images.before, current)) await appendHistory(entry, { onlyOnce: true });
   if (record.eventName !== 'INSERT') return;
   if (await startLifecycle(current, lifecycleExecutionName(current.leadId))) return;
   // The name is taken: by this lead (a redelivered record), or by an erased lead of the same address.
@@ -117,11 +119,6 @@ async function startedBefore(lead: Lead): Promise<boolean> {
   const executionArn = executionArnOf(env.STATE_MACHINE_ARN, lifecycleExecutionName(lead.leadId));
   const { startDate } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
   return startDate !== undefined && startDate.getTime() < Date.parse(lead.createdAt);
-}
-
-function leadFrom(image: Record<string, StreamAttributeValue> | undefined): Lead | undefined {
-  if (!image) return undefined;
-  return leadSchema.parse(withoutKeys(unmarshall(image as Record<string, AttributeValue>)));
 }
 
 /** The lead's id from a record's keys (the images may be absent or unparseable). */

@@ -30,7 +30,9 @@ export type BusinessMetric =
   /** An operator resumed a parked workflow or restarted an ended one. */
   | 'WorkflowsRetried'
   /** Active campaigns the deliverability guard paused (bounce or complaint rate at its limit; an alarm watches it). */
-  | 'CampaignsPausedByGuard';
+  | 'CampaignsPausedByGuard'
+  /** Stream records of lead items that hold no lead, skipped (functions/shared/lead-images.ts; an alarm watches it). */
+  | 'UnreadableLeadRecords';
 
 export function countMetric(name: BusinessMetric, count = 1): void {
   counts.set(name, (counts.get(name) ?? 0) + count);

@@ -36,6 +36,7 @@ const BUSINESS_DIMENSIONS = { service: 'leadflow' };
  * - every state machine's failed, timed-out and aborted executions;
  * - lifecycle executions parked for an operator (`WorkflowsParked`, a business metric);
  * - campaigns paused by the deliverability guard (`CampaignsPausedByGuard`, a business metric);
+ * - lead records the stream consumers skipped because they hold no lead (`UnreadableLeadRecords`);
  * - the depth of every SQS queue (each one in this stack is a dead-letter or on-failure queue);
  * - every function's errors and throttles;
  * - the iterator age of every table stream consumer (a record it keeps failing holds its shard);
@@ -72,27 +73,19 @@ export class Operations extends Construct {
       this.alarm(`${at} executions timed out`, machine.metricTimedOut({ period: PERIOD, statistic: 'Sum' }));
       this.alarm(`${at} executions aborted`, machine.metricAborted({ period: PERIOD, statistic: 'Sum' }));
     }
-    this.alarm(
-      'Lifecycle executions parked for an operator',
-      new Metric({
-        namespace: BUSINESS_NAMESPACE,
-        metricName: 'WorkflowsParked',
-        dimensionsMap: BUSINESS_DIMENSIONS,
-        period: PERIOD,
-        statistic: 'Sum',
-      }),
-    );
-    // The deliverability guard paused campaigns (functions/apply-email-events.ts): marketing mail stopped until a person resumes it.
-    this.alarm(
-      'Campaigns paused by the deliverability guard',
-      new Metric({
-        namespace: BUSINESS_NAMESPACE,
-        metricName: 'CampaignsPausedByGuard',
-        dimensionsMap: BUSINESS_DIMENSIONS,
-        period: PERIOD,
-        statistic: 'Sum',
-      }),
-    );
+    const businessAlarms: Array<[string, string]> = [
+      ['Lifecycle executions parked for an operator', 'WorkflowsParked'],
+      // The deliverability guard paused campaigns (functions/apply-email-events.ts): marketing mail stopped until a person resumes it.
+      ['Campaigns paused by the deliverability guard', 'CampaignsPausedByGuard'],
+      // A lead item that holds no lead reached the stream consumers, which skipped it (functions/shared/lead-images.ts).
+      ['Lead records skipped as unreadable', 'UnreadableLeadRecords'],
+    ];
+    for (const [description, metricName] of businessAlarms) {
+      this.alarm(
+        description,
+        new Metric({ namespace: BUSINESS_NAMESPACE, metricName, dimensionsMap: BUSINESS_DIMENSIONS, period: PERIOD, statistic: 'Sum' }),
+      );
+    }
     for (const queue of found.filter((c): c is Queue => c instanceof Queue)) {
       this.alarm(
         `${pathOf(queue)} holds messages that failed`,

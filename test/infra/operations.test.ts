@@ -105,8 +105,8 @@ describe('alarms', () => {
     }
   });
 
-  it('on lifecycle executions parked for an operator (the WorkflowsParked business metric), over 5 minutes', () => {
-    const parked = alarms.filter((alarm) => alarm.MetricName === 'WorkflowsParked');
+  it.each(['WorkflowsParked', 'UnreadableLeadRecords'])('on the %s business metric, over 5 minutes', (metricName) => {
+    const parked = alarms.filter((alarm) => alarm.MetricName === metricName);
     expect(parked).toHaveLength(1);
     expect(parked[0]).toMatchObject({
       Namespace: 'Leadflow',
