@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', '.leadflow/', 'test-results/', 'web/'] },
+  { ignores: ['node_modules/', 'cdk.out/', '.leadflow/', '.leadflow-demo/', 'test-results/', 'web/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -11,7 +11,12 @@ export async function startBenchCloud(
   options: Omit<LocalCloudOptions, 'dataDir' | 'inMemory' | 'apiPort' | 'sitePort' | 'dynamoPort'> = {},
 ): Promise<LocalCloud> {
   const dataDir = scratchDataDir('bench');
-  const log = process.env.BENCH_LOG === '1' ? (line: string) => console.error(line) : () => {};
+  const log =
+    process.env.BENCH_LOG === '1'
+      ? (line: string) => {
+          console.error(line);
+        }
+      : () => {};
   const cloud = await startLocalCloud({ dataDir, inMemory: true, apiPort: 0, sitePort: 0, dynamoPort: 0, log, ...options });
   return {
     ...cloud,

@@ -85,18 +85,22 @@ async function withCloud<T>(eventSources: boolean, use: (cloud: LocalCloud) => P
   }
 }
 
-function report(label: string, figures: { put: number; capture: number }): void {
+function report(label: string, figures: { put: number; capture: number }, aim: number): void {
   console.log(`  ${label}`);
   console.log(`    baseline  raw DynamoDB Local PutItem   ${figures.put.toFixed(0).padStart(6)} /s`);
   console.log(`    leadflow  capture over HTTP            ${figures.capture.toFixed(0).padStart(6)} /s`);
-  console.log(`    ratio     capture / PutItem            ${(figures.capture / figures.put).toFixed(2).padStart(6)}   (aim >= 0.6)`);
+  console.log(`    ratio     capture / PutItem            ${(figures.capture / figures.put).toFixed(2).padStart(6)}   (aim >= ${aim})`);
 }
 
 console.log(`capture benchmark: ${TOTAL} requests each, concurrency ${CONCURRENCY}, 2 cores, DynamoDB Local in memory`);
 const pathAlone = await withCloud(false, measure);
-report('capture path alone (table stream unread)', pathAlone);
+report('capture path alone (table stream unread)', pathAlone, 0.8);
 const bundles = await withCloud(true, async (cloud) => {
-  report('whole platform (each lead also starts its workflow on the same cores)', await measure(cloud));
+  report(
+    'whole platform (each lead also folded from its submission, starts and routes its workflow, on the same cores)',
+    await measure(cloud),
+    0.6,
+  );
   const template = JSON.parse(readFileSync(path.join(cloud.assemblyDir, 'Leadflow.template.json'), 'utf8')) as {
     Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
   };
