@@ -48,3 +48,15 @@ export function sampleProfile(i: number, pick: <T>(values: readonly T[]) => T): 
     message: pick(sampleMessages),
   };
 }
+
+/** A strong fit the default rules qualify on arrival: a decision maker with budget and a near timeline, in the core market. */
+export const qualifiedBenchProfile = {
+  firstName: 'Bench',
+  company: 'Bench Co',
+  jobTitle: 'VP Engineering',
+  companySize: '201-1000',
+  industry: 'Software',
+  country: 'United States',
+  budget: '$25k-$100k',
+  timeline: 'This quarter',
+};

@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from '../core/keys';
 import { startBenchCloud } from './bench-cloud';
+import { qualifiedBenchProfile } from './generate';
 
 const PRICE_PER_1000_TRANSITIONS = 0.025;
 const BUDGET = 20;
@@ -45,17 +46,7 @@ async function captureQualifiedLead(email: string): Promise<string> {
   const captured = await fetch(`${cloud.apiUrl}/v1/forms/default/submissions`, {
     method: 'POST',
     headers: auth,
-    body: JSON.stringify({
-      email,
-      firstName: 'Bench',
-      company: 'Bench Co',
-      jobTitle: 'VP Engineering',
-      companySize: '201-1000',
-      industry: 'Software',
-      country: 'United States',
-      budget: '$25k-$100k',
-      timeline: 'This quarter',
-    }),
+    body: JSON.stringify({ email, ...qualifiedBenchProfile }),
   });
   return ((await captured.json()) as { leadId: string }).leadId;
 }

@@ -30,7 +30,7 @@ import { functionConstructId, type InvocationRecord } from '../local/lambda';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws';
 import { createEmailTemplates } from '../local/ses';
 import type { Item } from './dynamodb-units';
-import { sampleProfile, seededRandom } from './generate';
+import { qualifiedBenchProfile, sampleProfile, seededRandom } from './generate';
 import { pool } from './run-pool';
 import { dynamoDbLoad, executionCounts, functionLoads, lastSequence, monthlyFirings, streamRecords } from './scale-measure';
 import { estimateVolume, type ApiStageLoad, type LeadProfile } from './scale-model';
@@ -95,18 +95,6 @@ async function api(
   const text = await response.text();
   return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
-
-/** A strong fit, qualified on arrival: the warm-up lead, which goes the whole way. */
-const qualifiedProfile = {
-  firstName: 'Bench',
-  company: 'Bench Co',
-  jobTitle: 'VP Engineering',
-  companySize: '201-1000',
-  industry: 'Software',
-  country: 'United States',
-  budget: '$25k-$100k',
-  timeline: 'This quarter',
-};
 
 /** The landing page's sample profile number `i` (bench/generate.ts), as form fields. */
 function sampleFields(i: number): Record<string, string> {
@@ -241,7 +229,7 @@ try {
 
   // Warm-up, not counted: one lead captured and moved to lost (quiet afterwards: re-nurturing is
   // months away), so that the sample meets warm functions, as most leads do at volume.
-  const [warmLeadId = ''] = await captureAll([`scale-warmup-${run}@bench.example`], () => qualifiedProfile, `warmup-${run}`);
+  const [warmLeadId = ''] = await captureAll([`scale-warmup-${run}@bench.example`], () => qualifiedBenchProfile, `warmup-${run}`);
   await liveLead(warmLeadId, 1);
   await sleep(2_000);
 
