@@ -25,7 +25,8 @@ import { submissionSchema } from '../core/submission';
 import { startBenchCloud } from './bench-cloud';
 import { createEmailTemplates } from '../local/ses';
 import { itemAt } from './arrays';
-import { sampleProfile, seededRandom } from './generate';
+import { sampleProfile } from './generate';
+import { seededRandom } from '../local/seeded-random';
 import { pool } from './run-pool';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);

@@ -1,17 +1,5 @@
 /** Deterministic test data for the benchmarks: the same inputs on every run, so runs compare. */
 import type { Profile } from '../core/lead';
-import { itemAt } from './arrays';
-
-/** mulberry32, with a `pick` from a list. */
-export function seededRandom(seed: number): { next: () => number; pick: <T>(values: readonly T[]) => T } {
-  const next = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, pick: <T>(values: readonly T[]): T => itemAt(values, Math.floor(next() * values.length)) };
-}
 
 /** What landing-page leads write, from strong fits to students and competitors. */
 export const sampleTitles = [

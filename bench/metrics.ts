@@ -16,7 +16,7 @@ import { stages, type Stage } from '../core/stages';
 import { startDynamoDb } from '../local/dynamodb';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws';
 import { itemAt, median } from './arrays';
-import { seededRandom } from './generate';
+import { seededRandom } from '../local/seeded-random';
 
 /** The Lambda context of a direct call: the handler logs its request id. */
 const benchContext = { awsRequestId: 'bench', functionName: 'GetMetrics', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;

@@ -11,7 +11,8 @@ import {
   type EngagementEvent,
   type ScorableLead,
 } from '../core/scoring';
-import { sampleDomains, sampleProfile, seededRandom } from './generate';
+import { sampleDomains, sampleProfile } from './generate';
+import { seededRandom } from '../local/seeded-random';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 100_000);
 const ROUNDS = 3;

@@ -4,7 +4,7 @@
  * theirs. Pure and seeded, so a demo run is repeatable and its shape is unit-tested; the driver
  * (local/demo.ts) plays it against the local cloud through the API.
  */
-import { sampleMessages, seededRandom } from '../bench/generate';
+import { seededRandom } from './seeded-random';
 
 const DAY_MS = 86_400_000;
 
@@ -137,6 +137,14 @@ const buyerMessages = [
   'We want to automate follow-up and nurturing, and integrate with our CRM.',
   'Forecast accuracy is poor and reps miss follow-ups: looking to automate the sales process.',
 ];
+/** What the rest write: some need, some none, some are not buyers at all. */
+const otherMessages = [
+  'Our pipeline reporting lives in spreadsheets; we need one place for it.',
+  'Looking at CRM integration and forecasting for a 40-person sales team.',
+  'Just browsing.',
+  'Is there an internship? It is for my thesis.',
+  'We want to automate follow-up emails and lead scoring before next quarter.',
+];
 const lossReasons = ['Went with a competitor', 'No budget this year', 'Project postponed', 'Stopped answering'];
 
 /**
@@ -193,7 +201,7 @@ export function monthOfSales(options: { from: number; until: number; leads: numb
       country: random.pick(['United States', 'Germany', 'United Kingdom', 'France', 'Brazil', 'India']),
       budget: buyer ? random.pick(['$25k-$100k', '> $100k']) : weighted(budgets),
       timeline: buyer ? random.pick(['Now', 'This quarter']) : weighted(timelines),
-      message: buyer ? random.pick(buyerMessages) : random.pick(sampleMessages),
+      message: buyer ? random.pick(buyerMessages) : random.pick(otherMessages),
       consent: chance(0.75),
     };
     const engagement: PlannedEngagement[] = [];

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Progress, percent, table } from '../cli/format';
-import { seededRandom } from '../bench/generate';
+import { seededRandom } from './seeded-random';
 import { startLocalCloud, type LocalCloud } from './cloud';
 import { monthOfSales, type PlannedLead, type Scenario } from './demo-scenario';
 import { repoRoot } from './local-aws';
